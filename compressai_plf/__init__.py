@@ -1,0 +1,1 @@
+"""compressai_plf."""
