@@ -1,0 +1,56 @@
+"""Datasets of the PLF experiments, registered in ``compressai.registry.DATASETS``.
+
+Registered names: ``MovingMNIST``, ``KTH``, ``VideoClipFolder``, ``RawYUVFolder``.
+"""
+
+from .data_root import ENV_VAR, resolve_root
+from .ffmpeg_decode import decode_video, ffmpeg_available
+from .kth import KTH, KTHVideo, parse_kth_name
+from .mnist_idx import find_mnist_file, load_mnist, read_idx
+from .moving_mnist import MovingMNIST, bouncing_walk, reflect, render_clip, resize_digit
+from .raw_yuv import (
+    YUVInfo,
+    num_frames,
+    parse_yuv_name,
+    read_yuv420,
+    rgb_to_yuv420,
+    write_yuv420,
+    yuv420_name,
+    yuv420_to_rgb,
+)
+from .raw_yuv_folder import RawYUVFolder
+from .video_clip_folder import VideoClipFolder, find_sequences, write_split_lists
+from .y4m import Y4MVideo, read_y4m, write_y4m
+
+__all__ = [
+    "ENV_VAR",
+    "KTH",
+    "KTHVideo",
+    "MovingMNIST",
+    "RawYUVFolder",
+    "VideoClipFolder",
+    "Y4MVideo",
+    "YUVInfo",
+    "bouncing_walk",
+    "decode_video",
+    "ffmpeg_available",
+    "find_mnist_file",
+    "find_sequences",
+    "load_mnist",
+    "num_frames",
+    "parse_kth_name",
+    "parse_yuv_name",
+    "read_idx",
+    "read_y4m",
+    "read_yuv420",
+    "reflect",
+    "render_clip",
+    "resize_digit",
+    "resolve_root",
+    "rgb_to_yuv420",
+    "write_split_lists",
+    "write_y4m",
+    "write_yuv420",
+    "yuv420_name",
+    "yuv420_to_rgb",
+]

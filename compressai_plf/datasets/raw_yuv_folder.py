@@ -1,0 +1,67 @@
+"""A folder of raw YUV 4:2:0 8-bit sequences (CompressAI eval-tool naming) as RGB clips."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from compressai.registry import register_dataset
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from .raw_yuv import num_frames, parse_yuv_name, read_yuv420
+
+__all__ = ["RawYUVFolder"]
+
+
+@register_dataset("RawYUVFolder")
+class RawYUVFolder(Dataset):
+    """Every ``*.yuv`` in a folder, the input of ``compressai.utils.video.eval_model``.
+
+    Each file name must carry ``WxH`` (e.g. ``clip_448x256_30Hz_8bit_P420.yuv``). Frames are
+    converted to RGB like CompressAI's eval tool (see :mod:`compressai_plf.datasets.raw_yuv`).
+    Items are a tuple of ``frames`` tensors ``(3, H, W)`` in [0, 1]: consecutive windows
+    starting every ``stride`` frames, or whole sequences when ``frames`` is ``None`` (use
+    ``batch_size=1`` then, since sequences differ in length and size).
+
+    Args:
+        root: folder with the ``.yuv`` files.
+        frames: clip length, or ``None`` for whole sequences.
+        stride: frames between window starts (default: ``frames``).
+        max_frames: read at most this many frames of each sequence.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        frames: int | None = None,
+        stride: int | None = None,
+        max_frames: int | None = None,
+    ):
+        for name, value in (("frames", frames), ("stride", stride), ("max_frames", max_frames)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"YUV folder not found: {self.root}")
+        self.files = sorted(self.root.glob("*.yuv"))
+        if not self.files:
+            raise FileNotFoundError(f"no .yuv files in {self.root}")
+        self.frames = frames
+        self.index: list[tuple[Path, int, int]] = []
+        for path in self.files:
+            n = num_frames(path, parse_yuv_name(path))
+            if max_frames is not None:
+                n = min(n, max_frames)
+            if frames is None:
+                self.index.append((path, 0, n))
+            else:
+                step = frames if stride is None else stride
+                self.index += [(path, s, frames) for s in range(0, n - frames + 1, step)]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        path, start, count = self.index[index]
+        return tuple(read_yuv420(path, start=start, count=count))
