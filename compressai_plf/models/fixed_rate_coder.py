@@ -1,0 +1,84 @@
+"""Fixed-rate latent coder: a dithered L-level scalar quantizer on [-1, 1].
+
+The PLF paper's codec (Salehkalaibar et al., NeurIPS 2023, https://arxiv.org/abs/2305.19301)
+has no entropy model: every latent is squashed to [-1, 1] and quantized to one of ``L``
+evenly spaced levels after adding a dither ``u ~ U(-step/2, step/2)`` that encoder and decoder
+share, ``y_hat = Q(y + u) - u``. A latent of ``n`` numbers costs ``n * log2(L)`` bits.
+
+In training the dither comes from the global RNG and the gradient passes straight through the
+rounding. For coding (and eval-mode forward), the dither comes from ``self.generator``, a
+``torch.Generator`` the model seeds from the seed it writes into the bitstream, so encoder and
+decoder draw identical dithers in the same order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from compressai.models.base import CompressionModel
+from torch import Tensor
+
+from .bit_packing import pack_symbols, unpack_symbols
+
+
+class FixedRateLatentCoder(CompressionModel):
+    """Dithered uniform scalar quantization with a fixed-length code.
+
+    Args:
+        planes: channels of the latent.
+        levels: number of quantization levels ``L >= 2`` on [-1, 1].
+    """
+
+    def __init__(self, planes: int = 192, levels: int = 2) -> None:
+        super().__init__()
+        if levels < 2:
+            raise ValueError(f"levels must be >= 2, got {levels}")
+        self.planes = planes
+        self.levels = levels
+        self.generator: torch.Generator | None = None
+
+    @property
+    def step(self) -> float:
+        return 2.0 / (self.levels - 1)
+
+    def _dither(self, shape: torch.Size, like: Tensor) -> Tensor:
+        # Dither is drawn on the CPU so a stream decodes identically on any device.
+        u = torch.rand(shape, generator=self.generator, dtype=torch.float32)
+        return ((u - 0.5) * self.step).to(device=like.device, dtype=like.dtype)
+
+    def _indices(self, y: Tensor, u: Tensor) -> Tensor:
+        return torch.round((torch.tanh(y) + u + 1.0) / self.step).clamp(0, self.levels - 1)
+
+    def _dequantize(self, k: Tensor, u: Tensor) -> Tensor:
+        return k * self.step - 1.0 - u
+
+    def bits(self, y_shape: torch.Size) -> float:
+        """Nominal bits of one latent of shape ``(B, C, h, w)``, summed over the batch."""
+        return float(y_shape.numel()) * torch.log2(torch.tensor(float(self.levels))).item()
+
+    def forward(self, y: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        u = self._dither(y.shape, y)
+        y_q = self._dequantize(self._indices(y, u), u)
+        squashed = torch.tanh(y)
+        y_hat = squashed + (y_q - squashed).detach()  # straight-through rounding
+        # Constant likelihood 1/L per latent: -log2 sums to the exact fixed bit count, so
+        # rate losses and CompressAI's entropy estimation read it like any likelihood.
+        likelihoods = torch.full_like(y, 1.0 / self.levels).detach()
+        return y_hat, {"y": likelihoods, "z": y.new_zeros((y.shape[0], 0))}
+
+    def compress(self, y: Tensor) -> tuple[Tensor, dict[str, Any]]:
+        u = self._dither(y.shape, y)
+        k = self._indices(y, u)
+        strings = [pack_symbols(k[b].long().cpu(), self.levels) for b in range(y.shape[0])]
+        return self._dequantize(k, u), {"strings": [strings], "shape": tuple(y.shape[-2:])}
+
+    def decompress(self, strings: list, shape: tuple[int, int]) -> Tensor:
+        if not isinstance(strings, (list, tuple)) or len(strings) < 1:
+            raise ValueError("a fixed-rate latent needs one strings list: [y_strings]")
+        h, w = (int(s) for s in shape)
+        count = self.planes * h * w
+        k = torch.stack([unpack_symbols(s, count, self.levels) for s in strings[0]])
+        k = k.view(len(strings[0]), self.planes, h, w).float()
+        u = self._dither(k.shape, k)
+        return self._dequantize(k, u)

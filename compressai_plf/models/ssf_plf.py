@@ -1,0 +1,545 @@
+"""ScaleSpaceFlow with conditional residual coding and decoder heads chosen at decode time.
+
+Extends CompressAI's ``ScaleSpaceFlow`` (Agustsson et al., "Scale-space flow for end-to-end
+optimized video compression", CVPR 2020) for the perception-loss-function study of
+Salehkalaibar et al., "On the choice of perception loss function for learned video
+compression", NeurIPS 2023, https://arxiv.org/abs/2305.19301, and its self-adaptive follow-up,
+https://arxiv.org/abs/2502.10628.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+import torch.nn as nn
+from compressai.models.video.google import ScaleSpaceFlow
+from compressai.registry import register_model
+from torch import Tensor
+
+from .decoder_head import DecoderHead
+from .fixed_rate_coder import FixedRateLatentCoder
+from .hyperprior_coder import HyperpriorLatentCoder
+from .transforms import analysis_transform, synthesis_transform
+
+HEAD_NAMES = ("mse", "jd", "fmd", "sa")
+RATE_MODES = ("hyperprior", "fixed")
+
+# Architecture options stored with the weights (``_extra_state``) so a checkpoint rebuilds
+# the exact model and a mismatch is reported instead of a shape error deep in torch.
+_CONFIG_KEYS = (
+    "channels",
+    "mid_planes",
+    "latent_planes",
+    "keyframe_planes",
+    "motion_planes",
+    "residual_planes",
+    "hyper_planes",
+    "context_planes",
+    "stages",
+    "hyper_stages",
+    "num_levels",
+    "sigma0",
+    "scale_field_shift",
+    "rate_mode",
+    "levels",
+    "keyframe_levels",
+    "decoders",
+    "dither_seed",
+)
+
+
+@register_model("ssf_plf")
+class ScaleSpaceFlowPLF(ScaleSpaceFlow):
+    r"""ScaleSpaceFlow with conditional residual coding and perceptual decoder heads.
+
+    Differences from CompressAI's ``ScaleSpaceFlow``:
+
+    * **Conditional residual coding** (Brand, Seiler, Kaup, https://arxiv.org/abs/2307.12864):
+      the residual encoder sees ``cat(x - x_pred, x_pred)``; the decoder outputs
+      ``x_pred + g_s(y_res_hat, y_motion_hat, context)`` with ``context`` computed at the
+      decoder from ``x_pred`` and the previously displayed frame.
+    * **Decoder heads** chosen at decode time over one bitstream: ``"mse"`` (always present)
+      and any of ``"jd"``, ``"fmd"``, ``"sa"``. Motion is estimated against the MMSE
+      reconstruction of the previous frame, as in the PLF paper's code; the selected head's
+      output is displayed and conditions that head's next frame.
+    * **Two rate modes**: ``"hyperprior"`` (entropy bottleneck + Gaussian conditional, rANS)
+      and ``"fixed"`` (an ``L``-level dithered scalar quantizer on [-1, 1], fixed-length
+      code, dither seed carried in the keyframe's bitstream: the PLF paper's regime).
+    * **Configurable widths and depth**, and flow in **pixel units** (so a model trained on
+      crops warps correctly at other sizes, CompressAI issue #307).
+
+    Sub-module names and the output contract of ``ScaleSpaceFlow`` are kept: ``img_encoder``,
+    ``img_decoder``, ``img_hyperprior``, ``res_encoder``, ``res_decoder``, ``res_hyperprior``,
+    ``motion_encoder``, ``motion_decoder``, ``motion_hyperprior`` (the ``*_hyperprior``
+    modules are the latent coders of the selected rate mode), plus ``context_net`` (MMSE head)
+    and ``heads`` (perceptual heads).
+
+    Args:
+        channels: image channels (3 for RGB, 1 for Moving MNIST).
+        mid_planes: width of the image-domain transforms (128 in ScaleSpaceFlow).
+        latent_planes: default latent channels (192 in ScaleSpaceFlow).
+        keyframe_planes, motion_planes, residual_planes: per-latent channels (default
+            ``latent_planes``).
+        hyper_planes: width of the hyperprior (hyperprior mode).
+        context_planes: width of the decoder-side context network.
+        stages: stride-2 stages from frames to latents (4 in ScaleSpaceFlow; 6 takes a 64x64
+            frame to a 1x1 latent).
+        hyper_stages: stride-2 stages from latents to hyper-latents (hyperprior mode).
+        num_levels, sigma0, scale_field_shift: scale-space warp options of ScaleSpaceFlow.
+        rate_mode: ``"hyperprior"`` or ``"fixed"``.
+        levels: quantization levels of the motion and residual latents (fixed mode).
+        keyframe_levels: quantization levels of the keyframe latent (default ``levels``).
+        decoders: names of the decoder heads; ``"mse"`` is always included.
+        dither_seed: dither seed used by eval-mode ``forward`` and by ``compress`` when no
+            seed is given (fixed mode).
+    """
+
+    def __init__(
+        self,
+        channels: int = 3,
+        mid_planes: int = 128,
+        latent_planes: int = 192,
+        keyframe_planes: int | None = None,
+        motion_planes: int | None = None,
+        residual_planes: int | None = None,
+        hyper_planes: int = 192,
+        context_planes: int = 64,
+        stages: int = 4,
+        hyper_stages: int = 3,
+        num_levels: int = 5,
+        sigma0: float = 1.5,
+        scale_field_shift: float = 1.0,
+        rate_mode: str = "hyperprior",
+        levels: int = 2,
+        keyframe_levels: int | None = None,
+        decoders: Sequence[str] = ("mse",),
+        dither_seed: int = 0,
+    ) -> None:
+        # Skip ScaleSpaceFlow.__init__ (it builds fixed-width 3-channel networks), keep its
+        # methods and the CompressionModel base.
+        nn.Module.__init__(self)
+        decoders = _normalise_heads(decoders)
+        if rate_mode not in RATE_MODES:
+            raise ValueError(f"rate_mode must be one of {RATE_MODES}, got {rate_mode!r}")
+        for name, value in (("channels", channels), ("stages", stages), ("num_levels", num_levels)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        keyframe_planes = keyframe_planes or latent_planes
+        motion_planes = motion_planes or latent_planes
+        residual_planes = residual_planes or latent_planes
+        keyframe_levels = keyframe_levels or levels
+        self._config = {
+            "channels": channels,
+            "mid_planes": mid_planes,
+            "latent_planes": latent_planes,
+            "keyframe_planes": keyframe_planes,
+            "motion_planes": motion_planes,
+            "residual_planes": residual_planes,
+            "hyper_planes": hyper_planes,
+            "context_planes": context_planes,
+            "stages": stages,
+            "hyper_stages": hyper_stages,
+            "num_levels": num_levels,
+            "sigma0": float(sigma0),
+            "scale_field_shift": float(scale_field_shift),
+            "rate_mode": rate_mode,
+            "levels": levels,
+            "keyframe_levels": keyframe_levels,
+            "decoders": decoders,
+            "dither_seed": int(dither_seed),
+        }
+        self.channels = channels
+        self.stages = stages
+        self.hyper_stages = hyper_stages
+        self.rate_mode = rate_mode
+        self.dither_seed = int(dither_seed)
+        self.sigma0 = sigma0
+        self.num_levels = num_levels
+        self.scale_field_shift = scale_field_shift
+
+        def coder(planes: int, lv: int) -> nn.Module:
+            if rate_mode == "fixed":
+                return FixedRateLatentCoder(planes, lv)
+            return HyperpriorLatentCoder(planes, hyper_planes, hyper_stages)
+
+        self.img_encoder = analysis_transform(channels, mid_planes, keyframe_planes, stages)
+        self.img_hyperprior = coder(keyframe_planes, keyframe_levels)
+        self.motion_encoder = analysis_transform(2 * channels, mid_planes, motion_planes, stages)
+        self.motion_hyperprior = coder(motion_planes, levels)
+        self.motion_decoder = synthesis_transform(motion_planes, mid_planes, 3, stages)
+        self.res_encoder = analysis_transform(2 * channels, mid_planes, residual_planes, stages)
+        self.res_hyperprior = coder(residual_planes, levels)
+
+        def head() -> DecoderHead:
+            return DecoderHead(
+                channels,
+                mid_planes,
+                keyframe_planes,
+                motion_planes,
+                residual_planes,
+                context_planes,
+                stages,
+            )
+
+        # The MMSE head's networks sit at the top level under ScaleSpaceFlow's names; the
+        # DecoderHead object only groups them (it is not registered twice in the state dict).
+        mse = head()
+        self.img_decoder = mse.img_decoder
+        self.context_net = mse.context_net
+        self.res_decoder = mse.res_decoder
+        object.__setattr__(self, "_mse_head", mse)
+        self.heads = nn.ModuleDict({name: head() for name in decoders if name != "mse"})
+
+    # ------------------------------------------------------------------ configuration
+    @property
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this architecture."""
+        return dict(self._config)
+
+    @property
+    def decoders(self) -> tuple[str, ...]:
+        return self._config["decoders"]
+
+    @property
+    def size_multiple(self) -> int:
+        """Frame height and width must be multiples of this."""
+        depth = self.stages + (self.hyper_stages if self.rate_mode == "hyperprior" else 0)
+        return max(2**depth, 2 ** (self.num_levels - 1))
+
+    def get_extra_state(self) -> dict[str, Any]:
+        return {"config": {**self._config, "decoders": list(self._config["decoders"])}}
+
+    def set_extra_state(self, state: Any) -> None:
+        saved = dict(state.get("config", {})) if isinstance(state, dict) else {}
+        saved["decoders"] = tuple(saved.get("decoders", ()))
+        diff = {
+            k: (saved.get(k), self._config[k])
+            for k in _CONFIG_KEYS
+            if k != "dither_seed" and saved.get(k) != self._config[k]
+        }
+        if diff:
+            details = ", ".join(f"{k}: checkpoint {a!r} vs model {b!r}" for k, (a, b) in diff.items())
+            raise ValueError(
+                "checkpoint was saved from a different ssf_plf architecture "
+                f"({details}); build the model with ScaleSpaceFlowPLF.from_state_dict()"
+            )
+
+    @classmethod
+    def from_state_dict(cls, state_dict: dict[str, Any]) -> ScaleSpaceFlowPLF:
+        """Return a new model with the architecture and weights stored in ``state_dict``."""
+        extra = state_dict.get("_extra_state")
+        if not isinstance(extra, dict) or "config" not in extra:
+            raise ValueError(
+                "state dict has no ssf_plf architecture record ('_extra_state'); it was not "
+                "saved from ScaleSpaceFlowPLF"
+            )
+        net = cls(**extra["config"])
+        net.load_state_dict(state_dict)
+        return net
+
+    # ------------------------------------------------------------------ heads
+    def head(self, name: str) -> DecoderHead:
+        """The decoder head called ``name``."""
+        if name == "mse":
+            return self._mse_head
+        if name not in self.heads:
+            raise ValueError(
+                f"unknown decoder head {name!r}; this model has {list(self.decoders)}"
+            )
+        return self.heads[name]
+
+    def encoder_side_modules(self) -> list[nn.Module]:
+        """Everything that determines the bitstream: encoders, motion decoder, latent coders
+        (entropy models) and the MMSE head, whose output is the encoder's motion reference."""
+        return [
+            self.img_encoder,
+            self.img_hyperprior,
+            self.motion_encoder,
+            self.motion_hyperprior,
+            self.motion_decoder,
+            self.res_encoder,
+            self.res_hyperprior,
+            self.img_decoder,
+            self.context_net,
+            self.res_decoder,
+        ]
+
+    def freeze_encoder_side(self) -> list[nn.Parameter]:
+        """Freeze :meth:`encoder_side_modules` for universal-decoder training.
+
+        The bitstream (and the MMSE reconstruction) then stays exactly as it is, and only the
+        perceptual heads learn: the universality setting of the PLF paper. Returns the
+        parameters that remain trainable.
+        """
+        for module in self.encoder_side_modules():
+            module.requires_grad_(False)
+        return [p for p in self.heads.parameters() if p.requires_grad]
+
+    def aux_loss(self) -> list[Tensor]:
+        """Auxiliary (quantile) losses, one per latent coder with an entropy bottleneck."""
+        return [
+            m.aux_loss()
+            for m in (self.img_hyperprior, self.motion_hyperprior, self.res_hyperprior)
+            if isinstance(m, HyperpriorLatentCoder)
+        ]
+
+    # ------------------------------------------------------------------ input checks
+    def check_frames(self, frames: Any) -> list[Tensor]:
+        """Validate a clip: a non-empty list of ``(B, C, H, W)`` float tensors in [0, 1]."""
+        if isinstance(frames, Tensor) and frames.dim() == 5:
+            raise TypeError(
+                "frames must be a list of (B, C, H, W) tensors, got one 5-D tensor; "
+                "use list(x.unbind(1)) for a (B, T, C, H, W) clip"
+            )
+        if not isinstance(frames, (list, tuple)) or len(frames) == 0:
+            raise TypeError("frames must be a non-empty list of (B, C, H, W) tensors")
+        first = frames[0]
+        for i, x in enumerate(frames):
+            if not isinstance(x, Tensor) or x.dim() != 4:
+                shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+                raise ValueError(f"frame {i} must be a (B, C, H, W) tensor, got {shape}")
+            if x.shape != first.shape:
+                raise ValueError(
+                    f"frame {i} has shape {tuple(x.shape)}, frame 0 has {tuple(first.shape)}"
+                )
+            if not x.is_floating_point():
+                raise TypeError(f"frame {i} must be a float tensor in [0, 1], got {x.dtype}")
+        _, c, h, w = first.shape
+        if c != self.channels:
+            raise ValueError(f"frames have {c} channels, the model expects {self.channels}")
+        m = self.size_multiple
+        if h % m or w % m:
+            raise ValueError(
+                f"frame size {h}x{w} is not a multiple of {m} (required by this architecture); "
+                "pad the frames (e.g. compressai.ops.compute_padding)"
+            )
+        stacked = torch.stack([x.detach() for x in frames])
+        if not torch.isfinite(stacked).all():
+            raise ValueError("frames contain NaN or Inf")
+        lo, hi = stacked.min().item(), stacked.max().item()
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise ValueError(f"frames must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
+        return list(frames)
+
+    # ------------------------------------------------------------------ prediction
+    def forward_prediction(self, x_ref: Tensor, motion_info: Tensor) -> Tensor:
+        """Warp ``x_ref`` with a flow in **pixels** (channels 0, 1) and a scale field."""
+        flow, scale_field = motion_info[:, :2], motion_info[:, 2:]
+        h, w = x_ref.shape[-2:]
+        # grid_sample spans the image with [-1, 1] (align_corners=False): 2/size per pixel.
+        to_grid = flow.new_tensor([2.0 / w, 2.0 / h]).view(1, 2, 1, 1)
+        volume = self.gaussian_volume(x_ref, self.sigma0, self.num_levels)
+        return self.warp_volume(volume, flow * to_grid, scale_field)
+
+    def _predict(self, x_ref: Tensor, y_motion_hat: Tensor) -> Tensor:
+        return self.forward_prediction(x_ref, self.motion_decoder(y_motion_hat))
+
+    # ------------------------------------------------------------------ dither (fixed mode)
+    def _fixed_coders(self) -> list[FixedRateLatentCoder]:
+        return [m for m in self.modules() if isinstance(m, FixedRateLatentCoder)]
+
+    def _reset_dither(self, seed: int | None) -> None:
+        """Seed the dither stream shared by all fixed-rate coders (None: global RNG)."""
+        generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+        for m in self._fixed_coders():
+            m.generator = generator
+
+    # ------------------------------------------------------------------ training forward
+    def forward(self, frames: list[Tensor], decoder: str = "mse") -> dict[str, Any]:
+        """Code a clip and return ``{"x_hat": [frames], "likelihoods": [...]}`` for one head.
+
+        ``likelihoods`` follows ScaleSpaceFlow: ``[{"keyframe": {"y", "z"}}, {"motion":
+        {...}, "residual": {...}}, ...]``. In fixed mode the likelihoods are the constant
+        ``1/L`` per latent, so ``-log2`` of them sums to the exact bit count.
+        """
+        out = self.forward_heads(frames, (decoder,))
+        return {"x_hat": out["x_hat"][decoder], "likelihoods": out["likelihoods"]}
+
+    def forward_heads(
+        self, frames: list[Tensor], heads: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """One pass over the shared encoder side, decoding with several heads at once.
+
+        Returns ``{"x_hat": {head: [frames]}, "likelihoods": [...]}``; ``heads=None`` means
+        every head. The MMSE chain is always computed (it is the motion reference).
+        """
+        frames = self.check_frames(frames)
+        names = self.decoders if heads is None else _normalise_heads(heads, keep_order=True)
+        for name in names:
+            self.head(name)
+        self._reset_dither(None if self.training else self.dither_seed)
+        try:
+            y_hat, key_lik = self.img_hyperprior(self.img_encoder(frames[0]))
+            recon = {name: [self.head(name).decode_keyframe(y_hat)] for name in names}
+            x_ref = recon["mse"][0].detach() if "mse" in names else None
+            if x_ref is None:
+                x_ref = self.img_decoder(y_hat).detach()
+            likelihoods: list[dict[str, Any]] = [{"keyframe": key_lik}]
+            for x_cur in frames[1:]:
+                y_motion_hat, motion_lik = self.motion_hyperprior(
+                    self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
+                )
+                x_pred = self._predict(x_ref, y_motion_hat)
+                y_res_hat, res_lik = self.res_hyperprior(
+                    self.res_encoder(torch.cat((x_cur - x_pred, x_pred), dim=1))
+                )
+                mse_next = None
+                for name in names:
+                    x_prev = recon[name][-1]
+                    x_new = self.head(name).decode_inter(y_res_hat, y_motion_hat, x_pred, x_prev)
+                    recon[name].append(x_new)
+                    if name == "mse":
+                        mse_next = x_new
+                if mse_next is None:
+                    mse_next = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+                x_ref = mse_next
+                likelihoods.append({"motion": motion_lik, "residual": res_lik})
+        finally:
+            self._reset_dither(None)
+        return {"x_hat": recon, "likelihoods": likelihoods}
+
+    # ------------------------------------------------------------------ ScaleSpaceFlow API
+    def forward_keyframe(self, x: Tensor) -> tuple[Tensor, dict[str, Any]]:
+        y_hat, likelihoods = self.img_hyperprior(self.img_encoder(x))
+        return self.img_decoder(y_hat), {"keyframe": likelihoods}
+
+    def forward_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, dict[str, Any]]:
+        """MMSE-head P-frame step (``x_ref`` is both motion reference and displayed frame)."""
+        y_motion_hat, motion_lik = self.motion_hyperprior(
+            self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
+        )
+        x_pred = self._predict(x_ref, y_motion_hat)
+        y_res_hat, res_lik = self.res_hyperprior(
+            self.res_encoder(torch.cat((x_cur - x_pred, x_pred), dim=1))
+        )
+        x_rec = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+        return x_rec, {"motion": motion_lik, "residual": res_lik}
+
+    def encode_keyframe(self, x: Tensor, seed: int | None = None) -> tuple[Tensor, dict[str, Any]]:
+        """Code a keyframe; in fixed mode this (re)starts the dither stream from ``seed``
+        (default ``self.dither_seed``) and writes the seed as the keyframe's second string."""
+        if self.rate_mode == "fixed":
+            seed = self.dither_seed if seed is None else int(seed)
+            if not 0 <= seed < 2**32:
+                raise ValueError(f"dither seed must fit in 32 bits, got {seed}")
+            self._reset_dither(seed)
+        y_hat, out = self.img_hyperprior.compress(self.img_encoder(x))
+        if self.rate_mode == "fixed":
+            out["strings"].append([struct.pack(">I", seed)] * x.shape[0])
+        return self.img_decoder(y_hat), out
+
+    def encode_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, dict[str, Any]]:
+        """Code a P-frame against the MMSE reconstruction ``x_ref``; returns the MMSE
+        reconstruction (the next motion reference) and ScaleSpaceFlow's strings/shape dict."""
+        y_motion_hat, out_motion = self.motion_hyperprior.compress(
+            self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
+        )
+        x_pred = self._predict(x_ref, y_motion_hat)
+        y_res_hat, out_res = self.res_hyperprior.compress(
+            self.res_encoder(torch.cat((x_cur - x_pred, x_pred), dim=1))
+        )
+        x_rec = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+        return x_rec, {
+            "strings": {"motion": out_motion["strings"], "residual": out_res["strings"]},
+            "shape": {"motion": out_motion["shape"], "residual": out_res["shape"]},
+        }
+
+    def _decode_keyframe_latent(self, strings: list, shape: tuple[int, int]) -> Tensor:
+        if self.rate_mode == "fixed":
+            if len(strings) != 2 or not strings[1]:
+                raise ValueError("fixed-rate keyframe must carry [y_strings, seed_strings]")
+            try:
+                (seed,) = struct.unpack(">I", bytes(strings[1][0]))
+            except struct.error as err:
+                raise ValueError("fixed-rate keyframe seed string is damaged") from err
+            self._reset_dither(seed)
+            return self.img_hyperprior.decompress(strings[:1], shape)
+        return self.img_hyperprior.decompress(strings, shape)
+
+    def decode_keyframe(self, strings: list, shape: tuple[int, int], decoder: str = "mse") -> Tensor:
+        return self.head(decoder).decode_keyframe(self._decode_keyframe_latent(strings, shape))
+
+    def _decode_inter_latents(self, strings: dict, shapes: dict) -> tuple[Tensor, Tensor]:
+        try:
+            y_motion_hat = self.motion_hyperprior.decompress(strings["motion"], shapes["motion"])
+            y_res_hat = self.res_hyperprior.decompress(strings["residual"], shapes["residual"])
+        except KeyError as err:
+            raise ValueError(f"P-frame strings lack the {err} latent") from err
+        return y_motion_hat, y_res_hat
+
+    def decode_inter(self, x_ref: Tensor, strings: dict, shapes: dict) -> Tensor:
+        """MMSE-head P-frame decoding (ScaleSpaceFlow's signature)."""
+        y_motion_hat, y_res_hat = self._decode_inter_latents(strings, shapes)
+        x_pred = self._predict(x_ref, y_motion_hat)
+        return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+
+    def compress(self, frames: list[Tensor], seed: int | None = None) -> tuple[list, list]:
+        """Encode a clip: ``(strings, shapes)`` per frame, as ``ScaleSpaceFlow.compress``."""
+        frames = self.check_frames(frames)
+        try:
+            x_ref, out = self.encode_keyframe(frames[0], seed)
+            strings, shapes = [out["strings"]], [out["shape"]]
+            for x in frames[1:]:
+                x_ref, out = self.encode_inter(x, x_ref)
+                strings.append(out["strings"])
+                shapes.append(out["shape"])
+        finally:
+            self._reset_dither(None)
+        return strings, shapes
+
+    def decompress(self, strings: list, shapes: list, decoder: str = "mse") -> list[Tensor]:
+        """Decode a clip with the head ``decoder`` (any head, same bitstream)."""
+        head = self.head(decoder)
+        if not isinstance(strings, (list, tuple)) or not isinstance(shapes, (list, tuple)):
+            raise TypeError("strings and shapes must be lists with one entry per frame")
+        if len(strings) != len(shapes) or len(strings) == 0:
+            raise ValueError(
+                f"strings and shapes must have the same non-zero length, got "
+                f"{len(strings)} and {len(shapes)}"
+            )
+        try:
+            y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
+            x_ref = self.img_decoder(y_hat)
+            shown = [x_ref if decoder == "mse" else head.decode_keyframe(y_hat)]
+            for s, shape in zip(strings[1:], shapes[1:]):
+                y_motion_hat, y_res_hat = self._decode_inter_latents(s, shape)
+                x_pred = self._predict(x_ref, y_motion_hat)
+                if decoder != "mse":
+                    shown.append(head.decode_inter(y_res_hat, y_motion_hat, x_pred, shown[-1]))
+                x_ref = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+                if decoder == "mse":
+                    shown.append(x_ref)
+        finally:
+            self._reset_dither(None)
+        return shown
+
+    # ------------------------------------------------------------------ rate accounting
+    def fixed_bits_per_frame(self, frame_size: tuple[int, int]) -> dict[str, float]:
+        """Nominal bits of one keyframe and one P-frame (fixed mode, batch of one)."""
+        if self.rate_mode != "fixed":
+            raise ValueError("fixed_bits_per_frame applies to rate_mode='fixed' only")
+        h, w = (s // 2**self.stages for s in frame_size)
+
+        def bits(coder: FixedRateLatentCoder) -> float:
+            return coder.planes * h * w * math.log2(coder.levels)
+
+        return {
+            "keyframe": bits(self.img_hyperprior),
+            "inter": bits(self.motion_hyperprior) + bits(self.res_hyperprior),
+        }
+
+
+def _normalise_heads(names: Iterable[str], keep_order: bool = False) -> tuple[str, ...]:
+    if isinstance(names, str):
+        names = (names,)
+    names = tuple(names)
+    unknown = [n for n in names if n not in HEAD_NAMES]
+    if unknown:
+        raise ValueError(f"unknown decoder head(s) {unknown}; choose from {HEAD_NAMES}")
+    if keep_order:
+        return tuple(dict.fromkeys(names))
+    return tuple(n for n in HEAD_NAMES if n == "mse" or n in names)

@@ -1,0 +1,1 @@
+"""Video utilities: entry points that extend CompressAI's video tools."""

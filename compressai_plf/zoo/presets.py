@@ -1,0 +1,70 @@
+"""Architectures and training targets of the ``ssf_plf`` zoo qualities.
+
+Two families share the quality scale 1..9:
+
+* ``rate_mode="hyperprior"`` (default): RGB ScaleSpaceFlow widths (128/192), trained with the
+  video rate-distortion loss ``lmbda * 255**2 * MSE + bpp``; ``quality`` picks ``lmbda`` from
+  :data:`HYPERPRIOR_LAMBDAS` (CompressAI's image-zoo MSE lambdas 0.0018 ... 0.18, extended
+  by one doubling to nine levels).
+* ``rate_mode="fixed"``: the PLF paper's Moving MNIST regime (https://arxiv.org/abs/2305.19301):
+  1-channel 64x64 frames coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and
+  P-frames of :data:`FIXED_PFRAME_BITS` bits (motion and residual latents of ``bits / 2``
+  binary numbers each).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+QUALITIES = range(1, 10)
+METRICS = ("mse",)
+
+HYPERPRIOR_LAMBDAS = {
+    1: 0.0018,
+    2: 0.0035,
+    3: 0.0067,
+    4: 0.0130,
+    5: 0.0250,
+    6: 0.0483,
+    7: 0.0932,
+    8: 0.1800,
+    9: 0.3600,
+}
+
+FIXED_PFRAME_BITS = {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 64}
+FIXED_KEYFRAME_BITS = 12
+
+
+def architecture(quality: int, rate_mode: str = "hyperprior") -> dict[str, Any]:
+    """Constructor arguments of :class:`~compressai_plf.models.ScaleSpaceFlowPLF` for a quality."""
+    check_quality(quality)
+    if rate_mode == "hyperprior":
+        return {"rate_mode": "hyperprior"}
+    if rate_mode == "fixed":
+        half = FIXED_PFRAME_BITS[quality] // 2
+        return {
+            "rate_mode": "fixed",
+            "channels": 1,
+            "mid_planes": 64,
+            "context_planes": 32,
+            "stages": 6,
+            "num_levels": 1,
+            "sigma0": 1.5,
+            "keyframe_planes": FIXED_KEYFRAME_BITS,
+            "keyframe_levels": 2,
+            "motion_planes": half,
+            "residual_planes": half,
+            "latent_planes": half,
+            "levels": 2,
+        }
+    raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
+
+
+def check_quality(quality: int) -> None:
+    if not isinstance(quality, int) or quality not in QUALITIES:
+        raise ValueError(f"Invalid quality value ({quality}), must be an integer in 1..9")
+
+
+def check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f'Invalid metric "{metric}", must be one of {METRICS}')

@@ -1,0 +1,65 @@
+"""``ssf_plf`` zoo entry, mirroring ``compressai.zoo.ssf2020``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from compressai_plf.models import ScaleSpaceFlowPLF
+
+from .presets import architecture, check_metric, check_quality
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def weights_path(quality: int, metric: str = "mse", rate_mode: str = "hyperprior") -> Path:
+    """Where the shipped weights of an entry live (the file may not exist)."""
+    return WEIGHTS_DIR / f"ssf_plf-{rate_mode}-{metric}-q{quality}.pth.tar"
+
+
+def ssf_plf(
+    quality: int,
+    metric: str = "mse",
+    pretrained: bool = False,
+    progress: bool = True,
+    **kwargs: Any,
+) -> ScaleSpaceFlowPLF:
+    r"""ScaleSpaceFlow with conditional residual coding and PLF decoder heads.
+
+    Salehkalaibar et al., "On the choice of perception loss function for learned video
+    compression", NeurIPS 2023, https://arxiv.org/abs/2305.19301.
+
+    Args:
+        quality: quality level, 1 (lowest rate) to 9 (highest rate); see
+            :mod:`compressai_plf.zoo.presets` for the lambdas and bit budgets.
+        metric: optimised metric, ``"mse"``.
+        pretrained: load the weights shipped with the package (offline).
+        progress: kept for signature compatibility with CompressAI's zoo (weights are local).
+        **kwargs: architecture options of :class:`ScaleSpaceFlowPLF`, e.g.
+            ``rate_mode="fixed"`` or ``decoders=("mse", "jd", "fmd", "sa")``.
+    """
+    del progress
+    check_quality(quality)
+    check_metric(metric)
+    rate_mode = kwargs.pop("rate_mode", "hyperprior")
+    config = {**architecture(quality, rate_mode), **kwargs}
+    if not pretrained:
+        return ScaleSpaceFlowPLF(**config)
+
+    path = weights_path(quality, metric, rate_mode)
+    if not path.is_file():
+        raise RuntimeError(
+            f"no pretrained weights are shipped for ssf_plf quality {quality} "
+            f"(metric={metric!r}, rate_mode={rate_mode!r}): expected {path}. Train them with "
+            "`python examples/train_video.py --config zoo/<recipe>.json` (see zoo/README.md) "
+            "or load your own checkpoint with ScaleSpaceFlowPLF.from_state_dict()."
+        )
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    state_dict = state_dict.get("state_dict", state_dict)
+    net = ScaleSpaceFlowPLF.from_state_dict(state_dict)
+    mismatch = {k: v for k, v in config.items() if net.config.get(k) != v and k != "decoders"}
+    if mismatch:
+        raise ValueError(f"pretrained ssf_plf q{quality} has a fixed architecture; {mismatch} differ")
+    return net
