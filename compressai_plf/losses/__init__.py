@@ -1,0 +1,35 @@
+"""Perceptual video objectives and their building blocks. Importing this package registers
+``VideoRateDistortionLoss``, ``VideoReconstructionLoss`` and ``PLFLoss`` in
+``compressai.registry.CRITERIONS``."""
+
+from .adaptive_weight import adaptive_weight
+from .critic_inputs import PLF_NAMES, critic_inputs, stacked_frames
+from .frozen_parameters import frozen_parameters
+from .gradient_penalty import gradient_penalty, interpolated_gradient_penalty
+from .hinge import hinge_discriminator_loss, hinge_generator_loss
+from .plf import PLFLoss, critic_score
+from .rate import bits_per_pixel, total_bits
+from .video_inputs import check_video, reconstructions
+from .video_rate_distortion import VideoRateDistortionLoss, msssim_window
+from .video_reconstruction import VideoReconstructionLoss
+
+__all__ = [
+    "PLF_NAMES",
+    "PLFLoss",
+    "VideoRateDistortionLoss",
+    "VideoReconstructionLoss",
+    "adaptive_weight",
+    "bits_per_pixel",
+    "check_video",
+    "critic_inputs",
+    "critic_score",
+    "frozen_parameters",
+    "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "interpolated_gradient_penalty",
+    "msssim_window",
+    "reconstructions",
+    "stacked_frames",
+    "total_bits",
+]

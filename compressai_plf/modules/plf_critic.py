@@ -1,0 +1,80 @@
+"""One Wasserstein critic per P-frame for a perception loss function (PLF).
+
+In the PLF paper (https://arxiv.org/abs/2305.19301) each P-frame ``j`` has its own critic,
+estimating the Wasserstein-1 distance between the real and fake inputs of
+:func:`compressai_plf.losses.critic_inputs.critic_inputs` for that frame. For JD and SA the
+stack grows with ``j`` (``j + 1`` frames); for FMD it is one frame, but a separate critic per
+frame still measures each marginal rather than their mixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from compressai.registry import register_module
+from torch import Tensor, nn
+
+from ..losses.critic_inputs import stacked_frames
+from .critic3d import Critic3D
+from .dcgan_critic import DCGANCritic
+
+__all__ = ["PLFCritic"]
+
+ARCHS = ("dcgan", "3d")
+
+
+@register_module("PLFCritic")
+class PLFCritic(nn.Module):
+    """Critics of one PLF for P-frames ``1..num_frames-1`` (0-based; frame 0 is the I-frame).
+
+    Called as ``critic(stack, j)`` with ``stack`` from ``critic_inputs(plf, ..., j)``;
+    ``frame_indexed = True`` tells :class:`~compressai_plf.losses.PLFLoss` to pass ``j``.
+
+    Args:
+        plf: ``"jd"``, ``"fmd"`` or ``"sa"``.
+        num_frames: frames per clip (>= 2).
+        channels: channels of one frame (1 for Moving MNIST, 3 for RGB).
+        image_size: H = W or ``(H, W)`` (needed by the ``"dcgan"`` architecture).
+        arch: ``"dcgan"`` (:class:`DCGANCritic`, the paper's) or ``"3d"`` (:class:`Critic3D`,
+            for larger frames).
+        widths: per-layer widths forwarded to the critic (its default when None).
+        spectral_layers: leading convolutions with spectral norm.
+    """
+
+    frame_indexed = True
+
+    def __init__(
+        self,
+        plf: str = "jd",
+        num_frames: int = 3,
+        channels: int = 3,
+        image_size: int | Sequence[int] = 64,
+        arch: str = "dcgan",
+        widths: Sequence[int] | None = None,
+        spectral_layers: int = 3,
+    ) -> None:
+        super().__init__()
+        if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 2:
+            raise ValueError(
+                f"num_frames must be an int >= 2 (one I- and one P-frame), got {num_frames!r}"
+            )
+        if arch not in ARCHS:
+            raise ValueError(f"unknown critic arch {arch!r}: expected one of {ARCHS}")
+        self.plf = plf.lower() if isinstance(plf, str) else plf
+        self.num_frames = num_frames
+        kwargs = {"spectral_layers": spectral_layers}
+        if widths is not None:
+            kwargs["widths"] = tuple(widths)
+        critics = {}
+        for j in range(1, num_frames):
+            k = stacked_frames(self.plf, j)
+            if arch == "dcgan":
+                critics[str(j)] = DCGANCritic(channels, k, image_size, **kwargs)
+            else:
+                critics[str(j)] = Critic3D(channels, **kwargs)
+        self.critics = nn.ModuleDict(critics)
+
+    def forward(self, x: Tensor, j: int) -> Tensor:
+        if isinstance(j, bool) or not isinstance(j, int) or not 1 <= j < self.num_frames:
+            raise ValueError(f"P-frame index j must be in 1..{self.num_frames - 1}, got {j!r}")
+        return self.critics[str(j)](x)
