@@ -88,7 +88,7 @@ def _read_frames(video: KTHVideo) -> np.ndarray:
 
 
 def _preprocess(frames: np.ndarray, size: int, center_crop: bool) -> Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(frames)).float().unsqueeze(1)
+    x = torch.from_numpy(np.array(frames, dtype=np.float32)).unsqueeze(1)
     if center_crop:
         h, w = x.shape[-2:]
         s = min(h, w)
