@@ -30,13 +30,13 @@ def msssim_window(height: int, width: int, max_window: int = 11) -> int:
     """Largest odd Gaussian window (<= ``max_window``) MS-SSIM's 5 scales accept at ``HxW``.
 
     ``pytorch_msssim.ms_ssim`` needs ``min(H, W) > (win - 1) * 16``: 11 from 161 px up, 3 at
-    64x64. Raises ValueError below 49 px (win 3 impossible).
+    64x64. Raises ValueError at 32 px or less (no window fits).
     """
     side = min(height, width)
     for win in range(max_window if max_window % 2 else max_window - 1, 2, -2):
         if side > (win - 1) * 16:
             return win
-    raise ValueError(f"MS-SSIM needs frames larger than 48 px, got {height}x{width}")
+    raise ValueError(f"MS-SSIM needs frames larger than 32 px, got {height}x{width}")
 
 
 @register_criterion("VideoRateDistortionLoss")

@@ -12,6 +12,7 @@ kept in eval mode and frozen whatever its parent does.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -89,9 +90,11 @@ class FrozenLPIPS(nn.Module):
                     f"{BACKBONE_FILES[net]} there (no download happens here) or pass weights=PATH."
                 )
         # pnet_rand avoids the download; use_dropout=True is what makes lpips load its heads.
-        self.model = lpips.LPIPS(
-            net=net, pretrained=True, pnet_rand=True, use_dropout=True, verbose=False
-        )
+        with warnings.catch_warnings():  # torchvision's 'pretrained' deprecation notice
+            warnings.simplefilter("ignore", UserWarning)
+            self.model = lpips.LPIPS(
+                net=net, pretrained=True, pnet_rand=True, use_dropout=True, verbose=False
+            )
         if backbone is not None:
             self.model.net = backbone
         else:
