@@ -89,7 +89,7 @@ def test_shared_vimeo_sample(data_root, tmp_path):
     ds = VideoClipFolder(root, split="test", list_dir=tmp_path)
     assert len(ds) == 4
     clip = ds[0]
-    first = np.asarray(Image.open(ds.sample_folders[0] / "im1.png").convert("RGB"))
+    first = np.array(Image.open(ds.sample_folders[0] / "im1.png").convert("RGB"))
     assert torch.equal(
         (clip[0] * 255).round().to(torch.uint8), torch.from_numpy(first).permute(2, 0, 1)
     )
