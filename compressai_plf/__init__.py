@@ -6,9 +6,7 @@ Importing the package registers its models, criteria, modules and datasets in
 
 import compressai.zoo as _compressai_zoo
 
-from . import models  # noqa: F401  (registers models)
-from . import zoo
-
+from . import datasets, losses, models, modules, zoo  # noqa: F401  (fill the registries)
 
 _compressai_zoo.video_models.update(zoo.video_models)
 

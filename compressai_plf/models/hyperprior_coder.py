@@ -64,4 +64,3 @@ class HyperpriorLatentCoder(CompressionModel):
         means = self.hyper_decoder_mean(z_hat)
         indexes = self.gaussian_conditional.build_indexes(scales)
         return self.gaussian_conditional.decompress(strings[0], indexes, z_hat.dtype, means)
-

@@ -222,7 +222,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             if k != "dither_seed" and saved.get(k) != self._config[k]
         }
         if diff:
-            details = ", ".join(f"{k}: checkpoint {a!r} vs model {b!r}" for k, (a, b) in diff.items())
+            details = ", ".join(
+                f"{k}: checkpoint {a!r} vs model {b!r}" for k, (a, b) in diff.items()
+            )
             raise ValueError(
                 "checkpoint was saved from a different ssf_plf architecture "
                 f"({details}); build the model with ScaleSpaceFlowPLF.from_state_dict()"
@@ -247,9 +249,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         if name == "mse":
             return self._mse_head
         if name not in self.heads:
-            raise ValueError(
-                f"unknown decoder head {name!r}; this model has {list(self.decoders)}"
-            )
+            raise ValueError(f"unknown decoder head {name!r}; this model has {list(self.decoders)}")
         return self.heads[name]
 
     def encoder_side_modules(self) -> list[nn.Module]:
@@ -460,7 +460,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             return self.img_hyperprior.decompress(strings[:1], shape)
         return self.img_hyperprior.decompress(strings, shape)
 
-    def decode_keyframe(self, strings: list, shape: tuple[int, int], decoder: str = "mse") -> Tensor:
+    def decode_keyframe(
+        self, strings: list, shape: tuple[int, int], decoder: str = "mse"
+    ) -> Tensor:
         return self.head(decoder).decode_keyframe(self._decode_keyframe_latent(strings, shape))
 
     def _decode_inter_latents(self, strings: dict, shapes: dict) -> tuple[Tensor, Tensor]:
@@ -505,7 +507,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
             x_ref = self.img_decoder(y_hat)
             shown = [x_ref if decoder == "mse" else head.decode_keyframe(y_hat)]
-            for s, shape in zip(strings[1:], shapes[1:]):
+            for s, shape in zip(strings[1:], shapes[1:], strict=True):
                 y_motion_hat, y_res_hat = self._decode_inter_latents(s, shape)
                 x_pred = self._predict(x_ref, y_motion_hat)
                 if decoder != "mse":

@@ -20,7 +20,9 @@ def _check_depth(stages: int) -> None:
         raise ValueError(f"a transform needs at least one stride-2 stage, got {stages}")
 
 
-def analysis_transform(in_planes: int, mid_planes: int, out_planes: int, stages: int) -> nn.Sequential:
+def analysis_transform(
+    in_planes: int, mid_planes: int, out_planes: int, stages: int
+) -> nn.Sequential:
     """``stages`` 5x5 stride-2 convolutions with ReLU between them (the SSF encoder)."""
     _check_depth(stages)
     layers: list[nn.Module] = []
@@ -34,7 +36,9 @@ def analysis_transform(in_planes: int, mid_planes: int, out_planes: int, stages:
     return nn.Sequential(*layers)
 
 
-def synthesis_transform(in_planes: int, mid_planes: int, out_planes: int, stages: int) -> nn.Sequential:
+def synthesis_transform(
+    in_planes: int, mid_planes: int, out_planes: int, stages: int
+) -> nn.Sequential:
     """``stages`` 5x5 stride-2 transposed convolutions with ReLU between them (the SSF decoder)."""
     _check_depth(stages)
     layers: list[nn.Module] = []

@@ -59,7 +59,17 @@ def ssf_plf(
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
     state_dict = state_dict.get("state_dict", state_dict)
     net = ScaleSpaceFlowPLF.from_state_dict(state_dict)
-    mismatch = {k: v for k, v in config.items() if net.config.get(k) != v and k != "decoders"}
-    if mismatch:
-        raise ValueError(f"pretrained ssf_plf q{quality} has a fixed architecture; {mismatch} differ")
+    wanted = kwargs.pop("decoders", None)
+    if wanted is not None:
+        missing = set(wanted) - set(net.decoders)
+        if missing:
+            raise ValueError(
+                f"pretrained ssf_plf q{quality} ({rate_mode}) has decoder heads "
+                f"{list(net.decoders)}, not {sorted(missing)}"
+            )
+    differ = {k: (v, net.config.get(k)) for k, v in kwargs.items() if net.config.get(k) != v}
+    if differ:
+        raise ValueError(
+            f"pretrained ssf_plf q{quality} has a fixed architecture; requested vs shipped: {differ}"
+        )
     return net

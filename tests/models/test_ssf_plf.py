@@ -17,8 +17,9 @@ from .conftest import HEADS, clip, tiny_fixed, tiny_hyperprior
 
 
 def _bits(likelihoods) -> float:
-    return sum(float(-torch.log2(t).sum()) for d in likelihoods for lat in d.values()
-               for t in lat.values())
+    return sum(
+        float(-torch.log2(t).sum()) for d in likelihoods for lat in d.values() for t in lat.values()
+    )
 
 
 @pytest.mark.parametrize("size", [(64, 64), (128, 192)])
@@ -55,11 +56,13 @@ def test_compress_decompress_round_trip_every_head(coded_model):
         for head in HEADS:
             decoded = net.decompress(strings, shapes, decoder=head)
             assert len(decoded) == len(frames)
-            for a, b in zip(decoded, ref["x_hat"][head]):
+            for a, b in zip(decoded, ref["x_hat"][head], strict=True):
                 assert torch.allclose(a, b, atol=1e-5), head
         # forward() with one head equals the matching entry of forward_heads()
         single = net(frames, decoder="jd")["x_hat"]
-        assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(single, ref["x_hat"]["jd"]))
+        assert all(
+            torch.allclose(a, b, atol=1e-6) for a, b in zip(single, ref["x_hat"]["jd"], strict=True)
+        )
 
 
 def test_heads_differ_but_share_the_bitstream():
@@ -107,8 +110,9 @@ def test_decoding_in_another_process_gives_identical_bytes(tmp_path):
     with torch.no_grad():
         strings, shapes = net.compress(frames)
         local = net.decompress(strings, shapes, decoder="sa")
-    torch.save({"state_dict": net.state_dict(), "strings": strings, "shapes": shapes},
-               tmp_path / "blob.pt")
+    torch.save(
+        {"state_dict": net.state_dict(), "strings": strings, "shapes": shapes}, tmp_path / "blob.pt"
+    )
     code = (
         "import sys, torch\n"
         "from compressai_plf.models import ScaleSpaceFlowPLF\n"
@@ -125,13 +129,18 @@ def test_decoding_in_another_process_gives_identical_bytes(tmp_path):
 def test_freeze_encoder_side_keeps_bitstream_and_trains_heads():
     net = tiny_fixed()
     trainable = net.freeze_encoder_side()
-    frozen = {k: v.clone() for k, v in net.state_dict().items()
-              if not k.startswith("heads.") and isinstance(v, torch.Tensor)}
+    frozen = {
+        k: v.clone()
+        for k, v in net.state_dict().items()
+        if not k.startswith("heads.") and isinstance(v, torch.Tensor)
+    }
     heads_before = {k: v.clone() for k, v in net.heads.state_dict().items()}
     opt = torch.optim.Adam(trainable, lr=1e-2)
     frames = clip(2, 1, 64, 64)
     out = net.forward_heads(frames, ("jd", "fmd", "sa"))
-    loss = sum(((x - f) ** 2).mean() for h in out["x_hat"].values() for x, f in zip(h, frames))
+    loss = sum(
+        ((x - f) ** 2).mean() for h in out["x_hat"].values() for x, f in zip(h, frames, strict=True)
+    )
     loss.backward()
     opt.step()
     after = net.state_dict()
@@ -146,9 +155,11 @@ def test_state_dict_round_trip_and_mismatch_error():
     net.update(force=True)
     rebuilt = ScaleSpaceFlowPLF.from_state_dict(net.state_dict())
     assert rebuilt.decoders == ("mse", "fmd")
-    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(),
-                                                  rebuilt.state_dict().values())
-               if isinstance(a, torch.Tensor))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(net.state_dict().values(), rebuilt.state_dict().values(), strict=True)
+        if isinstance(a, torch.Tensor)
+    )
     with pytest.raises(ValueError, match="different ssf_plf architecture"):
         tiny_hyperprior(decoders=("mse", "jd")).load_state_dict(net.state_dict())
     with pytest.raises(ValueError, match="no ssf_plf architecture record"):

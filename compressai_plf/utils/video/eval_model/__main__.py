@@ -6,7 +6,8 @@ CompressAI's tool never imports plugins: its architectures live in a dict inside
 ``compressai.zoo.video_models``. This entry point adds ``ssf_plf`` to both, replaces the
 checkpoint loader with one that works on CPU-only machines (``map_location``), refuses
 pickled code (``weights_only=True``) and rebuilds ``ssf_plf`` checkpoints with their stored
-architecture, then runs CompressAI's own ``main`` with exactly its arguments.
+architecture, and lets MS-SSIM use a window that fits frames under 161 px (the tool asserts
+otherwise), then runs CompressAI's own ``main`` with exactly its arguments.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from pathlib import Path
 import compressai.utils.video.eval_model.__main__ as _tool
 import torch
 import torch.nn as nn
+from pytorch_msssim import ms_ssim
+from torch import Tensor
 
 import compressai_plf  # noqa: F401  (registers models and zoo entries)
+from compressai_plf.metrics.ms_ssim import ms_ssim_window
 from compressai_plf.models import ScaleSpaceFlowPLF
 from compressai_plf.zoo import video_models
 
@@ -52,12 +56,19 @@ def load_checkpoint(arch: str, no_update: bool, checkpoint_path: str) -> nn.Modu
     return net.eval()
 
 
+def ms_ssim_fitting(x: Tensor, y: Tensor, data_range: float = 255, **kwargs) -> Tensor:
+    """CompressAI's MS-SSIM call with a window that fits the frame: identical to the tool's
+    value from 161 px on, and defined (instead of an AssertionError) for smaller frames."""
+    kwargs.setdefault("win_size", ms_ssim_window(*x.shape[-2:]))
+    return ms_ssim(x, y, data_range=data_range, **kwargs)
+
+
 def install() -> None:
     """Add this package's architectures and loader to CompressAI's eval tool module."""
     _tool.models.update(ARCHITECTURES)
     _tool.pretrained_models.update(video_models)
     _tool.load_checkpoint = load_checkpoint
-    # The tool's own parser lists `-a` choices from its dict at parser-build time.
+    _tool.ms_ssim = ms_ssim_fitting
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,65 @@
+"""The ssf_plf zoo entry mirrors compressai.zoo.ssf2020."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from compressai.zoo import video_models
+
+from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.zoo import FIXED_PFRAME_BITS, ssf_plf
+
+
+def test_zoo_entry_is_added_to_compressai():
+    assert video_models["ssf_plf"] is ssf_plf
+    assert "ssf2020" in video_models
+
+
+@pytest.mark.parametrize("quality", [0, 10, 2.5, "3"])
+def test_bad_quality(quality):
+    with pytest.raises(ValueError, match="quality"):
+        ssf_plf(quality)
+
+
+def test_bad_metric():
+    with pytest.raises(ValueError, match="metric"):
+        ssf_plf(3, metric="lpips")
+
+
+def test_architecture_options_pass_through():
+    net = ssf_plf(3, decoders=("mse", "jd", "fmd", "sa"), mid_planes=32)
+    assert isinstance(net, ScaleSpaceFlowPLF)
+    assert net.decoders == ("mse", "jd", "fmd", "sa")
+    assert net.config["mid_planes"] == 32
+
+
+@pytest.mark.parametrize("quality", [1, 3, 5])
+def test_fixed_mode_quality_sets_pframe_bits(quality):
+    net = ssf_plf(quality, rate_mode="fixed")
+    bits = net.fixed_bits_per_frame((64, 64))
+    assert bits == {"keyframe": 12.0, "inter": float(FIXED_PFRAME_BITS[quality])}
+    out = net([torch.rand(1, 1, 64, 64) for _ in range(2)])
+    assert out["x_hat"][1].shape == (1, 1, 64, 64)
+
+
+def test_missing_pretrained_weights_say_how_to_train(monkeypatch, tmp_path):
+    import compressai_plf.zoo.pretrained as pretrained
+
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(RuntimeError, match="train_video.py"):
+        ssf_plf(4, pretrained=True)
+
+
+def test_pretrained_loads_shipped_file(monkeypatch, tmp_path):
+    import compressai_plf.zoo.pretrained as pretrained
+
+    net = ssf_plf(2, rate_mode="fixed", mid_planes=8, context_planes=8)
+    net.update(force=True)
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    torch.save(net.state_dict(), pretrained.weights_path(2, "mse", "fixed"))
+    loaded = ssf_plf(2, rate_mode="fixed", pretrained=True)
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(net.state_dict().values(), loaded.state_dict().values(), strict=True)
+        if isinstance(a, torch.Tensor)
+    )
