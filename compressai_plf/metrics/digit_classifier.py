@@ -1,0 +1,134 @@
+"""A small digit classifier for 64x64 Moving-MNIST-like frames, used as a feature network.
+
+Fréchet distances on features of a classifier the project trains itself are the usual offline
+stand-in for FID on MNIST-like data (no ImageNet weights are needed). Build the weights with
+``python -m compressai_plf.metrics.build_classifier --mnist-root DIR --out FILE``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from compressai.registry import register_module
+from torch import Tensor
+
+from ._video import VideoLike, as_video, to_gray
+
+FRAME_SIZE = 64
+
+
+@register_module("DigitClassifier")
+class DigitClassifier(nn.Module):
+    """CNN for (B, 1, 64, 64) frames in [0, 1]: 4 conv layers, then a ``feature_dim``-wide
+    penultimate layer (the features for Fréchet distances) and ``num_classes`` logits.
+
+    The feature map is flattened (not globally pooled), so features also encode where the
+    digit is: a reconstruction with the right digit at the wrong place is not "realistic".
+
+    Args:
+        num_classes: number of output classes (10 digits).
+        feature_dim: width of the penultimate (feature) layer.
+        width: channels of the first conv layer (doubled once, then kept).
+    """
+
+    def __init__(self, num_classes: int = 10, feature_dim: int = 64, width: int = 16):
+        super().__init__()
+        self.num_classes, self.feature_dim, self.width = num_classes, feature_dim, width
+        w = width
+        self.body = nn.Sequential(
+            nn.Conv2d(1, w, 5, stride=2, padding=2),  # 32x32
+            nn.ReLU(inplace=True),
+            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1),  # 16x16
+            nn.ReLU(inplace=True),
+            nn.Conv2d(2 * w, 4 * w, 3, stride=2, padding=1),  # 8x8
+            nn.ReLU(inplace=True),
+            nn.Conv2d(4 * w, 4 * w, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # 4x4
+            nn.Flatten(),
+            nn.Linear(4 * w * 16, feature_dim),
+            nn.ReLU(inplace=True),
+        )
+        self.head = nn.Linear(feature_dim, num_classes)
+
+    def _check(self, x: Tensor) -> None:
+        if x.dim() != 4 or x.shape[1:] != (1, FRAME_SIZE, FRAME_SIZE):
+            raise ValueError(
+                f"DigitClassifier expects (B, 1, {FRAME_SIZE}, {FRAME_SIZE}) frames, "
+                f"got {tuple(x.shape)}"
+            )
+
+    def features(self, x: Tensor) -> Tensor:
+        """Penultimate-layer features, shape (B, feature_dim)."""
+        self._check(x)
+        return self.body(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Class logits, shape (B, num_classes)."""
+        return self.head(self.features(x))
+
+    def config(self) -> dict:
+        return {
+            "num_classes": self.num_classes,
+            "feature_dim": self.feature_dim,
+            "width": self.width,
+        }
+
+
+def load_digit_classifier(
+    path: str | Path, map_location: str | torch.device = "cpu"
+) -> DigitClassifier:
+    """Load a checkpoint written by :mod:`compressai_plf.metrics.build_classifier`.
+
+    The file holds only tensors and plain types and is read with ``weights_only=True``.
+    The returned model is in eval mode with gradients disabled.
+
+    Args:
+        path: checkpoint file.
+        map_location: device to load onto.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"digit classifier checkpoint {str(path)!r} not found; build it with "
+            "`python -m compressai_plf.metrics.build_classifier --mnist-root DIR --out FILE`"
+        )
+    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise ValueError(f"{path}: not a digit classifier checkpoint (no 'state_dict' key)")
+    model = DigitClassifier(**ckpt.get("config", {}))
+    model.load_state_dict(ckpt["state_dict"])
+    model.eval().requires_grad_(False)
+    return model
+
+
+@torch.no_grad()
+def _apply_frames(fn, video: VideoLike, batch_size: int) -> Tensor:
+    x = as_video(video)
+    n, t = x.shape[:2]
+    frames = to_gray(x.flatten(0, 1)).clamp(0, 1)
+    out = torch.cat([fn(frames[i : i + batch_size]) for i in range(0, frames.shape[0], batch_size)])
+    return out.view(n, t, -1)
+
+
+def classifier_features(classifier: nn.Module, video: VideoLike, batch_size: int = 512) -> Tensor:
+    """Per-frame features, shape (N, T, feature_dim), for
+    :func:`~compressai_plf.metrics.frechet.frechet_distance_per_frame` and
+    :func:`~compressai_plf.metrics.frechet.frechet_distance_pairs`.
+
+    Args:
+        classifier: a :class:`DigitClassifier` (or any module with ``features``), in eval mode.
+        video: (N, T, C, H, W) frames in [0, 1] or a list of T (N, C, H, W); RGB is
+            converted to luma.
+        batch_size: frames per forward pass.
+    """
+    return _apply_frames(classifier.features, video, batch_size)
+
+
+def classifier_predictions(
+    classifier: nn.Module, video: VideoLike, batch_size: int = 512
+) -> Tensor:
+    """Predicted class of every frame, int64 shape (N, T)."""
+    return _apply_frames(classifier, video, batch_size).argmax(-1)

@@ -1,0 +1,1 @@
+"""Utilities for compressai_plf."""
