@@ -175,3 +175,23 @@ def test_bad_inputs_raise():
         LinearDecoder(np.ones((2, 2)), np.zeros((2, 2)))
     with pytest.raises(ValueError):
         fmd_decoder(SRC, 1.0, 0.0)(np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("rates", [[1.0, 1.0, 1.0], [0.0, 1.5, 1.5], [0.5, 0.1, 3.0]])
+@pytest.mark.parametrize("budget", [1e-3, 0.01, 0.05])
+def test_sa_within_conditional_coupling_bound(rates, budget):
+    # Keeping the past outputs fixed in the coupling gives W2^2 <= |g - u|^2 + (s - w)^2, so
+    # D_j <= m_j + max(0, s - sqrt(P) - t)^2 with s^2 = Var(X_j | past), t^2 = Var(X^_j | past).
+    rep = MMSERepresentation(SRC, rates)
+    dec = sa_decoder(SRC, rates, budget)
+    d = dec.distortion(rep)
+    k = rep.covariance()
+    a, n = dec.coefficients, dec.noise
+    cov_y = a @ k @ a.T + n @ n.T
+    for j in range(3):
+        c = a[:j] @ k[:, j]
+        explained = c @ np.linalg.pinv(cov_y[:j, :j]) @ c if j else 0.0
+        t2 = rep.estimate_variances[j] - explained
+        s2 = SRC.variances[j] - explained
+        bound = rep.m[j] + max(0.0, np.sqrt(s2) - np.sqrt(budget) - np.sqrt(t2)) ** 2
+        assert d[j] <= bound + 1e-9
