@@ -1,0 +1,43 @@
+"""Coded-clip files: a checksummed, versioned container for ``ScaleSpaceFlowPLF`` bitstreams.
+
+``write_clip(path, model, frames)`` and ``read_clip(path, model, decoder)``; the format is
+specified in ``docs/bitstream.md``.
+"""
+
+from .clip import (
+    decode_clip,
+    encode_clip,
+    encoded_bits,
+    inspect_clip,
+    latent_size,
+    read_clip,
+    write_clip,
+)
+from .container import ClipInfo
+from .errors import (
+    BitstreamError,
+    CorruptClipError,
+    ModelMismatchError,
+    NotAClipError,
+    TruncatedClipError,
+    UnsupportedVersionError,
+)
+from .weights_hash import weights_hash
+
+__all__ = [
+    "BitstreamError",
+    "ClipInfo",
+    "CorruptClipError",
+    "ModelMismatchError",
+    "NotAClipError",
+    "TruncatedClipError",
+    "UnsupportedVersionError",
+    "decode_clip",
+    "encode_clip",
+    "encoded_bits",
+    "inspect_clip",
+    "latent_size",
+    "read_clip",
+    "weights_hash",
+    "write_clip",
+]

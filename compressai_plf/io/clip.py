@@ -1,0 +1,302 @@
+"""Write and read one coded clip: ``write_clip``, ``read_clip`` and their in-memory forms.
+
+A clip is coded by a ``ScaleSpaceFlowPLF`` (``compressai_plf.models``) and stored in the
+container of ``container.py`` (specified in ``docs/bitstream.md``). Reading checks, before any
+entropy decoding: magic, length, checksum (header and payload), version, architecture, rate
+mode and the encoder-side weights hash, then that every shape and length agrees with the model.
+Damaged data is therefore never handed to CompressAI's rANS decoder, which does not check its
+input; every rejection is a :class:`~compressai_plf.io.errors.BitstreamError` naming the
+problem.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from compressai.registry import MODELS
+from torch import Tensor
+
+from ..models.bit_packing import pack_symbols, unpack_symbols
+from ..models.ssf_plf import ScaleSpaceFlowPLF
+from .clip_frames import clip_frames, crop_frames, pad_frames, padded_size
+from .container import HASH_BYTES, MAX_FILE_BYTES, ClipInfo, pack_clip, parse_clip
+from .errors import CorruptClipError, ModelMismatchError
+from .mixed_radix import pack_runs, packed_bits, unpack_runs
+from .weights_hash import weights_hash
+
+PathLike = str | os.PathLike
+
+
+# ---------------------------------------------------------------------- checks
+def _check_model(model: object) -> str:
+    """Registered architecture name of ``model``; TypeError for anything unsupported."""
+    if not isinstance(model, ScaleSpaceFlowPLF):
+        raise TypeError(
+            f"model must be a ScaleSpaceFlowPLF (registered 'ssf_plf'), got {type(model).__name__}"
+        )
+    for name, cls in MODELS.items():
+        if cls is type(model):
+            return name
+    raise TypeError(f"model class {type(model).__name__} is not in compressai.registry.MODELS")
+
+
+def _check_decoder(model: ScaleSpaceFlowPLF, decoder: object) -> None:
+    if not isinstance(decoder, str) or decoder not in model.decoders:
+        raise ValueError(f"unknown decoder head {decoder!r}; this model has {list(model.decoders)}")
+
+
+def _check_path(path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, expected a clip file")
+    return path
+
+
+def _model_place(model: ScaleSpaceFlowPLF) -> tuple[torch.device, torch.dtype]:
+    p = next(model.parameters())
+    return p.device, p.dtype
+
+
+def latent_size(model: ScaleSpaceFlowPLF, height: int, width: int) -> tuple[int, int]:
+    """Decoder shape of a ``height x width`` frame: z's (hyperprior) or y's (fixed)."""
+    ph, pw = padded_size(height, width, model.size_multiple)
+    depth = model.stages + (model.hyper_stages if model.rate_mode == "hyperprior" else 0)
+    return ph >> depth, pw >> depth
+
+
+def _fixed_layout(model: ScaleSpaceFlowPLF, frames: int, latent: tuple[int, int]):
+    """Runs ``(count, levels)`` of a fixed-rate clip: keyframe, then motion and residual of
+    every P-frame."""
+    area = latent[0] * latent[1]
+    key, mot, res = model.img_hyperprior, model.motion_hyperprior, model.res_hyperprior
+    layout = [(key.planes * area, key.levels)]
+    for _ in range(frames - 1):
+        layout += [(mot.planes * area, mot.levels), (res.planes * area, res.levels)]
+    return layout
+
+
+# ---------------------------------------------------------------------- encoding
+def encode_clip(
+    model: ScaleSpaceFlowPLF, frames: Tensor | Sequence[Tensor], seed: int | None = None
+) -> bytes:
+    """Code one clip into container bytes (see :func:`write_clip`)."""
+    arch = _check_model(model)
+    if seed is not None:
+        if model.rate_mode != "fixed":
+            raise ValueError("seed applies to rate_mode='fixed' only (hyperprior has no dither)")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise ValueError(f"dither seed must be an int in [0, 2**32), got {seed!r}")
+    clip = clip_frames(frames, model.channels)
+    height, width = clip[0].shape[-2:]
+    device, dtype = _model_place(model)
+    padded = pad_frames([x.to(device=device, dtype=dtype) for x in clip], model.size_multiple)
+    with torch.no_grad():
+        strings, shapes = model.compress(padded, seed=seed)
+    latent = latent_size(model, height, width)
+    expected = [latent] + [{"motion": latent, "residual": latent}] * (len(clip) - 1)
+    if [_as_tuples(s) for s in shapes] != expected:  # guards this module against model changes
+        raise RuntimeError(f"model returned latent shapes {shapes}, expected {expected}")
+    if model.rate_mode == "hyperprior":
+        parts = [strings[0][0][0], strings[0][1][0]]
+        for s in strings[1:]:
+            parts += [s["motion"][0][0], s["motion"][1][0]]
+            parts += [s["residual"][0][0], s["residual"][1][0]]
+        payload, used_seed = b"".join(parts), None
+        lengths, bits = tuple(len(p) for p in parts), 8 * sum(len(p) for p in parts)
+    else:
+        (used_seed,) = struct.unpack(">I", strings[0][1][0])
+        layout = _fixed_layout(model, len(clip), latent)
+        labels = [strings[0][0][0]]
+        for s in strings[1:]:
+            labels += [s["motion"][0][0], s["residual"][0][0]]
+        runs = [
+            (unpack_symbols(b, n, lv).numpy(), lv)
+            for b, (n, lv) in zip(labels, layout, strict=True)
+        ]
+        payload, lengths, bits = pack_runs(runs), (), packed_bits(layout)
+    info = ClipInfo(
+        arch=arch,
+        weights_hash="",
+        rate_mode=model.rate_mode,
+        channels=model.channels,
+        frames=len(clip),
+        height=height,
+        width=width,
+        latent_size=latent,
+        seed=used_seed,
+        payload_bits=bits,
+        string_lengths=lengths,
+    )
+    return pack_clip(info, weights_hash(model), payload)
+
+
+def _as_tuples(shape):
+    if isinstance(shape, dict):
+        return {k: tuple(int(s) for s in v) for k, v in shape.items()}
+    return tuple(int(s) for s in shape)
+
+
+# ---------------------------------------------------------------------- decoding
+def _check_identity(info: ClipInfo, model: ScaleSpaceFlowPLF, arch: str) -> None:
+    if info.arch != arch:
+        raise ModelMismatchError(
+            f"bitstream was encoded by architecture {info.arch!r}, this model is {arch!r}"
+        )
+    if info.rate_mode != model.rate_mode:
+        raise ModelMismatchError(
+            f"bitstream uses rate mode {info.rate_mode!r}, this model uses {model.rate_mode!r}"
+        )
+    if info.channels != model.channels:
+        raise ModelMismatchError(
+            f"bitstream has {info.channels}-channel frames, this model codes {model.channels}"
+        )
+    ours = weights_hash(model)[:HASH_BYTES].hex()
+    if info.weights_hash != ours:
+        raise ModelMismatchError(
+            f"bitstream was encoded with weights {info.weights_hash}, this model has {ours}"
+        )
+
+
+def _strings_and_shapes(
+    info: ClipInfo, payload: bytes, model: ScaleSpaceFlowPLF
+) -> tuple[list, list]:
+    latent = latent_size(model, info.height, info.width)
+    if info.latent_size != latent:
+        raise CorruptClipError(
+            f"header latent size {info.latent_size} does not match {latent}, the size this "
+            f"model gives {info.height}x{info.width} frames"
+        )
+    shapes = [latent] + [{"motion": latent, "residual": latent}] * (info.frames - 1)
+    if info.rate_mode == "hyperprior":
+        parts, pos = [], 0
+        for n in info.string_lengths:
+            parts.append(payload[pos : pos + n])
+            pos += n
+        if any(len(p) == 0 for p in parts):
+            raise CorruptClipError("an entropy-coded string is empty")
+        strings = [[[parts[0]], [parts[1]]]]
+        for t in range(info.frames - 1):
+            my, mz, ry, rz = parts[2 + 4 * t : 6 + 4 * t]
+            strings.append({"motion": [[my], [mz]], "residual": [[ry], [rz]]})
+        return strings, shapes
+    layout = _fixed_layout(model, info.frames, latent)
+    if info.payload_bits != packed_bits(layout):
+        raise CorruptClipError(
+            f"header says {info.payload_bits} payload bits, the model's layout needs "
+            f"{packed_bits(layout)}"
+        )
+    try:
+        runs = unpack_runs(payload, layout)
+    except ValueError as err:
+        raise CorruptClipError(f"fixed-rate payload is damaged: {err}") from err
+    labels = [
+        pack_symbols(torch.from_numpy(np.ascontiguousarray(r)), lv)
+        for r, (_, lv) in zip(runs, layout, strict=True)
+    ]
+    strings = [[[labels[0]], [struct.pack(">I", info.seed)]]]
+    for t in range(info.frames - 1):
+        strings.append({"motion": [[labels[1 + 2 * t]]], "residual": [[labels[2 + 2 * t]]]})
+    return strings, shapes
+
+
+def decode_clip(data: bytes, model: ScaleSpaceFlowPLF, decoder: str = "mse") -> list[Tensor]:
+    """Decode container bytes (see :func:`read_clip`)."""
+    arch = _check_model(model)
+    _check_decoder(model, decoder)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    info, payload = parse_clip(data)
+    _check_identity(info, model, arch)
+    strings, shapes = _strings_and_shapes(info, payload, model)
+    try:
+        with torch.no_grad():
+            frames = model.decompress(strings, shapes, decoder=decoder)
+    except (ValueError, RuntimeError) as err:
+        # Unreachable for data this module wrote (the checksum passed): the header and
+        # payload were forged consistently. Report it as damage rather than a decoder error.
+        raise CorruptClipError(f"payload does not decode with this model: {err}") from err
+    return crop_frames(frames, info.height, info.width)
+
+
+def inspect_clip(source: PathLike | bytes) -> ClipInfo:
+    """Verify a clip's envelope (magic, length, checksum, version) and return its header."""
+    data = source if isinstance(source, (bytes, bytearray)) else _read(_check_path(source))
+    return parse_clip(data)[0]
+
+
+# ---------------------------------------------------------------------- files
+def _read(path: Path) -> bytes:
+    size = path.stat().st_size  # FileNotFoundError names the path
+    if size > MAX_FILE_BYTES:
+        raise CorruptClipError(f"{path} has {size} bytes, more than any clip (4 GiB)")
+    return path.read_bytes()
+
+
+def write_clip(
+    path: PathLike,
+    model: ScaleSpaceFlowPLF,
+    frames: Tensor | Sequence[Tensor],
+    seed: int | None = None,
+) -> ClipInfo:
+    """Code one clip with ``model`` and write it to ``path``.
+
+    Frames of any size are accepted: they are padded to ``model.size_multiple`` (replicating
+    the border) and the original size is stored so :func:`read_clip` crops them back. The file
+    is written to a temporary name and renamed, so ``path`` never holds a partial clip.
+
+    Args:
+        path: output file (its directory must exist).
+        model: a ``ScaleSpaceFlowPLF`` (hyperprior mode: after ``model.update()``).
+        frames: one clip (batch size 1) with values in [0, 1]: a list of ``(C, H, W)`` or
+            ``(1, C, H, W)`` tensors, a ``(T, C, H, W)`` or a ``(1, T, C, H, W)`` tensor.
+        seed: dither seed in ``[0, 2**32)`` (fixed mode only; default ``model.dither_seed``).
+
+    Returns:
+        The clip's :class:`ClipInfo`: ``file_bits`` counts every bit written,
+        ``payload_bits`` the coded latents only.
+    """
+    path = _check_path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"directory {path.parent} does not exist")
+    data = encode_clip(model, frames, seed)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return parse_clip(data)[0]
+
+
+def read_clip(path: PathLike, model: ScaleSpaceFlowPLF, decoder: str = "mse") -> list[Tensor]:
+    """Decode the clip at ``path`` with ``model``'s decoder head ``decoder``.
+
+    Returns:
+        The frames as a list of ``(1, C, H, W)`` tensors at the clip's original size.
+
+    Raises:
+        NotAClipError, TruncatedClipError, CorruptClipError, UnsupportedVersionError,
+            ModelMismatchError: the file cannot be decoded by this model (all are
+            ``BitstreamError``, a ``ValueError``); nothing damaged is ever decoded.
+        TypeError, ValueError: a bad ``model``, ``decoder`` or ``path``.
+        FileNotFoundError: no file at ``path``.
+    """
+    _check_model(model)
+    _check_decoder(model, decoder)
+    return decode_clip(_read(_check_path(path)), model, decoder)
+
+
+def encoded_bits(path: PathLike) -> int:
+    """Bits on disk of the clip at ``path`` (verified first); for bpp divide by
+    ``frames * height * width`` of :func:`inspect_clip`, or use ``ClipInfo.bpp()``."""
+    return inspect_clip(path).file_bits

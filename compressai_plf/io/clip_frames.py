@@ -1,0 +1,105 @@
+"""Checking, padding and cropping the frames of one clip for ``write_clip``/``read_clip``.
+
+The model needs frame sides that are multiples of ``model.size_multiple``; the container
+records the original size, frames are padded (replicating the last row and column, which
+costs fewer bits than zeros) before coding and cropped back after decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .container import MAX_FRAMES, MAX_SIDE
+
+_CLIP_FORMS = (
+    "a list of (C, H, W) or (1, C, H, W) tensors, a (T, C, H, W) tensor or a (1, T, C, H, W) tensor"
+)
+
+
+def clip_frames(frames: Tensor | Sequence[Tensor], channels: int) -> list[Tensor]:
+    """Validate one clip and return it as a list of ``(1, C, H, W)`` tensors.
+
+    Args:
+        frames: the clip, in any of the forms named in the error messages.
+        channels: channels the model expects.
+
+    Raises:
+        TypeError: for a wrong container or dtype.
+        ValueError: for a batch of several clips, wrong rank, channels, sizes, NaN/Inf or
+            values outside [0, 1].
+    """
+    if isinstance(frames, Tensor):
+        if frames.dim() == 5:
+            if frames.shape[0] != 1:
+                raise ValueError(
+                    f"write_clip codes one clip at a time, got a batch of {frames.shape[0]} "
+                    "(B, T, C, H, W); call it once per clip"
+                )
+            frames = frames[0]
+        if frames.dim() != 4:
+            raise ValueError(
+                f"frames must be {_CLIP_FORMS}, got a tensor of shape {tuple(frames.shape)}"
+            )
+        frames = list(frames.unbind(0))
+    if not isinstance(frames, (list, tuple)):
+        raise TypeError(f"frames must be {_CLIP_FORMS}, got {type(frames).__name__}")
+    if not frames:
+        raise ValueError("frames is empty: a clip needs at least one frame")
+    if len(frames) > MAX_FRAMES:
+        raise ValueError(f"a clip holds at most {MAX_FRAMES} frames, got {len(frames)}")
+    out = []
+    for i, x in enumerate(frames):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"frame {i} must be a tensor, got {type(x).__name__}")
+        if x.dim() == 4:
+            if x.shape[0] != 1:
+                raise ValueError(
+                    f"frame {i} has batch size {x.shape[0]}; write_clip codes one clip at a "
+                    "time (batch size 1), call it once per clip"
+                )
+            x = x[0]
+        if x.dim() != 3:
+            raise ValueError(f"frame {i} must be (C, H, W) or (1, C, H, W), got {tuple(x.shape)}")
+        if not x.is_floating_point():
+            raise TypeError(f"frame {i} must be a float tensor in [0, 1], got {x.dtype}")
+        if out and x.shape != out[0].shape[1:]:
+            raise ValueError(
+                f"frame {i} has shape {tuple(x.shape)}, frame 0 has {tuple(out[0].shape[1:])}"
+            )
+        out.append(x.unsqueeze(0))
+    _, c, h, w = out[0].shape
+    if c != channels:
+        raise ValueError(f"frames have {c} channels, the model expects {channels}")
+    if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+        raise ValueError(f"frame size {h}x{w} outside the supported 1..{MAX_SIDE} per side")
+    for i, x in enumerate(out):
+        x = x.detach()
+        if not torch.isfinite(x).all():
+            raise ValueError(f"frame {i} contains NaN or Inf")
+        lo, hi = x.min().item(), x.max().item()
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise ValueError(f"frame {i} must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
+    return out
+
+
+def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:
+    """Smallest size >= ``(height, width)`` whose sides are multiples of ``multiple``."""
+    return -(-height // multiple) * multiple, -(-width // multiple) * multiple
+
+
+def pad_frames(frames: list[Tensor], multiple: int) -> list[Tensor]:
+    """Replicate-pad every frame at the bottom and right to a multiple of ``multiple``."""
+    h, w = frames[0].shape[-2:]
+    ph, pw = padded_size(h, w, multiple)
+    if (ph, pw) == (h, w):
+        return frames
+    return [F.pad(x, (0, pw - w, 0, ph - h), mode="replicate") for x in frames]
+
+
+def crop_frames(frames: list[Tensor], height: int, width: int) -> list[Tensor]:
+    """Undo :func:`pad_frames`."""
+    return [x[..., :height, :width] for x in frames]

@@ -1,0 +1,132 @@
+"""Exact packing of several runs of symbols, each with its own alphabet, into one byte string.
+
+Fixed-rate latents (``FixedRateLatentCoder``) cost ``log2(L)`` bits per symbol. Packing each
+latent of each frame into its own byte string wastes up to 7 bits per string; packing the whole
+clip as one mixed-radix integer wastes at most 7 bits per clip.
+
+Runs ``(symbols_i, L_i)`` are read as one integer whose digits are the symbols in order, the
+first symbol least significant: ``value = sum_j s_j * prod_{k<j} L_k``. The integer is stored
+little-endian in ``ceil(bits / 8)`` bytes, ``bits = bit_length(prod_j L_j - 1)``. When every
+alphabet size is a power of two this is plain LSB-first bit packing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _log2_exact(levels: int) -> int | None:
+    return levels.bit_length() - 1 if levels & (levels - 1) == 0 else None
+
+
+def _chunk_digits(levels: int) -> int:
+    """Largest k with levels**k < 2**63, so k digits fit in an int64."""
+    k = 1
+    while levels ** (k + 1) < 2**63:
+        k += 1
+    return k
+
+
+def _digits_to_int(digits: np.ndarray, levels: int) -> int:
+    if digits.size == 0:
+        return 0
+    nbits = _log2_exact(levels)
+    if nbits is not None:
+        bits = (digits[:, None] >> np.arange(nbits)) & 1
+        packed = np.packbits(bits.reshape(-1).astype(np.uint8), bitorder="little")
+        return int.from_bytes(packed.tobytes(), "little")
+    k = _chunk_digits(levels)
+    padded = np.zeros(-(-digits.size // k) * k, dtype=np.int64)
+    padded[: digits.size] = digits
+    powers = np.array([levels**j for j in range(k)], dtype=np.int64)
+    values = [int(v) for v in (padded.reshape(-1, k) * powers).sum(axis=1)]
+    base = levels**k
+    # Pairwise combination keeps the big-integer products balanced (subquadratic overall).
+    while len(values) > 1:
+        if len(values) % 2:
+            values.append(0)
+        values = [lo + hi * base for lo, hi in zip(values[::2], values[1::2], strict=True)]
+        base *= base
+    return values[0]
+
+
+def _int_to_digits(value: int, count: int, levels: int) -> np.ndarray:
+    nbits = _log2_exact(levels)
+    if nbits is not None:
+        raw = np.frombuffer(value.to_bytes(-(-count * nbits // 8), "little"), dtype=np.uint8)
+        bits = np.unpackbits(raw, bitorder="little")[: count * nbits].astype(np.int64)
+        return (bits.reshape(count, nbits) << np.arange(nbits)).sum(axis=1)
+    k = _chunk_digits(levels)
+    out: list[int] = []
+    powers: dict[int, int] = {}
+
+    def split(v: int, n: int) -> None:
+        if n <= k:
+            for _ in range(n):
+                v, d = divmod(v, levels)
+                out.append(d)
+            return
+        half = n // 2
+        if half not in powers:
+            powers[half] = levels**half
+        hi, lo = divmod(v, powers[half])
+        split(lo, half)
+        split(hi, n - half)
+
+    split(value, count)
+    return np.asarray(out, dtype=np.int64)
+
+
+def packed_bits(layout: Sequence[tuple[int, int]]) -> int:
+    """Exact bits of runs ``(count, levels)``: ``bit_length(prod levels**count - 1)``."""
+    total = 1
+    for count, levels in layout:
+        if levels < 2 or count < 0:
+            raise ValueError(f"invalid run: {count} symbols of {levels} levels")
+        total *= levels**count
+    return (total - 1).bit_length()
+
+
+def pack_runs(runs: Sequence[tuple[np.ndarray, int]]) -> bytes:
+    """Pack runs ``(symbols, levels)`` (integer arrays, values in ``[0, levels)``)."""
+    value, scale = 0, 1
+    for symbols, levels in runs:
+        digits = np.asarray(symbols, dtype=np.int64).reshape(-1)
+        if digits.size and (digits.min() < 0 or digits.max() >= levels):
+            raise ValueError(f"symbols must lie in [0, {levels})")
+        part = _digits_to_int(digits, levels)
+        # Shifting is linear; multiplying by a power of two is not special-cased by CPython.
+        value += part << (scale.bit_length() - 1) if scale & (scale - 1) == 0 else part * scale
+        scale *= levels**digits.size
+    nbits = packed_bits([(np.asarray(s).size, lv) for s, lv in runs])
+    return value.to_bytes(-(-nbits // 8), "little")
+
+
+def unpack_runs(data: bytes, layout: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    """Inverse of :func:`pack_runs` for runs ``(count, levels)``.
+
+    Raises:
+        ValueError: if ``data`` has the wrong length or encodes a value outside the range of
+            the layout (non-zero padding bits included).
+    """
+    nbits = packed_bits(layout)
+    if len(data) != -(-nbits // 8):
+        raise ValueError(f"packed symbols take {-(-nbits // 8)} bytes, got {len(data)}")
+    value = int.from_bytes(data, "little")
+    limit = 1
+    for count, levels in layout:
+        limit *= levels**count
+    if value >= limit:
+        raise ValueError("packed symbols encode a value outside the symbol range")
+    out = []
+    for count, levels in layout:
+        size = levels**count
+        nb = _log2_exact(size)
+        if nb is not None:
+            part, value = value & (size - 1), value >> nb
+        else:
+            value, part = divmod(value, size)
+        out.append(_int_to_digits(part, count, levels))
+    return out
