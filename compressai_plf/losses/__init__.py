@@ -9,7 +9,7 @@ from .gradient_penalty import gradient_penalty, interpolated_gradient_penalty
 from .hinge import hinge_discriminator_loss, hinge_generator_loss
 from .plf import PLFLoss, critic_score
 from .rate import bits_per_pixel, total_bits
-from .video_inputs import check_video, reconstructions
+from .video_inputs import check_video, likelihoods_of, reconstructions
 from .video_rate_distortion import VideoRateDistortionLoss, msssim_window
 from .video_reconstruction import VideoReconstructionLoss
 
@@ -28,6 +28,7 @@ __all__ = [
     "hinge_discriminator_loss",
     "hinge_generator_loss",
     "interpolated_gradient_penalty",
+    "likelihoods_of",
     "msssim_window",
     "reconstructions",
     "stacked_frames",

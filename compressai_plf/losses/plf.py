@@ -21,7 +21,7 @@ from .critic_inputs import PLF_NAMES, critic_inputs
 from .frozen_parameters import frozen_parameters
 from .gradient_penalty import interpolated_gradient_penalty
 from .rate import bits_per_pixel
-from .video_inputs import check_video, reconstructions
+from .video_inputs import check_video, likelihoods_of, reconstructions
 
 __all__ = ["PLFLoss", "critic_score"]
 
@@ -97,8 +97,11 @@ class PLFLoss(nn.Module):
         self.gp_weight = float(gp_weight)
         self.rate_weight = float(rate_weight)
 
-    def _check(self, frames: Sequence[Tensor], recon: Sequence[Tensor], critics: Any) -> int:
-        t, *_ = check_video(frames, recon)
+    def _check(
+        self, frames: Sequence[Tensor], recon: Sequence[Tensor], critics: Any
+    ) -> tuple[int, ...]:
+        shape = check_video(frames, recon)
+        t = shape[0]
         if t < 2:
             raise ValueError("PLFLoss needs clips of at least 2 frames (an I- and a P-frame)")
         if not isinstance(critics, Mapping):
@@ -108,7 +111,7 @@ class PLFLoss(nn.Module):
         missing = [name for name in self.plf if name not in critics]
         if missing:
             raise ValueError(f"no critic given for PLF(s) {missing}")
-        return t
+        return shape
 
     def forward(
         self, output: Mapping[str, Any], frames: Sequence[Tensor], critics: Mapping[str, nn.Module]
@@ -116,15 +119,14 @@ class PLFLoss(nn.Module):
         if not isinstance(output, Mapping):
             raise TypeError(f"output must be a video output dict, got {type(output).__name__}")
         recon = reconstructions(output)
-        t = self._check(frames, recon, critics)
-        _, b, _, h, w = check_video(frames, recon)
+        t, b, _, h, w = self._check(frames, recon, critics)
         out: dict[str, Tensor] = {}
         mses = []
         for i, (x, r) in enumerate(zip(frames, recon, strict=True)):
             mses.append(F.mse_loss(r, x))
             out[f"frame{i}.mse_loss"] = mses[-1]
         out["mse_loss"] = torch.stack(mses).mean()
-        out["bpp_loss"] = bits_per_pixel(output["likelihoods"], t * b * h * w)
+        out["bpp_loss"] = bits_per_pixel(likelihoods_of(output), t * b * h * w)
         loss = self.rate_weight * out["bpp_loss"] + self.lmbda * out["mse_loss"]
         for name, weight in self.plf.items():
             if weight == 0:
@@ -154,7 +156,7 @@ class PLFLoss(nn.Module):
             critics: dict PLF name -> critic.
         """
         recon = [r.detach() for r in reconstructions(output)]
-        t = self._check(frames, recon, critics)
+        t = self._check(frames, recon, critics)[0]
         out: dict[str, Tensor] = {}
         total = []
         for name in self.plf:

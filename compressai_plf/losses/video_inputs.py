@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import Tensor
 
-__all__ = ["check_video", "reconstructions"]
+__all__ = ["check_video", "likelihoods_of", "reconstructions"]
 
 
 def reconstructions(output: Any) -> list[Tensor]:
@@ -26,6 +26,15 @@ def reconstructions(output: Any) -> list[Tensor]:
             f"got {type(output).__name__}"
         )
     return list(output)
+
+
+def likelihoods_of(output: Any) -> Any:
+    """``output["likelihoods"]`` of a video output dict, with a clear error when absent."""
+    if not isinstance(output, Mapping):
+        raise TypeError(f"output must be a video output dict, got {type(output).__name__}")
+    if "likelihoods" not in output:
+        raise ValueError("output dict has no 'likelihoods' entry (needed for the rate)")
+    return output["likelihoods"]
 
 
 def check_video(frames: Sequence[Tensor], recon: Sequence[Tensor]) -> tuple[int, ...]:

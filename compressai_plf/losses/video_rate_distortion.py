@@ -19,7 +19,7 @@ from pytorch_msssim import ms_ssim
 from torch import Tensor, nn
 
 from .rate import bits_per_pixel
-from .video_inputs import check_video, reconstructions
+from .video_inputs import check_video, likelihoods_of, reconstructions
 
 __all__ = ["VideoRateDistortionLoss", "msssim_window"]
 
@@ -73,7 +73,7 @@ class VideoRateDistortionLoss(nn.Module):
             raise TypeError(f"output must be a video output dict, got {type(output).__name__}")
         recon = reconstructions(output)
         t, b, _c, h, w = check_video(frames, recon)
-        likelihoods = output.get("likelihoods")
+        likelihoods = likelihoods_of(output)
         if not isinstance(likelihoods, Sequence) or len(likelihoods) != t:
             raise ValueError(f"output['likelihoods'] must be a list with one entry per frame ({t})")
         out: dict[str, Tensor] = {}

@@ -26,7 +26,7 @@ from .frozen_parameters import frozen_parameters
 from .gradient_penalty import gradient_penalty
 from .hinge import hinge_discriminator_loss, hinge_generator_loss
 from .rate import bits_per_pixel
-from .video_inputs import check_video, reconstructions
+from .video_inputs import check_video, likelihoods_of, reconstructions
 
 __all__ = ["VideoReconstructionLoss"]
 
@@ -148,7 +148,7 @@ class VideoReconstructionLoss(nn.Module):
         x, x_hat = torch.stack(list(frames), 2), torch.stack(recon, 2)  # (B, C, T, H, W)
         device = x_hat.device
         out: dict[str, Tensor] = {"mse_loss": F.mse_loss(x_hat, x)}
-        out["bpp_loss"] = bits_per_pixel(output["likelihoods"], t * b * h * w)
+        out["bpp_loss"] = bits_per_pixel(likelihoods_of(output), t * b * h * w)
         loss = out["mse_loss"] + self.lambda_q * out["bpp_loss"]
 
         perceptual = torch.zeros((), device=device)

@@ -60,5 +60,7 @@ def test_bad_inputs():
         crit({"x_hat": frames[:1], "likelihoods": [{}]}, frames)
     with pytest.raises(ValueError, match="likelihoods"):
         crit({"x_hat": frames, "likelihoods": [{}]}, frames)
+    with pytest.raises(ValueError, match="no 'likelihoods'"):
+        crit({"x_hat": frames}, frames)
     with pytest.raises(TypeError, match="output dict"):
         crit(frames, frames)

@@ -9,6 +9,9 @@ from torch import nn
 
 from compressai_plf.modules import BACKBONE_FILES, FrozenLPIPS
 
+# lpips builds its trunk with torchvision's deprecated ``pretrained=`` argument.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:torchvision")
+
 HEADS = Path(lpips.__file__).parent / "weights" / "v0.1" / "alex.pth"
 
 
