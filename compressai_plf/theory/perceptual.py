@@ -24,11 +24,10 @@ matches the optimum to about 1e-7 (checked against grid search and closed forms 
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import brentq, minimize
+from scipy.optimize import minimize
 
 from .decoder import LinearDecoder
 from .representation import MMSERepresentation, per_frame
@@ -193,28 +192,29 @@ class _FrameProblem:
             def along(theta: float) -> np.ndarray:
                 return self.from_bv(b0 + theta * (b1 - b0), v0 + theta * (v1 - v0))
 
-            theta = brentq(lambda s: self.perception(along(s)) - budget, 0.0, 1.0, xtol=1e-15)
-            start = along(theta)
-            while self.perception(start) > budget + tol and theta > 0:
-                theta = max(theta - 1e-12, 0.0)
-                start = along(theta)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            res = minimize(
-                self.distortion_excess,
-                start,
-                jac=self.distortion_excess_grad,
-                method="SLSQP",
-                bounds=[(None, None)] * (len(start) - 1) + [(0.0, None)],
-                constraints=[
-                    {
-                        "type": "ineq",
-                        "fun": lambda x: budget - self.perception(x),
-                        "jac": lambda x: -self.perception_grad(x),
-                    }
-                ],
-                options={"ftol": 1e-15, "maxiter": 500},
-            )
+            lo, hi = 0.0, 1.0  # lo feasible, hi not
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                if self.perception(along(mid)) <= budget:
+                    lo = mid
+                else:
+                    hi = mid
+            start = along(lo)
+        res = minimize(
+            self.distortion_excess,
+            start,
+            jac=self.distortion_excess_grad,
+            method="SLSQP",
+            bounds=[(None, None)] * (len(start) - 1) + [(0.0, None)],
+            constraints=[
+                {
+                    "type": "ineq",
+                    "fun": lambda x: budget - self.perception(x),
+                    "jac": lambda x: -self.perception_grad(x),
+                }
+            ],
+            options={"ftol": 1e-15, "maxiter": 500},
+        )
         x = np.asarray(res.x, dtype=float)
         x[-1] = max(x[-1], 0.0)
         feasible = self.perception(x) <= budget + tol
