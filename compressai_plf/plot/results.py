@@ -26,7 +26,7 @@ from pathlib import Path
 PER_FRAME = "-per-frame"
 HEADS = ("mse", "jd", "fmd", "sa")
 # Keys that are not metrics plotted against the rate.
-NON_METRIC_KEYS = ("bitrate", "q")
+NON_METRIC_KEYS = ("bitrate", "q", "bpp")
 
 
 def head_key(metric: str, head: str | None = None) -> str:
