@@ -32,6 +32,7 @@ _STATE_DICT_KEYS = ("network", "state_dict", "model_state_dict")
 
 def load_checkpoint(arch: str, no_update: bool, checkpoint_path: str) -> nn.Module:
     """Load a checkpoint for ``arch`` onto the CPU (CompressAI's loader semantics)."""
+    install()
     path = Path(checkpoint_path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")

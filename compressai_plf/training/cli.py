@@ -1,0 +1,212 @@
+# Copyright (c) 2021-2024, InterDigital Communications, Inc
+# All rights reserved.
+
+# Redistribution and use in source and binary forms, with or without
+# modification, are permitted (subject to the limitations in the disclaimer
+# below) provided that the following conditions are met:
+
+# * Redistributions of source code must retain the above copyright notice,
+#   this list of conditions and the following disclaimer.
+# * Redistributions in binary form must reproduce the above copyright notice,
+#   this list of conditions and the following disclaimer in the documentation
+#   and/or other materials provided with the distribution.
+# * Neither the name of InterDigital Communications, Inc nor the names of its
+#   contributors may be used to endorse or promote products derived from this
+#   software without specific prior written permission.
+
+# NO EXPRESS OR IMPLIED LICENSES TO ANY PARTY'S PATENT RIGHTS ARE GRANTED BY
+# THIS LICENSE. THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND
+# CONTRIBUTORS "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT
+# NOT LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A
+# PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR
+# CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL,
+# EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED TO,
+# PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS;
+# OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY,
+# WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR
+# OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF
+# ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+
+# Adapted from CompressAI's examples/train_video.py (argument names and layout kept):
+# registry-driven (model, criterion, dataset), PLF stages, recipes, exact resume.
+
+"""Command line of ``examples/train_video.py``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .stages import STAGES
+
+DEFAULT_CRITIC_STEPS = {"mse": 5, "plf": 5, "universal": 5, "recon3d": 1}
+
+
+def _json(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Train a video codec with compressai_plf objectives.")
+    p.add_argument("--config", help="recipe JSON (e.g. zoo/*.json); command-line flags override it")
+    p.add_argument(
+        "-m", "--model", default="ssf_plf", help="registered model (default: %(default)s)"
+    )
+    p.add_argument("--model-args", type=_json, default={}, help="model constructor kwargs (JSON)")
+    p.add_argument(
+        "-d", "--dataset", default="MovingMNIST", help="registered dataset (default: %(default)s)"
+    )
+    p.add_argument(
+        "--data-root", default=None, help="dataset root folder (MovingMNIST: MNIST root)"
+    )
+    p.add_argument(
+        "--dataset-args", type=_json, default={}, help="dataset constructor kwargs (JSON)"
+    )
+    p.add_argument(
+        "--stage", choices=STAGES, default="mse", help="training stage (default: %(default)s)"
+    )
+    p.add_argument(
+        "--criterion",
+        default="VideoRateDistortionLoss",
+        help="registered rate-distortion criterion for the MMSE head",
+    )
+    p.add_argument(
+        "--plf",
+        nargs="*",
+        default=[],
+        choices=["jd", "fmd", "sa"],
+        help="perception loss functions: heads to train (plf/universal) or to measure (mse)",
+    )
+    p.add_argument(
+        "--lambda",
+        dest="lmbda",
+        type=float,
+        default=1e-2,
+        help="rate-distortion lambda of the MMSE head (default: %(default)s)",
+    )
+    p.add_argument("--lambda-mse", type=float, default=1.0, help="MSE weight of PLF heads")
+    p.add_argument(
+        "--lambda-p",
+        type=float,
+        default=0.04,
+        help="perception weight (PLF critic term; LPIPS weight in recon3d)",
+    )
+    p.add_argument("--lambda-q", type=float, default=1e-2, help="rate weight (recon3d)")
+    p.add_argument("--lambda-adv", type=float, default=0.1, help="adversarial weight (recon3d)")
+    p.add_argument(
+        "--lambda-gp", type=float, default=10.0, help="gradient penalty weight (recon3d)"
+    )
+    p.add_argument("--disc-start", type=int, default=0, help="first adversarial step (recon3d)")
+    p.add_argument("--lpips-weights", default=None, help="LPIPS backbone weights file (recon3d)")
+    p.add_argument("--frames", type=int, default=3, help="frames per training clip")
+    p.add_argument(
+        "--patch-size",
+        type=int,
+        nargs="+",
+        default=[64],
+        help="training crop / frame size, H [W] (default: %(default)s)",
+    )
+    p.add_argument(
+        "--channels", type=int, default=None, help="frame channels (default: the model's)"
+    )
+    p.add_argument("--steps", type=int, default=1000, help="codec steps (default: %(default)s)")
+    p.add_argument("-e", "--epochs", type=int, default=None, help="epochs (overrides --steps)")
+    p.add_argument("--batch-size", type=int, default=16, help="batch size (default: %(default)s)")
+    p.add_argument(
+        "--test-batch-size",
+        "--eval-batch-size",
+        dest="eval_batch_size",
+        type=int,
+        default=64,
+        help="held-out batch size (default: %(default)s)",
+    )
+    p.add_argument("--optimizer", choices=["adam", "rmsprop"], default="adam")
+    p.add_argument("-lr", "--learning-rate", type=float, default=1e-4)
+    p.add_argument("--aux-learning-rate", type=float, default=1e-3)
+    p.add_argument("--critic-learning-rate", type=float, default=5e-5)
+    p.add_argument(
+        "--critic-steps",
+        type=int,
+        default=None,
+        help="critic steps per codec step (default: 5; 1 for recon3d)",
+    )
+    p.add_argument("--critic-arch", choices=["dcgan", "3d"], default="dcgan")
+    p.add_argument(
+        "--clip_max_norm", "--clip-max-norm", dest="clip_max_norm", type=float, default=1.0
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save-dir", default="runs/train", help="checkpoint and log folder")
+    p.add_argument(
+        "--init", default=None, help="start from this checkpoint's weights (other stage)"
+    )
+    p.add_argument(
+        "--resume",
+        "--checkpoint",
+        dest="resume",
+        nargs="?",
+        const=True,
+        default=None,
+        help="resume from CKPT (default: SAVE_DIR/checkpoint.pth.tar)",
+    )
+    p.add_argument("--log-interval", type=int, default=10)
+    p.add_argument("--eval-interval", type=int, default=200, help="0 disables held-out evaluation")
+    p.add_argument("--checkpoint-interval", type=int, default=100)
+    p.add_argument(
+        "--max-nonfinite",
+        type=int,
+        default=10,
+        help="stop after this many consecutive non-finite steps",
+    )
+    p.add_argument("--cuda", action="store_true", help="use CUDA")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv``; a ``--config`` recipe sets defaults that explicit flags override."""
+    parser = build_parser()
+    args, _ = parser.parse_known_args(argv)
+    if args.config:
+        recipe = load_recipe(args.config)
+        known = {a.dest for a in parser._actions}
+        unknown = sorted(set(recipe) - known)
+        if unknown:
+            raise SystemExit(f"error: recipe {args.config} has unknown keys {unknown}")
+        parser.set_defaults(**recipe)
+    args = parser.parse_args(argv)
+    return finalize(args)
+
+
+def load_recipe(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(f"error: recipe not found: {path}")
+    recipe = json.loads(path.read_text())
+    recipe.pop("_comment", None)
+    recipe.pop("card", None)
+    return {k.replace("-", "_"): v for k, v in recipe.items()}
+
+
+def finalize(args: argparse.Namespace) -> argparse.Namespace:
+    """Derived defaults and checks."""
+    size = args.patch_size if isinstance(args.patch_size, list) else [args.patch_size]
+    if len(size) not in (1, 2):
+        raise SystemExit("error: --patch-size takes H or H W")
+    args.patch_size = size[0] if len(size) == 1 or size[0] == size[1] else tuple(size)
+    if args.channels is None:
+        args.channels = int((args.model_args or {}).get("channels", 3))
+    if args.critic_steps is None:
+        args.critic_steps = DEFAULT_CRITIC_STEPS[args.stage]
+    if args.stage in ("plf", "universal") and not args.plf:
+        raise SystemExit(f"error: stage {args.stage!r} needs --plf (jd, fmd and/or sa)")
+    for name in ("steps", "batch_size", "log_interval", "checkpoint_interval"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"error: --{name.replace('_', '-')} must be >= 1")
+    return args

@@ -1,0 +1,35 @@
+"""Append-only JSON-lines log of training metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().float().mean().item()
+    return value
+
+
+class JsonlLog:
+    """One JSON object per line: ``{"time", "step", "kind", ...metrics}``; flushed per line
+    so a killed run keeps every line it wrote."""
+
+    def __init__(self, path: str | os.PathLike | None) -> None:
+        self.path = Path(path) if path else None
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, step: int, kind: str, metrics: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        row = {"time": time.time(), "step": step, "kind": kind}
+        row.update({k: _plain(v) for k, v in metrics.items()})
+        with self.path.open("a") as f:
+            f.write(json.dumps(row) + "\n")

@@ -1,0 +1,214 @@
+"""The training loop behind ``examples/train_video.py``.
+
+Step-based (on-the-fly data has no natural epoch), with atomic periodic checkpoints, exact
+resume, non-finite step skipping, a JSON-lines log, held-out evaluation and
+``torch.distributed`` multi-process training.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+import torch.nn as nn
+from compressai.registry import DATASETS, MODELS
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import default_collate
+from tqdm import tqdm
+
+from .checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state
+from .distributed import broadcast_parameters, init_from_env, is_distributed
+from .jsonl_log import JsonlLog
+from .stages import make_stage
+from .step_batches import StepBatches, _frames_of, seed_everything
+
+CHECKPOINT_NAME = "checkpoint.pth.tar"
+
+
+class HeadsForward(nn.Module):
+    """``forward(frames, heads)`` -> ``model.forward_heads``: lets DistributedDataParallel
+    wrap the multi-head pass (DDP only hooks ``forward``)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, frames, heads):
+        return self.model.forward_heads(frames, heads)
+
+
+def build_model(args: Any) -> nn.Module:
+    if args.model not in MODELS:
+        raise ValueError(f"unknown model {args.model!r}; registered: {sorted(MODELS)}")
+    return MODELS[args.model](**(args.model_args or {}))
+
+
+def build_dataset(args: Any, split: str):
+    if args.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {args.dataset!r}; registered: {sorted(DATASETS)}")
+    kwargs = dict(args.dataset_args or {})
+    kwargs.setdefault("frames", args.frames)
+    if args.dataset == "VideoClipFolder":
+        from torchvision import transforms
+
+        crop = transforms.RandomCrop if split == "train" else transforms.CenterCrop
+        kwargs.setdefault(
+            "transform", transforms.Compose([transforms.ToTensor(), crop(args.patch_size)])
+        )
+        kwargs.setdefault("rnd_interval", split == "train")
+        kwargs.setdefault("rnd_temp_order", split == "train")
+    return DATASETS[args.dataset](root=args.data_root, split=split, **kwargs)
+
+
+def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
+    """Start a stage from another stage's checkpoint: copy every matching tensor, and start
+    perceptual heads the source lacks as copies of its MMSE head (the MMSE decoder is a good
+    starting point for any perceptual decoder on the same bitstream)."""
+    ckpt = load_checkpoint(path)
+    src = ckpt.get("state_dict", ckpt)
+    own = model.state_dict()
+    copied = 0
+    for key, value in src.items():
+        if key == "_extra_state" or key not in own or not isinstance(value, torch.Tensor):
+            continue
+        if own[key].shape == value.shape:
+            own[key] = value
+            copied += 1
+    from_mse = 0
+    for head in getattr(model, "heads", {}):
+        for part in ("img_decoder", "context_net", "res_decoder"):
+            for key in [k for k in own if k.startswith(f"heads.{head}.{part}.")]:
+                if key not in src:
+                    mse_key = key[len(f"heads.{head}.") :]
+                    if mse_key in src and src[mse_key].shape == own[key].shape:
+                        own[key] = src[mse_key]
+                        from_mse += 1
+    nn.Module.load_state_dict(model, own)
+    return {"copied": copied, "heads_from_mse": from_mse}
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def train(args: Any) -> dict[str, Any]:
+    """Run a training job described by ``args`` (see ``examples/train_video.py``)."""
+    rank, world = init_from_env()
+    save_dir = Path(args.save_dir)
+    device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+    seed_everything(args.seed)
+
+    model = build_model(args).to(device)
+    if args.init:
+        info = init_from_checkpoint(model, args.init)
+        if rank == 0:
+            print(f"initialised from {args.init}: {info}")
+    broadcast_parameters(model)
+    forward = None
+    if world > 1:
+        ddp = DistributedDataParallel(HeadsForward(model), find_unused_parameters=True)
+        forward = ddp
+    stage = make_stage(args.stage, model, args, forward)
+    stage.critics.to(device)
+    broadcast_parameters(stage.critics)
+
+    train_set = build_dataset(args, "train")
+    draws = args.critic_steps + 1 if len(stage.critics) else 1
+    batches_cpu = StepBatches(train_set, args.batch_size, args.seed, draws, rank, world)
+    if args.epochs:
+        args.steps = args.epochs * batches_cpu.steps_per_epoch
+
+    def batches(step: int, draw: int) -> list[torch.Tensor]:
+        return [x.to(device) for x in batches_cpu(step, draw)]
+
+    eval_frames = None
+    if args.eval_interval:
+        test_set = build_dataset(args, "test")
+        n = min(args.eval_batch_size, len(test_set))
+        eval_frames = [
+            x.to(device) for x in default_collate([_frames_of(test_set[i]) for i in range(n)])
+        ]
+
+    log = JsonlLog(save_dir / "log.jsonl" if rank == 0 else None)
+    ckpt_path = save_dir / CHECKPOINT_NAME
+    start = 0
+    if args.resume:
+        path = Path(args.resume) if isinstance(args.resume, str) else ckpt_path
+        ckpt = load_checkpoint(path, map_location=device)
+        if ckpt.get("stage_name") != args.stage:
+            raise ValueError(
+                f"{path} is a {ckpt.get('stage_name')!r} checkpoint, not {args.stage!r}"
+            )
+        model.load_state_dict(ckpt["state_dict"])
+        stage.load_state_dict(ckpt["stage"])
+        set_rng_state(ckpt["rng"])
+        start = int(ckpt["step"])
+        if rank == 0:
+            print(f"resumed from {path} at step {start}")
+
+    def save(step: int, final: bool = False) -> None:
+        if rank != 0:
+            return
+        state = {
+            "epoch": step // batches_cpu.steps_per_epoch,
+            "step": step,
+            "state_dict": model.state_dict(),
+            "stage_name": args.stage,
+            "stage": stage.state_dict(),
+            "rng": rng_state(),
+            "args": _plain(vars(args)),
+            "final": final,
+        }
+        save_atomic(state, ckpt_path)
+
+    t0 = time.time()
+    last: dict[str, float] = {}
+    bar = tqdm(
+        range(start, args.steps),
+        initial=start,
+        total=args.steps,
+        disable=rank != 0,
+        desc=f"{args.stage}",
+        dynamic_ncols=True,
+    )
+    for step in bar:
+        logs = stage.train_step(step, batches)
+        done = step + 1
+        if done % args.log_interval == 0 or done == args.steps:
+            log.write(done, "train", logs)
+            bar.set_postfix(loss=f"{logs['loss']:.4g}")
+            last = logs
+        if eval_frames is not None and (done % args.eval_interval == 0 or done == args.steps):
+            ev = stage.evaluate(eval_frames)
+            log.write(done, "eval", ev)
+            stage.lr_scheduler.step(ev["loss"])
+            last = {**last, **{f"eval.{k}": v for k, v in ev.items()}}
+        if done % args.checkpoint_interval == 0 and done != args.steps:
+            save(done)
+    if hasattr(model, "update"):
+        model.update(force=True)  # CDF tables, so the checkpoint codes real bitstreams
+    save(args.steps, final=True)
+    if is_distributed():
+        torch.distributed.barrier()
+    summary = {
+        "steps": args.steps,
+        "seconds": time.time() - t0,
+        "checkpoint": str(ckpt_path),
+        "skipped_nonfinite": stage.guard.total,
+        **last,
+    }
+    return summary
+
+
+def namespace(**kwargs: Any) -> SimpleNamespace:
+    """Arguments with the defaults of ``examples/train_video.py`` (for programmatic use)."""
+    from .cli import build_parser
+
+    args = build_parser().parse_args([])
+    for k, v in kwargs.items():
+        setattr(args, k, v)
+    return args

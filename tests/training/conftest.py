@@ -1,0 +1,57 @@
+"""Tiny training configurations (CPU, seconds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from compressai_plf.training.cli import finalize
+from compressai_plf.training.trainer import namespace
+
+TINY_FIXED = {
+    "channels": 1,
+    "mid_planes": 8,
+    "context_planes": 8,
+    "stages": 6,
+    "num_levels": 1,
+    "rate_mode": "fixed",
+    "keyframe_planes": 12,
+    "keyframe_levels": 2,
+    "latent_planes": 2,
+    "levels": 2,
+    "decoders": ["mse", "jd", "fmd", "sa"],
+}
+TINY_HYPER = {
+    "channels": 1,
+    "mid_planes": 8,
+    "latent_planes": 8,
+    "hyper_planes": 8,
+    "context_planes": 8,
+    "stages": 3,
+    "hyper_stages": 2,
+    "num_levels": 3,
+}
+
+
+@pytest.fixture
+def tiny_args(mnist_root, tmp_path):
+    def make(**kw):
+        base = dict(
+            data_root=str(mnist_root),
+            model_args=dict(TINY_FIXED),
+            steps=2,
+            batch_size=4,
+            eval_interval=0,
+            eval_batch_size=4,
+            checkpoint_interval=1,
+            log_interval=1,
+            critic_steps=1,
+            save_dir=str(tmp_path / "run"),
+            dataset_args={"train_size": 64},
+        )
+        base.update(kw)
+        args = namespace(**base)
+        args.patch_size = [args.patch_size] if isinstance(args.patch_size, int) else args.patch_size
+        args.critic_steps = base["critic_steps"]
+        return finalize(args)
+
+    return make

@@ -1,0 +1,84 @@
+"""Training stages end to end, exact resume, checkpoints the eval tool loads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from compressai_plf.training import load_checkpoint, train
+from compressai_plf.utils.video.eval_model import load_checkpoint as eval_load
+
+from .conftest import TINY_HYPER
+
+
+def _params(path):
+    sd = load_checkpoint(path)["state_dict"]
+    return {k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}
+
+
+@pytest.mark.parametrize(
+    "stage, extra",
+    [
+        ("mse", {"plf": ["jd"]}),
+        ("universal", {"plf": ["jd", "fmd", "sa"]}),
+        ("plf", {"plf": ["fmd"]}),
+        ("recon3d", {"lambda_p": 0.0, "frames": 4, "model_args": dict(TINY_HYPER)}),
+    ],
+)
+def test_each_stage_trains_and_writes_a_checkpoint_the_eval_tool_loads(tiny_args, stage, extra):
+    args = tiny_args(stage=stage, eval_interval=2, **extra)
+    summary = train(args)
+    assert summary["steps"] == 2 and torch.isfinite(torch.tensor(summary["loss"]))
+    ckpt = load_checkpoint(summary["checkpoint"])
+    assert ckpt["final"] and ckpt["step"] == 2 and ckpt["stage_name"] == stage
+    net = eval_load("ssf_plf", False, summary["checkpoint"])
+    assert (
+        net.config["rate_mode"] == args.model_args["rate_mode"]
+        if "rate_mode" in args.model_args
+        else True
+    )
+    log = [json.loads(line) for line in open(args.save_dir + "/log.jsonl")]
+    assert {row["kind"] for row in log} == {"train", "eval"}
+    assert [row["step"] for row in log if row["kind"] == "train"] == [1, 2]
+
+
+def test_universal_stage_keeps_the_bitstream(tiny_args, tmp_path):
+    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    uni = train(
+        tiny_args(
+            stage="universal", plf=["jd"], init=base["checkpoint"], save_dir=str(tmp_path / "b")
+        )
+    )
+    before, after = _params(base["checkpoint"]), _params(uni["checkpoint"])
+    encoder_side = [k for k in before if not k.startswith("heads.")]
+    assert encoder_side and all(torch.equal(before[k], after[k]) for k in encoder_side)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("heads.jd."))
+
+
+@pytest.mark.parametrize("stage, extra", [("mse", {}), ("universal", {"plf": ["jd", "sa"]})])
+def test_resume_continues_exactly(tiny_args, tmp_path, stage, extra):
+    full = train(tiny_args(stage=stage, steps=4, save_dir=str(tmp_path / "full"), **extra))
+    train(tiny_args(stage=stage, steps=2, save_dir=str(tmp_path / "part"), **extra))
+    resumed = train(
+        tiny_args(stage=stage, steps=4, save_dir=str(tmp_path / "part"), resume=True, **extra)
+    )
+    a, b = _params(full["checkpoint"]), _params(resumed["checkpoint"])
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ca = load_checkpoint(full["checkpoint"])["stage"]["critics"]
+    cb = load_checkpoint(resumed["checkpoint"])["stage"]["critics"]
+    assert all(torch.equal(ca[k], cb[k]) for k in ca)
+
+
+def test_resume_refuses_another_stage(tiny_args, tmp_path):
+    train(tiny_args(stage="mse", save_dir=str(tmp_path / "x")))
+    with pytest.raises(ValueError, match="'mse' checkpoint"):
+        train(tiny_args(stage="universal", plf=["jd"], resume=True, save_dir=str(tmp_path / "x")))
+
+
+def test_hyperprior_mode_trains_aux(tiny_args):
+    args = tiny_args(stage="mse", model_args=dict(TINY_HYPER), plf=[])
+    summary = train(args)
+    assert summary["aux_loss"] > 0
