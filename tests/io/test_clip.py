@@ -217,3 +217,14 @@ def test_hyperprior_model_without_update_is_reported():
     fresh = type(net)(**net.config).eval()  # entropy tables never built
     with pytest.raises((ValueError, RuntimeError)):
         encode_clip(fresh, _clip(3, 64, 64))
+
+
+def test_checkpoint_reload_reads_the_clip(hyper_net, tmp_path):
+    """A model rebuilt from a saved state dict (entropy tables included) reads the clip."""
+    path = tmp_path / "h.plf"
+    write_clip(path, hyper_net, _clip(3, 48, 40))
+    torch.save(hyper_net.state_dict(), tmp_path / "ckpt.pt")
+    state = torch.load(tmp_path / "ckpt.pt", weights_only=True)
+    rebuilt = type(hyper_net).from_state_dict(state).eval()
+    a, b = read_clip(path, rebuilt, "fmd"), read_clip(path, hyper_net, "fmd")
+    assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
