@@ -29,7 +29,7 @@ from .mnist_frames import load_mnist, place_digits
 def train_digit_classifier(
     images: Tensor,
     labels: Tensor,
-    epochs: int = 2,
+    epochs: int = 1,
     batch_size: int = 128,
     lr: float = 2e-3,
     seed: int = 0,
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="output checkpoint file")
     p.add_argument("--download", action="store_true", help="download MNIST if missing")
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
