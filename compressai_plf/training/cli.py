@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this many consecutive non-finite steps",
     )
     p.add_argument("--cuda", action="store_true", help="use CUDA")
+    p.add_argument(
+        "--save-rank-states",
+        action="store_true",
+        help="multi-process: ranks > 0 also save their final weights (rankN.pth.tar)",
+    )
     return p
 
 

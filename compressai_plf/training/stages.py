@@ -119,7 +119,7 @@ class Stage:
             average_gradients(self.aux_params)
             self.aux_optimizer.step()
             logs["aux_loss"] = float(aux)
-        logs.update({k: float(v) for k, v in losses.items() if v.dim() == 0})
+        logs.update({k: float(v.detach()) for k, v in losses.items() if v.dim() == 0})
         return logs
 
     @torch.no_grad()

@@ -193,6 +193,11 @@ def train(args: Any) -> dict[str, Any]:
         model.update(force=True)  # CDF tables, so the checkpoint codes real bitstreams
     save(args.steps, final=True)
     if is_distributed():
+        if args.save_rank_states and rank > 0:
+            save_atomic(
+                {"state_dict": model.state_dict(), "critics": stage.critics.state_dict()},
+                save_dir / f"rank{rank}.pth.tar",
+            )
         torch.distributed.barrier()
     summary = {
         "steps": args.steps,
