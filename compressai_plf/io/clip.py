@@ -25,7 +25,7 @@ from torch import Tensor
 from ..models.bit_packing import pack_symbols, unpack_symbols
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 from .clip_frames import clip_frames, crop_frames, pad_frames, padded_size
-from .container import HASH_BYTES, MAX_FILE_BYTES, ClipInfo, pack_clip, parse_clip
+from .container import HASH_BYTES, MAGIC, MAX_FILE_BYTES, ClipInfo, pack_clip, parse_clip
 from .errors import CorruptClipError, ModelMismatchError
 from .mixed_radix import pack_runs, packed_bits, unpack_runs
 from .weights_hash import weights_hash
@@ -234,10 +234,15 @@ def inspect_clip(source: PathLike | bytes) -> ClipInfo:
 
 # ---------------------------------------------------------------------- files
 def _read(path: Path) -> bytes:
-    size = path.stat().st_size  # FileNotFoundError names the path
-    if size > MAX_FILE_BYTES:
-        raise CorruptClipError(f"{path} has {size} bytes, more than any clip (4 GiB)")
-    return path.read_bytes()
+    """The file's bytes; a foreign or oversized file is refused before it is read whole."""
+    with path.open("rb") as f:  # FileNotFoundError names the path
+        head = f.read(len(MAGIC))
+        if head and not MAGIC.startswith(head):
+            parse_clip(head)  # raises NotAClipError naming the magic found
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise CorruptClipError(f"{path} has {size} bytes, more than any clip (4 GiB)")
+        return head + f.read()
 
 
 def write_clip(

@@ -228,3 +228,12 @@ def test_checkpoint_reload_reads_the_clip(hyper_net, tmp_path):
     rebuilt = type(hyper_net).from_state_dict(state).eval()
     a, b = read_clip(path, rebuilt, "fmd"), read_clip(path, hyper_net, "fmd")
     assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_foreign_file_is_refused_from_its_first_bytes(fixed_net, tmp_path):
+    path = tmp_path / "video.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(1000))
+    with pytest.raises(NotAClipError, match="magic"):
+        read_clip(path, fixed_net)
+    with pytest.raises(NotAClipError, match="magic"):
+        encoded_bits(path)
