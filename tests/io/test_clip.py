@@ -237,3 +237,17 @@ def test_foreign_file_is_refused_from_its_first_bytes(fixed_net, tmp_path):
         read_clip(path, fixed_net)
     with pytest.raises(NotAClipError, match="magic"):
         encoded_bits(path)
+
+
+def test_fixed_mode_with_non_power_of_two_levels():
+    torch.manual_seed(6)
+    net = tiny_fixed(levels=3, keyframe_levels=5)
+    frames = _clip(1, 64, 64)
+    data = encode_clip(net, frames, seed=9)
+    info = inspect_clip(data)
+    # 12 five-level keyframe symbols, 2 x (3 + 3) three-level P-frame symbols
+    assert info.payload_bits == (5**12 * 3**12 - 1).bit_length() == 47
+    assert info.payload_bytes == 6  # per-label strings: 4 + 2 x (2 x 1) = 8 bytes
+    out = decode_clip(data, net, "jd")
+    ref = _reference(net, frames, "jd", seed=9)
+    assert all(torch.equal(a, b) for a, b in zip(out, ref, strict=True))
