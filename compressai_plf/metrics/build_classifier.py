@@ -7,8 +7,9 @@ Usage::
 ``DIR`` holds ``MNIST/raw/*-ubyte`` (torchvision's layout). Training frames are MNIST
 training digits resized to 32x32 at a random position of a 64x64 black canvas (the Moving
 MNIST frame marginal), drawn afresh every epoch. The test accuracy is measured the same way on
-the MNIST test split and stored in the checkpoint. Two epochs take a few minutes on 2 CPU
-cores and reach about 99 % test accuracy.
+the MNIST test split and stored in the checkpoint. The default single epoch (469 steps of
+128 frames) took 4.5 min on 2 CPU cores shared with other jobs (2.8 min of CPU time) and
+reached 98.8 % test accuracy.
 """
 
 from __future__ import annotations
