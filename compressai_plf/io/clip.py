@@ -22,12 +22,17 @@ import torch
 from compressai.registry import MODELS
 from torch import Tensor
 
-from ..models.bit_packing import pack_symbols, unpack_symbols
 from ..models.ssf_plf import ScaleSpaceFlowPLF
+from ..models.symbol_packing import (
+    pack_runs,
+    pack_symbols,
+    packed_bits,
+    unpack_runs,
+    unpack_symbols,
+)
 from .clip_frames import clip_frames, crop_frames, pad_frames, padded_size
 from .container import HASH_BYTES, MAGIC, MAX_FILE_BYTES, ClipInfo, pack_clip, parse_clip
 from .errors import CorruptClipError, ModelMismatchError
-from .mixed_radix import pack_runs, packed_bits, unpack_runs
 from .weights_hash import weights_hash
 
 PathLike = str | os.PathLike

@@ -19,7 +19,7 @@ import torch
 from compressai.models.base import CompressionModel
 from torch import Tensor
 
-from .bit_packing import pack_symbols, unpack_symbols
+from .symbol_packing import pack_symbols, unpack_symbols
 
 
 class FixedRateLatentCoder(CompressionModel):

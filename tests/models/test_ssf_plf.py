@@ -11,7 +11,7 @@ import torch
 from compressai.registry import MODELS
 
 from compressai_plf.models import ScaleSpaceFlowPLF, load_ssf2020_weights
-from compressai_plf.models.bit_packing import packed_size
+from compressai_plf.models.symbol_packing import packed_size
 
 from .conftest import HEADS, clip, tiny_fixed, tiny_hyperprior
 

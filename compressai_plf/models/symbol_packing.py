@@ -1,4 +1,7 @@
-"""Exact packing of several runs of symbols, each with its own alphabet, into one byte string.
+"""Exact packing of runs of symbols, each run with its own alphabet, into one byte string.
+
+Used for each fixed-rate latent's string (one run) and for a whole clip's payload in the
+container of :mod:`compressai_plf.io` (all runs of the clip).
 
 Fixed-rate latents (``FixedRateLatentCoder``) cost ``log2(L)`` bits per symbol. Packing each
 latent of each frame into its own byte string wastes up to 7 bits per string; packing the whole
@@ -15,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
+from torch import Tensor
 
 
 def _log2_exact(levels: int) -> int | None:
@@ -130,3 +135,18 @@ def unpack_runs(data: bytes, layout: Sequence[tuple[int, int]]) -> list[np.ndarr
             value, part = divmod(value, size)
         out.append(_int_to_digits(part, count, levels))
     return out
+
+
+def packed_size(count: int, levels: int) -> int:
+    """Bytes taken by ``count`` symbols of ``levels`` values."""
+    return -(-packed_bits([(count, levels)]) // 8)
+
+
+def pack_symbols(symbols: Tensor | np.ndarray, levels: int) -> bytes:
+    """Pack one run of symbols in ``[0, levels)`` (one latent's string)."""
+    return pack_runs([(np.asarray(symbols).reshape(-1), levels)])
+
+
+def unpack_symbols(data: bytes, count: int, levels: int) -> Tensor:
+    """Inverse of :func:`pack_symbols`; ``ValueError`` on a wrong length or value."""
+    return torch.from_numpy(unpack_runs(data, [(count, levels)])[0])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from compressai_plf.io.mixed_radix import pack_runs, packed_bits, unpack_runs
+from compressai_plf.models.symbol_packing import pack_runs, packed_bits, unpack_runs
 
 
 def test_first_symbol_is_least_significant():
@@ -70,3 +70,17 @@ def test_rejects_out_of_range_and_damaged_data():
         unpack_runs(b"\x08", [(3, 2)])  # padding bit set
     with pytest.raises(ValueError, match="outside"):
         unpack_runs(bytes([18]), [(2, 3), (1, 2)])  # 18 >= 3*3*2
+
+
+def test_single_run_helpers_round_trip_and_sizes():
+    import torch
+
+    from compressai_plf.models.symbol_packing import pack_symbols, packed_size, unpack_symbols
+
+    for levels in (2, 3, 4, 5, 16):
+        for n in (0, 1, 7, 12, 100):
+            s = torch.randint(0, levels, (n,))
+            b = pack_symbols(s, levels)
+            assert len(b) == packed_size(n, levels)
+            assert torch.equal(unpack_symbols(b, n, levels), s)
+    assert packed_size(12, 2) == 2 and packed_size(3, 4) == 1 and packed_size(5, 3) == 1  # 3^5=243
