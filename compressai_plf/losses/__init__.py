@@ -10,7 +10,7 @@ from .hinge import hinge_discriminator_loss, hinge_generator_loss
 from .plf import PLFLoss, critic_score
 from .rate import bits_per_pixel, total_bits
 from .video_inputs import check_video, likelihoods_of, reconstructions
-from .video_rate_distortion import VideoRateDistortionLoss, msssim_window
+from .video_rate_distortion import VideoRateDistortionLoss
 from .video_reconstruction import VideoReconstructionLoss
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "hinge_generator_loss",
     "interpolated_gradient_penalty",
     "likelihoods_of",
-    "msssim_window",
     "reconstructions",
     "stacked_frames",
     "total_bits",

@@ -18,25 +18,13 @@ from compressai.registry import register_criterion
 from pytorch_msssim import ms_ssim
 from torch import Tensor, nn
 
+from ..metrics.ms_ssim import ms_ssim_window
 from .rate import bits_per_pixel
 from .video_inputs import check_video, likelihoods_of, reconstructions
 
-__all__ = ["VideoRateDistortionLoss", "msssim_window"]
+__all__ = ["VideoRateDistortionLoss"]
 
 METRICS = ("mse", "ms-ssim")
-
-
-def msssim_window(height: int, width: int, max_window: int = 11) -> int:
-    """Largest odd Gaussian window (<= ``max_window``) MS-SSIM's 5 scales accept at ``HxW``.
-
-    ``pytorch_msssim.ms_ssim`` needs ``min(H, W) > (win - 1) * 16``: 11 from 161 px up, 3 at
-    64x64. Raises ValueError at 32 px or less (no window fits).
-    """
-    side = min(height, width)
-    for win in range(max_window if max_window % 2 else max_window - 1, 2, -2):
-        if side > (win - 1) * 16:
-            return win
-    raise ValueError(f"MS-SSIM needs frames larger than 32 px, got {height}x{width}")
 
 
 @register_criterion("VideoRateDistortionLoss")
@@ -45,7 +33,7 @@ class VideoRateDistortionLoss(nn.Module):
 
     The rate is the bits of every frame's latents divided by the pixels of all frames
     (``B * T * H * W``). The distortion per frame is ``255^2 * MSE`` (``metric="mse"``, inputs
-    in [0, 1]) or ``1 - MS-SSIM`` (``metric="ms-ssim"``, window from :func:`msssim_window`),
+    in [0, 1]) or ``1 - MS-SSIM`` (``metric="ms-ssim"``, window from :func:`ms_ssim_window`),
     averaged over frames.
 
     Args:
@@ -78,7 +66,7 @@ class VideoRateDistortionLoss(nn.Module):
             raise ValueError(f"output['likelihoods'] must be a list with one entry per frame ({t})")
         out: dict[str, Tensor] = {}
         mses, distortions = [], []
-        win = msssim_window(h, w) if self.metric == "ms-ssim" else None
+        win = ms_ssim_window(h, w) if self.metric == "ms-ssim" else None
         for i, (x, r) in enumerate(zip(frames, recon, strict=True)):
             mse = F.mse_loss(r, x)
             out[f"frame{i}.mse_loss"] = mse

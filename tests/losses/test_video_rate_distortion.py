@@ -2,7 +2,7 @@ import pytest
 import torch
 from compressai.registry import CRITERIONS
 
-from compressai_plf.losses import VideoRateDistortionLoss, msssim_window
+from compressai_plf.losses import VideoRateDistortionLoss
 
 
 def fake_output(frames, offset=0.1):
@@ -40,15 +40,6 @@ def test_msssim_perfect_reconstruction_costs_rate_only():
         frames,
     )
     assert worse["ms_ssim_loss"].item() > 0.5
-
-
-def test_msssim_window_fits():
-    assert msssim_window(64, 64) == 3
-    assert msssim_window(64, 256) == 3
-    assert msssim_window(160, 160) == 9
-    assert msssim_window(161, 400) == 11
-    with pytest.raises(ValueError, match="32 px"):
-        msssim_window(32, 64)
 
 
 def test_bad_inputs():
