@@ -43,6 +43,9 @@ class Stage:
 
     name = "base"
     heads: tuple[str, ...] = ("mse",)
+    # Critic steps need only the reconstructions: run the codec without its graph. (False
+    # re-creates the paper code's cost, a full graph per critic step; benchmarks compare.)
+    critic_codec_no_grad = True
 
     def __init__(self, model: nn.Module, args: Any, forward: Callable | None = None) -> None:
         self.model = model
@@ -87,7 +90,7 @@ class Stage:
         if self.critic_optimizer is not None and self.args.critic_steps > 0:
             for k in range(self.args.critic_steps):
                 frames = batches(step, k + 1)
-                with torch.no_grad():
+                with torch.set_grad_enabled(not self.critic_codec_no_grad):
                     recon = self.forward(frames, self.heads)["x_hat"]
                 self.critic_optimizer.zero_grad(set_to_none=True)
                 c = self.critic_loss(recon, frames, step)
