@@ -39,38 +39,8 @@ import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 
-# Small models (as in tests/models/conftest.py): (construction seed, config).
-SPECS = {
-    "hyperprior": (
-        1,
-        dict(
-            mid_planes=16,
-            latent_planes=16,
-            hyper_planes=16,
-            context_planes=8,
-            stages=3,
-            hyper_stages=2,
-            num_levels=3,
-            decoders=("mse", "jd", "fmd", "sa"),
-        ),
-    ),
-    "fixed": (
-        2,
-        dict(
-            channels=1,
-            mid_planes=16,
-            context_planes=8,
-            stages=6,
-            num_levels=1,
-            rate_mode="fixed",
-            keyframe_planes=12,
-            keyframe_levels=2,
-            latent_planes=3,
-            levels=4,
-            decoders=("mse", "jd", "fmd", "sa"),
-        ),
-    ),
-}
+# Small models (the zoo's tiny architecture, as in the tests): mode -> (construction seed, mode).
+SPECS = {"hyperprior": (1, "hyperprior"), "fixed": (2, "fixed")}
 SPECS["fixed_other"] = (3, SPECS["fixed"][1])  # same architecture, other weights
 OUTCOMES = ("rejected", "decoded", "crashed", "hung")
 
@@ -79,10 +49,11 @@ def build_model(key: str):
     import torch
 
     from compressai_plf.models import ScaleSpaceFlowPLF
+    from compressai_plf.zoo.presets import tiny_architecture
 
-    seed, cfg = SPECS[key]
+    seed, mode = SPECS[key]
     torch.manual_seed(seed)
-    net = ScaleSpaceFlowPLF(**cfg).eval()
+    net = ScaleSpaceFlowPLF(**tiny_architecture(mode)).eval()
     if net.rate_mode == "hyperprior":
         net.update(force=True)
     return net

@@ -16,15 +16,9 @@ from compressai.registry import register_module
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from .image_size import pair_size
+
 __all__ = ["DCGANCritic"]
-
-
-def _pair(size: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(size, int) and not isinstance(size, bool):
-        return size, size
-    if isinstance(size, Sequence) and len(size) == 2 and all(isinstance(s, int) for s in size):
-        return int(size[0]), int(size[1])
-    raise ValueError(f"image_size must be an int or (H, W), got {size!r}")
 
 
 @register_module("DCGANCritic")
@@ -57,7 +51,7 @@ class DCGANCritic(nn.Module):
         if not widths or any(w < 1 for w in widths):
             raise ValueError(f"widths must be a non-empty list of positive ints, got {widths}")
         self.channels, self.frames = channels, frames
-        self.image_size = _pair(image_size)
+        self.image_size = pair_size(image_size)
         factor = 2 ** len(widths)
         if any(s % factor for s in self.image_size):
             raise ValueError(f"image_size {self.image_size} must be a multiple of {factor}")

@@ -19,6 +19,7 @@ from compressai.registry import register_module
 from torch import Tensor, nn
 
 from .antialias import BlurDownsample2d, BlurDownsample3d
+from .image_size import pair_size
 
 __all__ = ["Discriminator3D"]
 
@@ -64,14 +65,6 @@ class _ResBlock2d(nn.Module):
         return (self.body(x) + self.skip(x)) / math.sqrt(2.0)
 
 
-def _pair(size: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(size, int) and not isinstance(size, bool):
-        return size, size
-    if isinstance(size, Sequence) and len(size) == 2 and all(isinstance(s, int) for s in size):
-        return int(size[0]), int(size[1])
-    raise ValueError(f"image_size must be an int or (H, W), got {size!r}")
-
-
 @register_module("Discriminator3D")
 class Discriminator3D(nn.Module):
     r"""Clip discriminator: 3D residual blocks, then 2D residual blocks per time step.
@@ -111,7 +104,7 @@ class Discriminator3D(nn.Module):
             raise ValueError("widths_3d needs at least one block and widths must be positive")
         self.frames = frames
         self.channels = channels
-        self.image_size = _pair(image_size)
+        self.image_size = pair_size(image_size)
         factor = 2 ** (len(widths_3d) + len(widths_2d))
         if any(s % factor for s in self.image_size):
             raise ValueError(

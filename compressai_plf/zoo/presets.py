@@ -68,3 +68,40 @@ def check_quality(quality: int) -> None:
 def check_metric(metric: str) -> None:
     if metric not in METRICS:
         raise ValueError(f'Invalid metric "{metric}", must be one of {METRICS}')
+
+
+def tiny_architecture(rate_mode: str = "hyperprior") -> dict[str, Any]:
+    """A smoke-test sized architecture (every head, seconds on a CPU) for tests, plumbing
+    benchmarks and quick demos; not a zoo quality.
+
+    ``"hyperprior"``: 3-channel frames, latents at 1/8 and hyper-latents at 1/32 of the frame
+    (sizes multiple of 32). ``"fixed"``: the paper's regime at toy width: 1-channel 64x64
+    frames to 1x1 latents, a 12-bit keyframe and P-frames of 3 + 3 four-level latents.
+    """
+    heads = ("mse", "jd", "fmd", "sa")
+    if rate_mode == "hyperprior":
+        return {
+            "mid_planes": 16,
+            "latent_planes": 16,
+            "hyper_planes": 16,
+            "context_planes": 8,
+            "stages": 3,
+            "hyper_stages": 2,
+            "num_levels": 3,
+            "decoders": heads,
+        }
+    if rate_mode == "fixed":
+        return {
+            "channels": 1,
+            "mid_planes": 16,
+            "context_planes": 8,
+            "stages": 6,
+            "num_levels": 1,
+            "rate_mode": "fixed",
+            "keyframe_planes": 12,
+            "keyframe_levels": 2,
+            "latent_planes": 3,
+            "levels": 4,
+            "decoders": heads,
+        }
+    raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")

@@ -6,42 +6,18 @@ import pytest
 import torch
 
 from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.zoo.presets import tiny_architecture
 
 HEADS = ("mse", "jd", "fmd", "sa")
 
 
 def tiny_hyperprior(**kw) -> ScaleSpaceFlowPLF:
-    cfg = dict(
-        mid_planes=16,
-        latent_planes=16,
-        hyper_planes=16,
-        context_planes=8,
-        stages=3,
-        hyper_stages=2,
-        num_levels=3,
-        decoders=HEADS,
-    )
-    cfg.update(kw)
-    return ScaleSpaceFlowPLF(**cfg)
+    return ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), **kw})
 
 
 def tiny_fixed(**kw) -> ScaleSpaceFlowPLF:
-    """The paper's regime: 1-channel 64x64 frames, 1x1 latents, 12-bit keyframe."""
-    cfg = dict(
-        channels=1,
-        mid_planes=16,
-        context_planes=8,
-        stages=6,
-        num_levels=1,
-        rate_mode="fixed",
-        keyframe_planes=12,
-        keyframe_levels=2,
-        latent_planes=3,
-        levels=4,
-        decoders=HEADS,
-    )
-    cfg.update(kw)
-    return ScaleSpaceFlowPLF(**cfg)
+    """The paper's regime at toy width: 1-channel 64x64 frames, 1x1 latents, 12-bit keyframe."""
+    return ScaleSpaceFlowPLF(**{**tiny_architecture("fixed"), **kw})
 
 
 def clip(batch: int, channels: int, h: int, w: int, frames: int = 3) -> list[torch.Tensor]:

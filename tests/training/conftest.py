@@ -6,29 +6,16 @@ import pytest
 
 from compressai_plf.training.cli import finalize
 from compressai_plf.training.trainer import namespace
+from compressai_plf.zoo.presets import tiny_architecture
 
-TINY_FIXED = {
-    "channels": 1,
-    "mid_planes": 8,
-    "context_planes": 8,
-    "stages": 6,
-    "num_levels": 1,
-    "rate_mode": "fixed",
-    "keyframe_planes": 12,
-    "keyframe_levels": 2,
-    "latent_planes": 2,
-    "levels": 2,
-    "decoders": ["mse", "jd", "fmd", "sa"],
-}
+TINY_FIXED = {**tiny_architecture("fixed"), "mid_planes": 8, "latent_planes": 2, "levels": 2}
 TINY_HYPER = {
+    **tiny_architecture("hyperprior"),
     "channels": 1,
     "mid_planes": 8,
     "latent_planes": 8,
     "hyper_planes": 8,
-    "context_planes": 8,
-    "stages": 3,
-    "hyper_stages": 2,
-    "num_levels": 3,
+    "decoders": ("mse",),
 }
 
 

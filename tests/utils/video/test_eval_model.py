@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.zoo.presets import tiny_architecture
 
 
 def _write_yuv(path, frames: int = 3, h: int = 64, w: int = 64) -> None:
@@ -24,16 +25,7 @@ def test_checkpoint_mode_writes_json(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv")
-    net = ScaleSpaceFlowPLF(
-        mid_planes=16,
-        latent_planes=16,
-        hyper_planes=16,
-        context_planes=8,
-        stages=3,
-        hyper_stages=2,
-        num_levels=3,
-        decoders=("mse", "jd"),
-    )
+    net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "decoders": ("mse", "jd")})
     ckpt = tmp_path / "tiny.pth.tar"
     torch.save({"epoch": 0, "state_dict": net.state_dict()}, ckpt)
     out = tmp_path / "out"
@@ -81,15 +73,7 @@ def test_pretrained_mode_uses_shipped_weights(tmp_path, monkeypatch):
     data = tmp_path / "data"
     data.mkdir()
     _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=2)
-    net = ScaleSpaceFlowPLF(
-        mid_planes=16,
-        latent_planes=16,
-        hyper_planes=16,
-        context_planes=8,
-        stages=3,
-        hyper_stages=2,
-        num_levels=3,
-    )
+    net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "decoders": ("mse",)})
     net.update(force=True)
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
     torch.save(net.state_dict(), pretrained.weights_path(2))
