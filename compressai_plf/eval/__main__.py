@@ -1,0 +1,122 @@
+"""Evaluate ``ssf_plf`` zoo entries or checkpoints from real bitstreams.
+
+Usage::
+
+    python -m compressai_plf.eval (--checkpoint PATH [PATH ...] | --zoo 1,2,5 [--rate-mode fixed])
+        --dataset mmnist|kth|yuv [--data-root DIR] --out DIR
+        [--heads mse,jd,fmd,sa] [--classifier FILE] [--eval-critics FILE] [--lpips auto|none|FILE]
+        [--frames N] [--max-clips N] [--fps F] [--dataset-args JSON] [--rate-count file|payload]
+        [--name NAME] [--grid] [--grid-clips 4] [--keep-bitstreams] [--device cpu]
+        [--threads N] [--no-progress]
+
+Writes ``DIR/<name>.json`` (one entry per model, CompressAI's layout extended as described in
+``docs/evaluation.md``), ``DIR/sequences/<label>.json`` (per-sequence results) and, with
+``--grid``, ``DIR/grids/<label>.npz`` for ``python -m compressai_plf.plot --grid``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import torch
+
+from .clips import DATASETS
+from .evaluate import RATE_COUNTS, evaluate_models
+from .sources import from_checkpoint, from_zoo, parse_qualities
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m compressai_plf.eval",
+        description="Evaluate ssf_plf models with every decoder head from real bitstreams.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    src = p.add_argument_group("models (at least one)")
+    src.add_argument("--checkpoint", nargs="+", default=[], metavar="PATH", help="checkpoints")
+    src.add_argument("--zoo", metavar="QUALITIES", help="zoo qualities, e.g. 1,2,5 or 1-3")
+    src.add_argument("--rate-mode", default="hyperprior", choices=("hyperprior", "fixed"))
+    src.add_argument("--metric", default="mse", help="zoo metric")
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", default="mmnist", choices=DATASETS)
+    data.add_argument("--data-root", help="MNIST root, KTH folder or folder of .yuv files")
+    data.add_argument("--frames", type=int, help="frames per clip (default 3; yuv: whole file)")
+    data.add_argument("--max-clips", type=int, help="evaluate only the first N clips")
+    data.add_argument("--fps", type=float, help="frame rate for kbit/s (default per dataset)")
+    data.add_argument("--dataset-args", default="{}", help="JSON dict of dataset options")
+    met = p.add_argument_group("metrics")
+    met.add_argument("--heads", help="comma-separated heads (default: every head of a model)")
+    met.add_argument("--classifier", help="digit classifier checkpoint (Moving MNIST)")
+    met.add_argument("--eval-critics", help="evaluation critics file (build_eval_critics)")
+    met.add_argument("--lpips", default="auto", help="'auto', 'none' or AlexNet weight file")
+    met.add_argument("--rate-count", default="file", choices=RATE_COUNTS, help="bits in bitrate")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", required=True, help="output directory")
+    out.add_argument("--name", help="curve name (default ssf_plf-<dataset>)")
+    out.add_argument("--grid", action="store_true", help="save reconstruction grids (.npz)")
+    out.add_argument("--grid-clips", type=int, default=4)
+    out.add_argument("--keep-bitstreams", action="store_true")
+    run = p.add_argument_group("run")
+    run.add_argument("--device", default="cpu")
+    run.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    run.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def _dataset_args(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--dataset-args is not valid JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise ValueError("--dataset-args must be a JSON object, e.g. '{\"persons\": [21]}'")
+    return value
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = build_parser().parse_args(argv)
+    if not args.checkpoint and not args.zoo:
+        raise SystemExit("error: give models with --checkpoint PATH ... and/or --zoo QUALITIES")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        dataset_kwargs = _dataset_args(args.dataset_args)
+        models = [from_checkpoint(path) for path in args.checkpoint]
+        if args.zoo:
+            models += [from_zoo(q, args.rate_mode, args.metric) for q in parse_qualities(args.zoo)]
+        lpips = None if args.lpips.lower() == "none" else args.lpips
+        heads = args.heads.split(",") if args.heads else None
+        data = evaluate_models(
+            models,
+            args.dataset,
+            args.data_root,
+            frames=args.frames,
+            max_clips=args.max_clips,
+            fps=args.fps,
+            dataset_kwargs=dataset_kwargs,
+            heads=heads,
+            classifier=args.classifier,
+            eval_critics=args.eval_critics,
+            lpips=lpips,
+            rate_count=args.rate_count,
+            out_dir=args.out,
+            name=args.name,
+            grid=args.grid,
+            grid_clips=args.grid_clips,
+            keep_bitstreams=args.keep_bitstreams,
+            progress=not args.no_progress,
+            device=args.device,
+        )
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from err
+    for reason in data["unavailable"].items():
+        print(f"unavailable: {reason[0]} ({reason[1]})", file=sys.stderr)
+    for path in data["files"]:
+        print(path)
+    return data
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,87 @@
+"""From per-sequence results to one rate point: averages, and the set-level Fréchet distances.
+
+Averages follow CompressAI's eval tool (``aggregate_results``: the mean over sequences of each
+sequence's value). Per-frame lists are averaged index by index over the sequences that have
+that frame. NaN ("not defined") values are left out of the means; a mean with nothing left is
+NaN, stored as ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import torch
+
+from ..metrics import frechet_distance_pairs, frechet_distance_per_frame
+from ..plot.results import PER_FRAME, head_key
+
+__all__ = ["average_sequences", "frechet_metrics", "merge_rate_points"]
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    vals = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    return sum(vals) / len(vals) if vals else math.nan
+
+
+def average_sequences(results: Sequence[Mapping[str, object]]) -> dict[str, object]:
+    """Average the ``results`` dicts of several sequences key by key.
+
+    Scalars give their mean; lists (per-frame values) give the mean at each index over the
+    sequences whose list reaches that index.
+    """
+    if not results:
+        raise ValueError("no sequences to average")
+    out: dict[str, object] = {}
+    for key in results[0]:
+        values = [r[key] for r in results if key in r]
+        if isinstance(values[0], (list, tuple)):
+            length = max(len(v) for v in values)
+            out[key] = [_nanmean([v[i] for v in values if i < len(v)]) for i in range(length)]
+        else:
+            out[key] = _nanmean(values)
+    return out
+
+
+def frechet_metrics(
+    source: torch.Tensor, recon: Mapping[str, torch.Tensor], reference: str | None = "mse"
+) -> dict[str, object]:
+    """Fréchet distances between source and decoded features, per head.
+
+    Args:
+        source: classifier features of the source clips ``(N, T, D)``.
+        recon: per head, features of its decoded clips ``(N, T, D)``.
+        reference: head whose values are also stored under the unsuffixed keys.
+
+    Returns:
+        ``fd``, ``fd-per-frame`` (``T`` entries), ``fd-pairs``, ``fd-pairs-per-frame``
+        (``T - 1`` entries, pair ``(t, t+1)``), each as ``<key>/<head>``.
+    """
+    out: dict[str, object] = {}
+    for head, feats in recon.items():
+        per_frame = frechet_distance_per_frame(source, feats)
+        table: dict[str, object] = {"fd": _nanmean(per_frame), "fd" + PER_FRAME: per_frame}
+        if source.shape[1] >= 2:
+            pairs = frechet_distance_pairs(source, feats)
+            table.update({"fd-pairs": _nanmean(pairs), "fd-pairs" + PER_FRAME: pairs})
+        for key, value in table.items():
+            out[head_key(key, head)] = value
+            if head == reference:
+                out[key] = value
+    return out
+
+
+def merge_rate_points(points: Sequence[Mapping[str, object]]) -> dict[str, list]:
+    """One results dict per rate point -> CompressAI's layout of lists, one entry per point.
+
+    A key missing at some point (e.g. a head that model lacks) is ``None`` there, or an empty
+    list for per-frame keys.
+    """
+    keys: list[str] = []
+    for p in points:
+        keys += [k for k in p if k not in keys]
+    merged: dict[str, list] = {}
+    for key in keys:
+        per_frame = PER_FRAME in key.partition("/")[0]
+        merged[key] = [p.get(key, [] if per_frame else None) for p in points]
+    return merged

@@ -1,0 +1,156 @@
+"""Evaluation clips: the Moving MNIST test set, KTH test clips or a folder of YUV sequences.
+
+Each clip is one "sequence" of the results (CompressAI's eval tool writes one result per
+sequence): it is coded into one bitstream with an I-frame first.
+
+============  ================================================  =====================  =========
+``dataset``   clips                                             name                   frame rate
+============  ================================================  =====================  =========
+``mmnist``    ``MovingMNIST(split="test")``: MNIST t10k digits  ``mmnist-00042``       30 (nominal)
+``kth``       ``KTH(split="test")``: persons 21-25              ``<video stem>@<start>``  25
+``yuv``       every ``*.yuv`` of the folder, RGB                ``<file stem>[@<start>]`` from the name
+============  ================================================  =====================  =========
+
+Moving MNIST has no frame rate; the bit rate in kbit/s assumes the nominal 30 Hz (bits per
+pixel and bits per frame are the meaningful units there).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..datasets import KTH, MovingMNIST, RawYUVFolder, parse_yuv_name
+
+__all__ = ["DATASETS", "ClipSet", "EvalClip", "load_clips"]
+
+DATASETS = ("mmnist", "kth", "yuv")
+_DEFAULT_FPS = {"mmnist": 30.0, "kth": 25.0}
+
+
+@dataclass
+class EvalClip:
+    """One evaluation clip.
+
+    Attributes:
+        name: sequence name in the per-sequence results.
+        frames: ``(T, C, H, W)`` float frames in [0, 1].
+        fps: frame rate for the bit rate in kbit/s.
+        labels: digit labels ``(num_digits,)`` (Moving MNIST), else ``None``.
+    """
+
+    name: str
+    frames: Tensor
+    fps: float
+    labels: Tensor | None = None
+
+
+class ClipSet:
+    """Indexable set of :class:`EvalClip` over one dataset (clips are built on access).
+
+    Args:
+        dataset: ``"mmnist"``, ``"kth"`` or ``"yuv"`` (informational for the results).
+        items: the underlying dataset object.
+        names: one name per clip.
+        fps: frame rate per clip.
+        description: text for the results' description.
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        items: Any,
+        names: list[str],
+        fps: list[float],
+        description: str = "",
+    ) -> None:
+        self.dataset, self.items, self.names, self.fps = dataset, items, names, fps
+        self.description = description
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int) -> EvalClip:
+        if not 0 <= index < len(self):
+            raise IndexError(f"clip {index} out of range ({len(self)} clips)")
+        item, labels = self.items[index], None
+        if self.dataset == "mmnist":  # MovingMNIST(return_labels=True): (frames, labels)
+            item, labels = item
+        frames = torch.stack(list(item)).float()
+        return EvalClip(self.names[index], frames, self.fps[index], labels)
+
+    def __iter__(self) -> Iterator[EvalClip]:
+        for i in range(len(self)):
+            yield self[i]
+
+
+def load_clips(
+    dataset: str,
+    data_root: str | os.PathLike | None = None,
+    frames: int | None = None,
+    max_clips: int | None = None,
+    fps: float | None = None,
+    dataset_kwargs: Mapping[str, Any] | None = None,
+) -> ClipSet:
+    """Open the evaluation clips of ``dataset``.
+
+    Args:
+        dataset: ``"mmnist"``, ``"kth"`` or ``"yuv"``.
+        data_root: MNIST root (``mmnist``), KTH folder (``kth``) or folder of ``.yuv`` files
+            (``yuv``); ``None`` uses ``$PLF_DATA_ROOT/mnist`` or ``/kth`` (not for ``yuv``).
+        frames: clip length. Default 3 for ``mmnist`` and ``kth``; for ``yuv`` the whole
+            sequence (one clip per file) unless given.
+        max_clips: evaluate only the first ``max_clips`` clips.
+        fps: frame rate for kbit/s (default: 30 nominal for Moving MNIST, 25 for KTH, the
+            file name's rate for YUV).
+        dataset_kwargs: extra keyword arguments of the dataset class (e.g. KTH ``persons``,
+            ``scenarios``; YUV ``max_frames``, ``stride``; Moving MNIST ``seed``).
+
+    Raises:
+        ValueError: unknown dataset or bad options.
+        FileNotFoundError: the data is missing (the message names what was looked for).
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose from {DATASETS}")
+    if max_clips is not None and (not isinstance(max_clips, int) or max_clips < 1):
+        raise ValueError(f"max_clips must be a positive integer, got {max_clips!r}")
+    if frames is not None and (not isinstance(frames, int) or frames < 1):
+        raise ValueError(f"frames must be a positive integer, got {frames!r}")
+    kwargs = dict(dataset_kwargs or {})
+    if dataset == "mmnist":
+        n = kwargs.pop("test_size", 10000)
+        n = min(n, max_clips) if max_clips else n
+        items = MovingMNIST(
+            root=data_root,
+            split="test",
+            frames=frames or 3,
+            return_labels=True,
+            test_size=n,
+            **kwargs,
+        )
+        names = [f"mmnist-{k:05d}" for k in range(len(items))]
+        rates = [fps or _DEFAULT_FPS["mmnist"]] * len(names)
+        desc = f"Moving MNIST test clips (MNIST t10k digits, seed {items.seed})"
+    elif dataset == "kth":
+        items = KTH(root=data_root, split="test", frames=frames or 3, **kwargs)
+        names = [f"{items.videos[i].path.stem}@{s}" for i, s in items.index]
+        rates = [fps or _DEFAULT_FPS["kth"]] * len(names)
+        desc = "KTH test clips"
+    else:
+        if data_root is None:
+            raise ValueError("dataset 'yuv' needs data_root, the folder holding the .yuv files")
+        items = RawYUVFolder(data_root, frames=frames, **kwargs)
+        names, rates = [], []
+        for path, start, _ in items.index:
+            names.append(path.stem if frames is None else f"{path.stem}@{start}")
+            rate = parse_yuv_name(path).fps
+            rates.append(float(fps or (rate if rate is not None else 30.0)))
+        desc = f"YUV sequences in {data_root}"
+    if max_clips is not None and max_clips < len(names):
+        names, rates = names[:max_clips], rates[:max_clips]
+    return ClipSet(dataset, items, names, rates, desc)

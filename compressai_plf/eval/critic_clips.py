@@ -1,0 +1,85 @@
+"""Held-out real Moving MNIST clips for the evaluation critics.
+
+The critics must see real clips that are neither the evaluation clips (``MovingMNIST(split=
+"test")`` uses the 10000 MNIST ``t10k`` digits) nor, ideally, the codec's training clips. They
+use a reserved tail of the MNIST *training* digits: by default indices ``55000..59999``
+(:data:`RESERVED_DIGITS`), split into digits for training the critics (``55000..58999``) and
+digits for validating them (``59000..59999``). A codec trained with
+``MovingMNIST(split="train", train_size=55000)`` never sees them (item ``i`` of the training
+split shows digit ``i``); a codec trained on all 60000 digits has seen these digits on other
+trajectories.
+
+Clips are rendered exactly as ``MovingMNIST`` renders them (same digit size, speeds, bounce),
+from a generator seeded per clip, so the set is fixed by ``(seed, index)``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..datasets.mnist_idx import load_mnist
+from ..datasets.moving_mnist import bouncing_walk, render_clip, resize_digit
+
+__all__ = ["RESERVED_DIGITS", "VALIDATION_DIGITS", "load_reserved_digits", "render_clips"]
+
+#: MNIST training-digit indices reserved for the evaluation critics: ``range(start, stop)``.
+RESERVED_DIGITS = (55000, 60000)
+#: How many of the reserved digits (the last ones) are kept for validating the critics.
+VALIDATION_DIGITS = 1000
+
+
+def load_reserved_digits(
+    root: str | os.PathLike, reserved: tuple[int, int] = RESERVED_DIGITS, download: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reserved MNIST training digits ``(N, 28, 28)`` uint8 and their labels ``(N,)``.
+
+    Args:
+        root: MNIST root (``root/MNIST/raw/*-ubyte`` or idx files in ``root``).
+        reserved: ``(start, stop)`` indices into the 60000 training digits.
+        download: fetch MNIST through torchvision when missing.
+    """
+    start, stop = reserved
+    if not 0 <= start < stop <= 60000:
+        raise ValueError(f"reserved digits must satisfy 0 <= start < stop <= 60000, got {reserved}")
+    images, labels = load_mnist(root, train=True, download=download)
+    if len(images) < stop:
+        raise ValueError(f"MNIST training split has {len(images)} digits, need {stop}")
+    return images[start:stop], labels[start:stop]
+
+
+def render_clips(
+    digits: np.ndarray,
+    count: int,
+    frames: int = 3,
+    seed: int = 0,
+    image_size: int = 64,
+    digit_size: int = 32,
+    max_speed: int = 4,
+) -> Tensor:
+    """Render ``count`` one-digit Moving MNIST clips, ``(count, frames, 1, H, W)`` in [0, 1].
+
+    Clip ``k`` shows ``digits[k mod len(digits)]`` on a bouncing walk drawn from a generator
+    seeded by ``(seed, k)``, as ``MovingMNIST(split="test")`` does for its clips.
+
+    Args:
+        digits: uint8 ``(N, 28, 28)`` MNIST digits.
+        count: number of clips.
+        frames: clip length.
+        seed: seed of the set.
+        image_size, digit_size, max_speed: ``MovingMNIST`` geometry (the paper's defaults).
+    """
+    if count < 1 or frames < 1 or len(digits) == 0:
+        raise ValueError(f"need count >= 1, frames >= 1 and digits, got {count}, {frames}")
+    limit = image_size - digit_size
+    out = torch.empty(count, frames, 1, image_size, image_size)
+    for k in range(count):
+        state = np.random.SeedSequence([seed, k]).generate_state(2, dtype=np.uint32)
+        g = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+        patch = resize_digit(digits[k % len(digits)], digit_size)
+        path = bouncing_walk(frames, limit, max_speed, g)
+        out[k, :, 0] = render_clip([patch], [path], image_size)
+    return out

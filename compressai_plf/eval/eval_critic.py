@@ -1,0 +1,188 @@
+"""Frozen evaluation critics: one shared Wasserstein-1 estimate per perception loss function.
+
+The PLF paper (Salehkalaibar et al., NeurIPS 2023, https://arxiv.org/abs/2305.19301) reports
+``W1 ≈ mean D(real) - mean D(fake)`` measured by each run's own training critic, so numbers of
+different runs are not comparable. Here one critic per PLF (JD, FMD, SA; a
+:class:`~compressai_plf.modules.PLFCritic`) is trained once on held-out data
+(``python -m compressai_plf.eval.build_eval_critics``), saved, and then frozen and shared by
+every evaluated model. Its scores are a fixed 1-Lipschitz-ish witness function: the estimate is
+a lower bound on W1 along the directions that critic learned, not W1 itself (see
+``docs/evaluation.md``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..losses.critic_inputs import PLF_NAMES, critic_inputs
+from ..losses.plf import critic_score
+from ..metrics._video import VideoLike, as_video_pair, check_reduction
+from ..modules.plf_critic import PLFCritic
+
+__all__ = ["FORMAT", "EvalCritics", "load_eval_critics"]
+
+#: ``format`` field of an evaluation-critics file.
+FORMAT = "compressai_plf.eval_critics"
+VERSION = 1
+
+
+class EvalCritics:
+    """A frozen set of evaluation critics, one :class:`PLFCritic` per PLF.
+
+    Args:
+        configs: per PLF, the keyword arguments of :class:`PLFCritic` (``plf``,
+            ``num_frames``, ``channels``, ``image_size``, ``arch``, ``widths``,
+            ``spectral_layers``).
+        state_dicts: per PLF, the critic's weights (``None``: keep the fresh initialisation,
+            for tests and for training).
+        meta: how the critics were built (data, reference set, steps, validation numbers).
+    """
+
+    def __init__(
+        self,
+        configs: Mapping[str, Mapping[str, Any]],
+        state_dicts: Mapping[str, Mapping[str, Tensor]] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(configs, Mapping) or not configs:
+            raise ValueError("configs must map at least one PLF name to PLFCritic arguments")
+        self.configs: dict[str, dict[str, Any]] = {}
+        self.critics: dict[str, PLFCritic] = {}
+        for plf, cfg in configs.items():
+            if plf not in PLF_NAMES:
+                raise ValueError(f"unknown PLF {plf!r}: expected names from {PLF_NAMES}")
+            cfg = {**dict(cfg), "plf": plf}
+            critic = PLFCritic(**cfg)
+            if state_dicts is not None:
+                if plf not in state_dicts:
+                    raise ValueError(f"no weights for the {plf!r} critic")
+                critic.load_state_dict(state_dicts[plf])
+            self.configs[plf] = cfg
+            self.critics[plf] = critic
+        shapes = {
+            (c["num_frames"], c.get("channels", 3), _pair(c.get("image_size", 64)))
+            for c in self.configs.values()
+        }
+        if len(shapes) != 1:
+            raise ValueError(f"critics disagree on (frames, channels, image size): {shapes}")
+        self.num_frames, self.channels, self.image_size = shapes.pop()
+        self.meta = dict(meta or {})
+        self.freeze()
+
+    @property
+    def plfs(self) -> tuple[str, ...]:
+        return tuple(self.critics)
+
+    def freeze(self) -> EvalCritics:
+        """Eval mode (spectral norm stops its power iteration) and no gradients."""
+        for c in self.critics.values():
+            c.eval().requires_grad_(False)
+        return self
+
+    def to(self, device: str | torch.device) -> EvalCritics:
+        for c in self.critics.values():
+            c.to(device)
+        return self
+
+    def check_frames(self, channels: int, height: int, width: int) -> None:
+        """Raise ``ValueError`` unless frames of this geometry fit the critics."""
+        if channels != self.channels or (height, width) != self.image_size:
+            raise ValueError(
+                f"evaluation critics take {self.channels}-channel "
+                f"{self.image_size[0]}x{self.image_size[1]} frames, got {channels}-channel "
+                f"{height}x{width} frames"
+            )
+
+    @torch.no_grad()
+    def w1_per_frame(
+        self, plf: str, source: VideoLike, recon: VideoLike, reduction: str = "mean"
+    ) -> Tensor:
+        """``D_j(real) - D_j(fake)`` of the ``plf`` critic at every frame index ``j``.
+
+        Real and fake inputs are those of
+        :func:`~compressai_plf.losses.critic_inputs.critic_inputs` (for SA the real input holds
+        the reconstructed past, so it depends on the decoder). Frame 0 (the I-frame) has no
+        critic, nor have frames ``j >= num_frames``: their entries are NaN. Averaged over
+        clips, an entry is the W1 estimate ``mean D(real) - mean D(fake)`` of that frame.
+
+        Args:
+            plf: ``"jd"``, ``"fmd"`` or ``"sa"`` (one of :attr:`plfs`).
+            source: source clips, ``(N, T, C, H, W)`` or a list of ``T`` ``(N, C, H, W)``.
+            recon: reconstructions, same shape.
+            reduction: ``"mean"`` (over clips, shape ``(T,)``) or ``"none"`` (``(N, T)``).
+        """
+        check_reduction(reduction)
+        if plf not in self.critics:
+            raise ValueError(f"no {plf!r} critic; these critics are {list(self.critics)}")
+        x, x_hat = as_video_pair(source, recon)
+        n, t, c, h, w = x.shape
+        self.check_frames(c, h, w)
+        critic = self.critics[plf]
+        device = next(critic.parameters()).device
+        frames = list(x.to(device).unbind(1))
+        rec = list(x_hat.to(device).unbind(1))
+        out = torch.full((n, t), float("nan"), dtype=torch.float64)
+        for j in range(1, min(t, self.num_frames)):
+            real, fake = critic_inputs(plf, frames, rec, j)
+            diff = critic_score(critic, real, j) - critic_score(critic, fake, j)
+            out[:, j] = diff.double().cpu()
+        return out.mean(0) if reduction == "mean" else out
+
+    def state(self) -> dict[str, Any]:
+        """Everything :meth:`load` needs, as tensors and plain types (``weights_only``-safe)."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "configs": {p: _plain(c) for p, c in self.configs.items()},
+            "critics": {p: c.state_dict() for p, c in self.critics.items()},
+            "meta": _plain(self.meta),
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        from ..training.checkpoint import save_atomic
+
+        return save_atomic(self.state(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:
+        """Read a file written by :meth:`save` (with ``weights_only=True``)."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"evaluation critics not found: {path}; build them with `python -m "
+                "compressai_plf.eval.build_eval_critics --data-root MNIST_ROOT --out FILE`"
+            )
+        try:
+            obj = torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as err:  # pickle/zip errors vary with the damage
+            raise ValueError(f"{path} is not a readable evaluation-critics file: {err}") from err
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise ValueError(f"{path} is not an evaluation-critics file (format {FORMAT!r})")
+        if obj.get("version") != VERSION:
+            raise ValueError(f"{path}: unsupported evaluation-critics version {obj.get('version')}")
+        return cls(obj["configs"], obj["critics"], obj.get("meta"))
+
+
+def load_eval_critics(path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:
+    """Load frozen evaluation critics saved by ``build_eval_critics``."""
+    return EvalCritics.load(path, map_location)
+
+
+def _pair(size: Any) -> tuple[int, int]:
+    if isinstance(size, int):
+        return size, size
+    return int(size[0]), int(size[1])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,380 @@
+"""The evaluation loop: code every clip into a real bitstream, decode it with every head, measure.
+
+For each model (one rate point) and each clip (one sequence), the clip is written with
+:func:`compressai_plf.io.write_clip`, its size is read back from the file system, and the same
+file is decoded by :func:`compressai_plf.io.read_clip` once per decoder head. Bits are those
+of the file (``file``: header and checksum included) and of the coded latents (``payload``);
+``bitrate``/``bpp`` use the count chosen with ``rate_count``. The results follow
+``docs/evaluation.md`` (CompressAI's eval-tool layout with per-head and per-frame keys).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from tqdm import tqdm
+
+from ..io import ClipInfo, read_clip, write_clip
+from ..models.ssf_plf import HEAD_NAMES, ScaleSpaceFlowPLF
+from ..plot.results import PER_FRAME, head_key, validate_results
+from .aggregate import average_sequences, frechet_metrics, merge_rate_points
+from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite, finite_mean
+from .clips import ClipSet, load_clips
+from .eval_critic import EvalCritics
+from .sources import ModelSource, from_checkpoint
+
+__all__ = ["RATE_COUNTS", "evaluate_model", "evaluate_models", "frame_bits"]
+
+RATE_COUNTS = ("file", "payload")
+REFERENCE_HEAD = "mse"
+
+
+def frame_bits(model: ScaleSpaceFlowPLF, info: ClipInfo) -> list[float]:
+    """Payload bits of each frame of a coded clip.
+
+    Hyperprior mode: 8 x the bytes of the frame's rANS strings. Fixed mode: the information
+    content ``sum log2 L`` of the frame's quantization indices; the clip's ``payload_bits``
+    is their sum rounded up once per clip (equal to it when every ``L`` is a power of two).
+    """
+    if info.rate_mode == "hyperprior":
+        lengths = info.string_lengths
+        bits = [8.0 * (lengths[0] + lengths[1])]
+        for t in range(info.frames - 1):
+            bits.append(8.0 * sum(lengths[2 + 4 * t : 6 + 4 * t]))
+        return bits
+    area = info.latent_size[0] * info.latent_size[1]
+
+    def info_bits(coder) -> float:
+        return coder.planes * area * math.log2(coder.levels)
+
+    key = info_bits(model.img_hyperprior)
+    inter = info_bits(model.motion_hyperprior) + info_bits(model.res_hyperprior)
+    return [key] + [inter] * (info.frames - 1)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._@-]+", "_", name).strip("_") or "clip"
+
+
+def _rates(
+    model: ScaleSpaceFlowPLF, info: ClipInfo, file_bytes: int, fps: float, rate_count: str
+) -> dict[str, Any]:
+    t, pixels = info.frames, info.pixels
+    bits = {"file": 8 * file_bytes, "payload": info.payload_bits}
+    out: dict[str, Any] = {}
+    for count in RATE_COUNTS:
+        out[f"bitrate-{count}"] = bits[count] * fps / t / 1000.0
+        out[f"bpp-{count}"] = bits[count] / pixels
+    out = {
+        "bitrate": out[f"bitrate-{rate_count}"],
+        "bpp": out[f"bpp-{rate_count}"],
+        **out,
+        "file-bytes": file_bytes,
+        "file-bits": bits["file"],
+        "payload-bits": bits["payload"],
+        "bits" + PER_FRAME: frame_bits(model, info),
+    }
+    return out
+
+
+def _head_metrics(per_frame: Mapping[str, list[float]], head: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for metric, values in per_frame.items():
+        out[head_key(metric, head)] = finite_mean(values)
+        if metric not in SCALAR_ONLY:
+            out[head_key(metric + PER_FRAME, head)] = values
+    return out
+
+
+def _resolve_heads(model: ScaleSpaceFlowPLF, heads: Sequence[str] | None, label: str) -> list[str]:
+    if heads is None:
+        return list(model.decoders)
+    missing = [h for h in heads if h not in model.decoders]
+    if missing:
+        raise ValueError(f"model {label!r} has decoder heads {list(model.decoders)}, not {missing}")
+    return [h for h in HEAD_NAMES if h in heads] + [h for h in heads if h not in HEAD_NAMES]
+
+
+def evaluate_model(
+    source: ModelSource,
+    clips: ClipSet,
+    suite: MetricSuite,
+    heads: Sequence[str] | None = None,
+    rate_count: str = "file",
+    bitstream_dir: str | os.PathLike | None = None,
+    grid_clips: int = 0,
+    progress: bool = True,
+    description: str = "",
+) -> dict[str, Any]:
+    """Evaluate one model on every clip.
+
+    Args:
+        source: the model and its label.
+        clips: evaluation clips.
+        suite: metrics and their networks (:func:`build_metric_suite`).
+        heads: decoder heads to evaluate (default: every head of the model).
+        rate_count: ``"file"`` or ``"payload"`` bits for ``bitrate`` and ``bpp``.
+        bitstream_dir: keep the coded clips there (default: a temporary folder, deleted).
+        grid_clips: keep the first ``grid_clips`` source and decoded clips for a grid.
+        progress: show a progress bar.
+        description: the per-sequence ``description``.
+
+    Returns:
+        ``{"results": averaged results of this rate point, "sequences": [per-sequence
+        records], "heads": [...], "unavailable": {...}, "grid": {name: array} or None}``.
+    """
+    if rate_count not in RATE_COUNTS:
+        raise ValueError(f"rate_count must be one of {RATE_COUNTS}, got {rate_count!r}")
+    model, label = source.model.eval(), source.label
+    heads = _resolve_heads(model, heads, label)
+    records: list[dict[str, Any]] = []
+    src_feats: list[Tensor] = []
+    head_feats: dict[str, list[Tensor]] = {h: [] for h in heads}
+    grid: dict[str, list[np.ndarray]] = {"source": [], **{h: [] for h in heads}}
+    unavailable: dict[str, str] = {}
+    tmp = None
+    if bitstream_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="plf-eval-")
+        folder = Path(tmp.name)
+    else:
+        folder = Path(bitstream_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        bar = tqdm(clips, desc=label, disable=not progress, file=sys.stderr, total=len(clips))
+        for k, clip in enumerate(bar):
+            x = clip.frames
+            if x.shape[1] != model.channels:
+                raise ValueError(
+                    f"model {label!r} codes {model.channels}-channel frames, clip {clip.name} "
+                    f"has {x.shape[1]} (for gray datasets pass dataset_kwargs={{'channels': 3}})"
+                )
+            path = folder / f"{_safe(clip.name)}.plf"
+            info = write_clip(path, model, x)
+            file_bytes = path.stat().st_size  # bits counted from what was written
+            if file_bytes != info.file_bytes:
+                raise RuntimeError(f"{path}: {file_bytes} bytes on disk, header says {info}")
+            recon = {h: torch.cat(read_clip(path, model, h)).cpu().clamp(0, 1) for h in heads}
+            if tmp is not None:
+                path.unlink()
+            src = x.unsqueeze(0)
+            results = _rates(model, info, file_bytes, clip.fps, rate_count)
+            per_head: dict[str, Any] = {}
+            for h in heads:
+                rec = recon[h].unsqueeze(0)
+                table = _head_metrics(suite.per_frame(src, rec, clip.labels), h)
+                if h == REFERENCE_HEAD:
+                    results.update({k.rpartition("/")[0]: v for k, v in table.items()})
+                per_head.update(table)
+                if suite.classifier is not None:
+                    head_feats[h].append(suite.features(rec))
+            results.update(per_head)
+            if suite.classifier is not None:
+                src_feats.append(suite.features(src))
+            if k < grid_clips:
+                grid["source"].append(x.numpy())
+                for h in heads:
+                    grid[h].append(recon[h].numpy())
+            records.append(
+                {"source": clip.name, "name": label, "description": description, "results": results}
+            )
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    if not records:
+        raise ValueError("no clips to evaluate")
+    agg = average_sequences([r["results"] for r in records])
+    if suite.classifier is not None:
+        lengths = {f.shape[1] for f in src_feats}
+        if len(src_feats) >= 2 and len(lengths) == 1:
+            ref = REFERENCE_HEAD if REFERENCE_HEAD in heads else None
+            agg.update(
+                frechet_metrics(
+                    torch.cat(src_feats), {h: torch.cat(f) for h, f in head_feats.items()}, ref
+                )
+            )
+        else:
+            unavailable["fd"] = "Fréchet distances need at least 2 clips of equal length"
+    arrays = None
+    if grid_clips > 0:
+        arrays = {k: np.stack(v).astype(np.float32) for k, v in grid.items()}
+    return {
+        "results": agg,
+        "sequences": records,
+        "heads": heads,
+        "unavailable": unavailable,
+        "grid": arrays,
+    }
+
+
+def _as_source(item: Any, index: int) -> ModelSource:
+    if isinstance(item, ModelSource):
+        return item
+    if isinstance(item, ScaleSpaceFlowPLF):
+        return ModelSource(f"model{index}", item.eval(), "in memory")
+    if isinstance(item, (str, os.PathLike)):
+        return from_checkpoint(item)
+    raise TypeError(
+        "models must be ModelSource, ScaleSpaceFlowPLF or checkpoint paths, got "
+        f"{type(item).__name__}"
+    )
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no inf/NaN
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.generic, Tensor)):
+        return _json_ready(value.item() if value.ndim == 0 else value.tolist())
+    return value
+
+
+def _write_json(data: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_json_ready(data), indent=2, allow_nan=False))
+    return path
+
+
+def evaluate_models(
+    models: Sequence[ModelSource | ScaleSpaceFlowPLF | str | os.PathLike],
+    dataset: str = "mmnist",
+    data_root: str | os.PathLike | None = None,
+    *,
+    clips: ClipSet | None = None,
+    frames: int | None = None,
+    max_clips: int | None = None,
+    fps: float | None = None,
+    dataset_kwargs: Mapping[str, Any] | None = None,
+    heads: Sequence[str] | None = None,
+    classifier: str | os.PathLike | torch.nn.Module | None = None,
+    eval_critics: str | os.PathLike | EvalCritics | None = None,
+    lpips: str | os.PathLike | torch.nn.Module | bool | None = "auto",
+    rate_count: str = "file",
+    out_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    grid: bool = False,
+    grid_clips: int = 4,
+    keep_bitstreams: bool = False,
+    progress: bool = True,
+    device: str | torch.device = "cpu",
+) -> dict[str, Any]:
+    """Evaluate models (one rate point each) from real bitstreams; see ``docs/evaluation.md``.
+
+    Args:
+        models: ``ModelSource`` objects (:func:`~compressai_plf.eval.sources.from_zoo`,
+            :func:`~compressai_plf.eval.sources.from_checkpoint`), models (labelled
+            ``model0``, ...) or checkpoint paths.
+        dataset: ``"mmnist"``, ``"kth"`` or ``"yuv"`` (ignored when ``clips`` is given).
+        data_root: the dataset's folder (see :func:`~compressai_plf.eval.clips.load_clips`).
+        clips: an already opened :class:`ClipSet` (overrides the dataset arguments).
+        frames, max_clips, fps, dataset_kwargs: see :func:`load_clips`.
+        heads: decoder heads (default: every head of each model).
+        classifier: digit classifier file/module: digit agreement (and accuracy against the
+            true digit) and Fréchet distances on its features (Moving MNIST only).
+        eval_critics: evaluation-critics file/object: ``w1-jd``, ``w1-fmd``, ``w1-sa``.
+        lpips: ``"auto"``, a weight file, a module, or ``None`` (see
+            :func:`~compressai_plf.eval.clip_metrics.build_metric_suite`).
+        rate_count: bits behind ``bitrate`` and ``bpp``: ``"file"`` (every byte written,
+            as CompressAI's eval tool counts) or ``"payload"`` (coded latents only).
+        out_dir: write ``<name>.json``, ``sequences/<label>.json`` and, with ``grid``,
+            ``grids/<label>.npz`` there.
+        name: curve name (default ``ssf_plf-<dataset>``).
+        grid: save reconstruction grids of the first ``grid_clips`` clips.
+        keep_bitstreams: keep the coded clips in ``out_dir/bitstreams/<label>/``.
+        progress: progress bars on stderr.
+        device: where models and metric networks run.
+
+    Returns:
+        The results dict (``name``, ``description``, ``heads``, ``results`` with one entry
+        per model), plus ``unavailable`` (metric -> reason), ``settings``, ``sequences``
+        (label -> per-sequence records) and ``files`` (paths written).
+    """
+    if rate_count not in RATE_COUNTS:
+        raise ValueError(f"rate_count must be one of {RATE_COUNTS}, got {rate_count!r}")
+    if not models:
+        raise ValueError("no models to evaluate")
+    if (grid or keep_bitstreams) and out_dir is None:
+        raise ValueError("grid and keep_bitstreams need out_dir")
+    sources = [_as_source(m, i) for i, m in enumerate(models)]
+    labels = [s.label for s in sources]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"model labels must be unique, got {labels}")
+    if clips is None:
+        clips = load_clips(dataset, data_root, frames, max_clips, fps, dataset_kwargs)
+    if len(clips) == 0:
+        raise ValueError("the dataset has no clips")
+    first = clips[0].frames
+    suite = build_metric_suite(
+        clips.dataset, *first.shape[1:], classifier, eval_critics, lpips, device
+    )
+    name = name or f"ssf_plf-{clips.dataset}"
+    description = (
+        f"Inference (compressai_plf.eval; {clips.description}; {len(clips)} clips; real "
+        f"bitstreams; bitrate and bpp count {rate_count} bits)"
+    )
+    out = Path(out_dir) if out_dir is not None else None
+    points, sequences, all_heads, files = [], {}, [], []
+    unavailable = dict(suite.unavailable)
+    for src in sources:
+        src.model.to(device)
+        bits_dir = out / "bitstreams" / _safe(src.label) if keep_bitstreams else None
+        res = evaluate_model(
+            src,
+            clips,
+            suite,
+            heads,
+            rate_count,
+            bits_dir,
+            grid_clips if grid else 0,
+            progress,
+            description,
+        )
+        points.append(res["results"])
+        sequences[src.label] = res["sequences"]
+        all_heads += [h for h in res["heads"] if h not in all_heads]
+        unavailable.update(res["unavailable"])
+        if out is not None:
+            files.append(
+                _write_json(res["sequences"], out / "sequences" / f"{_safe(src.label)}.json")
+            )
+            if res["grid"] is not None:
+                path = out / "grids" / f"{_safe(src.label)}.npz"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(path, **res["grid"])
+                files.append(path)
+    results = {"q": labels, **merge_rate_points(points)}
+    data = {
+        "name": name,
+        "description": description,
+        "heads": [h for h in HEAD_NAMES if h in all_heads]
+        + [h for h in all_heads if h not in HEAD_NAMES],
+        "results": results,
+        "unavailable": unavailable,
+        "settings": {
+            "dataset": clips.dataset,
+            "clips": len(clips),
+            "rate_count": rate_count,
+            "models": {s.label: s.origin for s in sources},
+            **suite.settings,
+        },
+    }
+    data = _json_ready(data)
+    validate_results(data, name)
+    if out is not None:
+        files.insert(0, _write_json(data, out / f"{_safe(name)}.json"))
+    data["sequences"] = sequences
+    data["files"] = [str(f) for f in files]
+    return data

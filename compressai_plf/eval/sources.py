@@ -1,0 +1,124 @@
+"""Models to evaluate: zoo entries and training checkpoints, each with a label.
+
+Checkpoints are read like CompressAI's eval tool reads them (the ``state_dict``, ``network``
+or ``model_state_dict`` key, or the dict itself), but safely (``weights_only=True``, on the
+CPU) and without naming an architecture: ``ScaleSpaceFlowPLF`` stores its own constructor
+arguments, so :meth:`~compressai_plf.models.ScaleSpaceFlowPLF.from_state_dict` rebuilds it.
+Then, as CompressAI's tool does, ``update(force=True)`` fills the entropy coder's tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..models.ssf_plf import ScaleSpaceFlowPLF
+from ..training.checkpoint import load_checkpoint
+
+__all__ = ["ModelSource", "checkpoint_label", "from_checkpoint", "from_zoo", "parse_qualities"]
+
+_STATE_KEYS = ("state_dict", "network", "model_state_dict")
+_SUFFIXES = (".pth.tar", ".tar.pth", ".pth", ".pt", ".tar", ".ckpt")
+
+
+@dataclass
+class ModelSource:
+    """A model with the label of its rate point.
+
+    Attributes:
+        label: the ``q`` entry of the results and the name of its per-sequence file.
+        model: the codec, updated and in eval mode.
+        origin: where it came from (checkpoint path or zoo entry), for the description.
+    """
+
+    label: str
+    model: ScaleSpaceFlowPLF
+    origin: str = ""
+
+
+def checkpoint_label(path: str | os.PathLike) -> str:
+    """File name without its checkpoint suffix (``run/q3.pth.tar`` -> ``q3``)."""
+    name = Path(path).name
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _state_dict(ckpt: dict, path: Path) -> dict:
+    for key in _STATE_KEYS:
+        if key in ckpt:
+            state = ckpt[key]
+            break
+    else:
+        state = ckpt
+    if not isinstance(state, dict) or "_extra_state" not in state:
+        found = [k for k in ckpt if k in _STATE_KEYS] or sorted(ckpt)[:8]
+        raise ValueError(
+            f"checkpoint {path} holds no ScaleSpaceFlowPLF state dict (looked for keys "
+            f"{list(_STATE_KEYS)} with an '_extra_state' architecture record; found {found})"
+        )
+    # DistributedDataParallel / wrapper prefixes
+    for prefix in ("module.", "model."):
+        if all(k.startswith(prefix) for k in state):
+            state = {k[len(prefix) :]: v for k, v in state.items()}
+    return state
+
+
+def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> ModelSource:
+    """Load a ``ScaleSpaceFlowPLF`` from a training checkpoint (or a bare state dict file).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is damaged, unsafe, or holds no ``ScaleSpaceFlowPLF``.
+    """
+    path = Path(path)
+    ckpt = load_checkpoint(path)
+    model = ScaleSpaceFlowPLF.from_state_dict(_state_dict(ckpt, path))
+    model.update(force=True)
+    return ModelSource(label or checkpoint_label(path), model.eval(), str(path))
+
+
+def from_zoo(
+    quality: int, rate_mode: str = "hyperprior", metric: str = "mse", label: str | None = None
+) -> ModelSource:
+    """Load the pretrained ``ssf_plf`` zoo entry of ``quality`` (weights shipped offline).
+
+    Raises:
+        FileNotFoundError: no weights are shipped for this entry (the message says how to
+            train them).
+        ValueError: invalid quality, metric or rate mode.
+    """
+    from ..zoo import ssf_plf
+
+    try:
+        model = ssf_plf(quality, metric=metric, pretrained=True, rate_mode=rate_mode)
+    except RuntimeError as err:  # the zoo's "no pretrained weights are shipped" error
+        raise FileNotFoundError(str(err)) from err
+    model.update(force=True)
+    name = label or f"ssf_plf-{rate_mode}-{metric}-q{quality}"
+    return ModelSource(name, model.eval(), f"zoo ssf_plf quality {quality} ({rate_mode})")
+
+
+def parse_qualities(text: str | Iterable[int]) -> list[int]:
+    """``"1,2,5"`` or ``"1-3"`` (or a list of ints) -> sorted unique qualities."""
+    if not isinstance(text, str):
+        return sorted({int(q) for q in text})
+    out: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                lo, hi = (int(p) for p in part.split("-", 1))
+                out.update(range(lo, hi + 1))
+            else:
+                out.add(int(part))
+        except ValueError as err:
+            raise ValueError(f"bad quality list {text!r}: expected e.g. '1,2,5' or '1-3'") from err
+    if not out:
+        raise ValueError(f"empty quality list {text!r}")
+    return sorted(out)

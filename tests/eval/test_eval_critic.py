@@ -1,0 +1,143 @@
+import math
+
+import pytest
+import torch
+
+from compressai_plf.eval import EvalCritics, load_eval_critics
+from compressai_plf.eval.build_eval_critics import (
+    critic_references,
+    main,
+    train_eval_critics,
+    validate_eval_critics,
+)
+
+TINY = {"num_frames": 3, "channels": 1, "image_size": 64, "widths": [4, 8, 8, 8]}
+
+
+def _critics(**meta):
+    return EvalCritics({p: TINY for p in ("jd", "fmd", "sa")}, meta=meta)
+
+
+def test_w1_of_identical_inputs_is_zero():
+    critics = _critics()
+    x = torch.rand(3, 4, 1, 64, 64)  # 4 frames: frame 3 is beyond the 3-frame critics
+    for plf in critics.plfs:
+        w = critics.w1_per_frame(plf, x, x.clone(), reduction="none")
+        assert w.shape == (3, 4)
+        assert torch.isnan(w[:, 0]).all() and torch.isnan(w[:, 3]).all()
+        assert torch.equal(w[:, 1:3], torch.zeros(3, 2, dtype=w.dtype))
+        # a different reconstruction gives a non-zero estimate
+        assert w.shape == critics.w1_per_frame(plf, x, x.flip(0), reduction="none").shape
+        assert critics.w1_per_frame(plf, x, 1 - x)[1:3].abs().sum() > 0
+
+
+def test_w1_is_mean_real_minus_mean_fake():
+    critics = _critics()
+    x, y = torch.rand(5, 3, 1, 64, 64), torch.rand(5, 3, 1, 64, 64)
+    c = critics.critics["jd"]
+    frames, rec = list(x.unbind(1)), list(y.unbind(1))
+    expected = c(torch.cat(frames, 1), 2).mean() - c(torch.cat(rec, 1), 2).mean()
+    torch.testing.assert_close(
+        critics.w1_per_frame("jd", x, y)[2].float(), expected, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_frozen_and_deterministic():
+    critics = _critics()
+    assert all(not p.requires_grad for c in critics.critics.values() for p in c.parameters())
+    x, y = torch.rand(2, 3, 1, 64, 64), torch.rand(2, 3, 1, 64, 64)
+    a = critics.w1_per_frame("sa", x, y)
+    b = critics.w1_per_frame("sa", x, y)  # no power iteration in eval mode
+    torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
+
+
+def test_save_load_round_trip(tmp_path):
+    critics = _critics(dataset="mmnist", note="x")
+    path = critics.save(tmp_path / "critics.pt")
+    raw = torch.load(path, weights_only=True)  # plain types and tensors only
+    assert raw["format"] == "compressai_plf.eval_critics"
+    loaded = load_eval_critics(path)
+    assert loaded.meta == {"dataset": "mmnist", "note": "x"}
+    x, y = torch.rand(2, 3, 1, 64, 64), torch.rand(2, 3, 1, 64, 64)
+    for plf in ("jd", "fmd", "sa"):
+        torch.testing.assert_close(
+            critics.w1_per_frame(plf, x, y),
+            loaded.w1_per_frame(plf, x, y),
+            rtol=0,
+            atol=0,
+            equal_nan=True,
+        )
+
+
+def test_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="build_eval_critics"):
+        load_eval_critics(tmp_path / "missing.pt")
+    bad = tmp_path / "bad.pt"
+    torch.save({"state_dict": {}}, bad)
+    with pytest.raises(ValueError, match="not an evaluation-critics file"):
+        load_eval_critics(bad)
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="not a readable"):
+        load_eval_critics(tmp_path / "junk.pt")
+    with pytest.raises(ValueError, match="unknown PLF"):
+        EvalCritics({"xx": TINY})
+    with pytest.raises(ValueError, match="disagree"):
+        EvalCritics({"jd": TINY, "fmd": {**TINY, "num_frames": 2}})
+    critics = _critics()
+    with pytest.raises(ValueError, match="64x64"):
+        critics.w1_per_frame("jd", torch.rand(1, 3, 1, 32, 32), torch.rand(1, 3, 1, 32, 32))
+    with pytest.raises(ValueError, match="no 'xx' critic"):
+        critics.w1_per_frame("xx", torch.rand(1, 3, 1, 64, 64), torch.rand(1, 3, 1, 64, 64))
+    with pytest.raises(ValueError, match="per-frame degradation"):
+        critic_references("fmd", ["freeze", "swap"])
+    assert critic_references("fmd", ["blur", "swap"]) == ("blur",)
+    assert critic_references("jd", ["blur", "swap"]) == ("blur", "swap")
+
+
+def test_train_changes_weights_and_validates():
+    clips = torch.rand(6, 3, 1, 64, 64)
+    torch.manual_seed(0)
+    init = {
+        p: {k: v.clone() for k, v in _critics().critics[p].state_dict().items()} for p in ("jd",)
+    }
+    critics, log = train_eval_critics(
+        clips, "blur,swap", "jd,fmd", steps=2, batch_size=4, widths=(4, 8, 8, 8), progress=False
+    )
+    assert critics.plfs == ("jd", "fmd")
+    assert set(log) == {"jd_w1", "fmd_w1"}
+    assert critics.meta["reference"] == {"jd": ["blur", "swap"], "fmd": ["blur"]}
+    trained = critics.critics["jd"].state_dict()
+    assert any(not torch.equal(trained[k], v) for k, v in init["jd"].items())
+    val = validate_eval_critics(critics, clips[:4], "blur,swap", train_clips=clips[4:])
+    assert set(val) == {"jd", "fmd"}
+    assert set(val["jd"]) == {"blur", "swap", "generalisation_gap"}
+    assert all(math.isfinite(v["w1"]) for v in (val["jd"]["blur"], val["fmd"]["swap"]))
+    # frozen again after training: identical inputs give exactly 0
+    x = clips[:2]
+    assert torch.equal(critics.w1_per_frame("jd", x, x)[1:], torch.zeros(2, dtype=torch.float64))
+
+
+def test_build_command(mnist_root, tmp_path):
+    out = tmp_path / "critics.pt"
+    main(
+        [
+            "--data-root", str(mnist_root), "--out", str(out), "--steps", "1",
+            "--batch-size", "2", "--clips", "4", "--val-clips", "4", "--widths", "4,8,8,8",
+            "--reference", "blur,freeze", "--no-progress",
+        ]
+    )  # fmt: skip
+    critics = load_eval_critics(out)
+    meta = critics.meta
+    assert meta["dataset"] == "mmnist" and meta["steps"] == 1
+    assert meta["real_clips"]["train_digits"] == [55000, 59000]
+    assert meta["real_clips"]["validation_digits"] == [59000, 60000]
+    assert set(meta["validation"]) == {"jd", "fmd", "sa"}
+    assert meta["reference"]["fmd"] == ["blur"]
+    assert critics.num_frames == 3 and critics.image_size == (64, 64)
+
+
+def test_build_command_errors(tmp_path):
+    with pytest.raises(SystemExit, match="MNIST|idx|not found"):
+        main(["--data-root", str(tmp_path), "--out", str(tmp_path / "c.pt")])
+    with pytest.raises(SystemExit, match="unknown reference"):
+        main(["--data-root", str(tmp_path), "--out", "c.pt", "--reference", "sharpen"])
