@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--critic-arch", choices=["dcgan", "3d"], default="dcgan")
     p.add_argument(
+        "--critic-args",
+        type=_json,
+        default={},
+        help="extra critic/discriminator constructor kwargs (JSON), e.g. widths",
+    )
+    p.add_argument(
         "--clip_max_norm", "--clip-max-norm", dest="clip_max_norm", type=float, default=1.0
     )
     p.add_argument("--seed", type=int, default=0)

@@ -101,7 +101,7 @@ class Stage:
                         self.critic_optimizer.step()
                     else:
                         logs["skipped_critic_steps"] = logs.get("skipped_critic_steps", 0) + 1
-            logs.update({f"critic.{k}": float(v) for k, v in c.items() if v.dim() == 0})
+            logs.update({f"critic.{k}": float(v.detach()) for k, v in c.items() if v.dim() == 0})
 
         frames = batches(step, 0)
         self.optimizer.zero_grad(set_to_none=True)
@@ -137,7 +137,7 @@ class Stage:
         if len(self.critics):
             with torch.enable_grad():  # the gradient penalty needs autograd
                 c = self.critic_loss(out["x_hat"], frames, 10**9)
-            logs.update({f"critic.{k}": float(v) for k, v in c.items() if v.dim() == 0})
+            logs.update({f"critic.{k}": float(v.detach()) for k, v in c.items() if v.dim() == 0})
         return logs
 
     # -- checkpoint state ------------------------------------------------------------------
@@ -170,6 +170,7 @@ def _plf_critics(args: Any, names: tuple[str, ...]) -> dict[str, nn.Module]:
             channels=args.channels,
             image_size=args.patch_size,
             arch=args.critic_arch,
+            **(args.critic_args or {}),
         )
         for name in names
     }

@@ -34,6 +34,7 @@ def tiny_args(mnist_root, tmp_path):
             critic_steps=1,
             save_dir=str(tmp_path / "run"),
             dataset_args={"train_size": 64},
+            critic_args={"widths": [8, 16, 16, 16]},
         )
         base.update(kw)
         args = namespace(**base)

@@ -98,6 +98,8 @@ def _cli(mnist_root, save_dir, steps, *extra):
         "1",
         "--dataset-args",
         '{"train_size": 64}',
+        "--critic-args",
+        '{"widths": [8, 16, 16, 16]}',
         "--save-dir",
         str(save_dir),
         *extra,

@@ -24,7 +24,17 @@ def _params(path):
         ("mse", {"plf": ["jd"]}),
         ("universal", {"plf": ["jd", "fmd", "sa"]}),
         ("plf", {"plf": ["fmd"]}),
-        ("recon3d", {"lambda_p": 0.0, "frames": 4, "model_args": dict(TINY_HYPER)}),
+        (
+            "recon3d",
+            {
+                "lambda_p": 0.0,
+                "frames": 2,
+                "patch_size": 32,
+                "model_args": dict(TINY_HYPER),
+                "dataset_args": {"train_size": 64, "image_size": 32, "digit_size": 16},
+                "critic_args": {"widths_3d": [4, 4], "widths_2d": [8, 8, 8]},
+            },
+        ),
     ],
 )
 def test_each_stage_trains_and_writes_a_checkpoint_the_eval_tool_loads(tiny_args, stage, extra):
