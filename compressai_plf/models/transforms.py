@@ -20,36 +20,32 @@ def _check_depth(stages: int) -> None:
         raise ValueError(f"a transform needs at least one stride-2 stage, got {stages}")
 
 
+def _stack(layer, in_planes: int, mid_planes: int, out_planes: int, stages: int) -> nn.Sequential:
+    """``stages`` 5x5 stride-2 ``layer``s with ReLU between them (``layer`` is CompressAI's
+    ``conv`` or ``deconv``), so layer indices match ScaleSpaceFlow's ``nn.Sequential``."""
+    _check_depth(stages)
+    layers: list[nn.Module] = []
+    for i in range(stages):
+        cin = in_planes if i == 0 else mid_planes
+        if i == stages - 1:
+            layers.append(layer(cin, out_planes, kernel_size=5, stride=2))
+        else:
+            layers += [layer(cin, mid_planes, kernel_size=5, stride=2), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
 def analysis_transform(
     in_planes: int, mid_planes: int, out_planes: int, stages: int
 ) -> nn.Sequential:
-    """``stages`` 5x5 stride-2 convolutions with ReLU between them (the SSF encoder)."""
-    _check_depth(stages)
-    layers: list[nn.Module] = []
-    planes = in_planes
-    for i in range(stages):
-        last = i == stages - 1
-        layers.append(conv(planes, out_planes if last else mid_planes, kernel_size=5, stride=2))
-        if not last:
-            layers.append(nn.ReLU(inplace=True))
-        planes = mid_planes
-    return nn.Sequential(*layers)
+    """The SSF encoder: ``stages`` stride-2 convolutions (downsampling by ``2**stages``)."""
+    return _stack(conv, in_planes, mid_planes, out_planes, stages)
 
 
 def synthesis_transform(
     in_planes: int, mid_planes: int, out_planes: int, stages: int
 ) -> nn.Sequential:
-    """``stages`` 5x5 stride-2 transposed convolutions with ReLU between them (the SSF decoder)."""
-    _check_depth(stages)
-    layers: list[nn.Module] = []
-    planes = in_planes
-    for i in range(stages):
-        last = i == stages - 1
-        layers.append(deconv(planes, out_planes if last else mid_planes, kernel_size=5, stride=2))
-        if not last:
-            layers.append(nn.ReLU(inplace=True))
-        planes = mid_planes
-    return nn.Sequential(*layers)
+    """The SSF decoder: ``stages`` stride-2 transposed convolutions."""
+    return _stack(deconv, in_planes, mid_planes, out_planes, stages)
 
 
 class HyperSynthesisQReLU(nn.Module):
