@@ -4,18 +4,18 @@ Usage::
 
     python -m compressai_plf.eval.build_eval_critics --data-root MNIST_ROOT --out FILE
         [--reference blur,noise,ghost,freeze,shuffle,swap] [--plf jd,fmd,sa] [--frames 3]
-        [--steps 300] [--batch-size 32] [--lr 1e-4] [--widths 32,64,128,256]
+        [--steps 150] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
         [--clips 4000] [--val-clips 500] [--seed 0] [--threads N] [--download]
 
 One :class:`~compressai_plf.modules.PLFCritic` per PLF (``dcgan`` architecture, 1 channel,
 64x64, ``--frames`` frames) is trained with WGAN-GP (Gulrajani et al.,
 https://arxiv.org/abs/1704.00028; the losses of
 :meth:`compressai_plf.losses.PLFLoss.critic_loss`) to separate held-out real Moving MNIST clips
-(:mod:`compressai_plf.eval.critic_clips`: MNIST training digits 55000..58999) from a reference
-set of degraded versions of the same clips (:mod:`compressai_plf.eval.degradations`). The FMD
-critic is trained only against the degradations that change single frames. The critics are
-then validated on clips of the digits 59000..59999 (W1 estimate per degradation) and saved
-with that metadata; the file loads with ``weights_only=True``.
+(:mod:`compressai_plf.eval.critic_clips`: 4000 of the MNIST training digits 55000..59999) from
+a reference set of degraded versions of the same clips (:mod:`compressai_plf.eval.degradations`).
+The FMD critic is trained only against the degradations that change single frames. The critics
+are then validated on clips of the other 1000 reserved digits (W1 estimate per degradation)
+and saved with that metadata; the file loads with ``weights_only=True``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ from tqdm import tqdm
 
 from ..losses.critic_inputs import PLF_NAMES, critic_inputs
 from ..losses.plf import PLFLoss, critic_score
-from .critic_clips import RESERVED_DIGITS, VALIDATION_DIGITS, load_reserved_digits, render_clips
+from .critic_clips import (
+    RESERVED_DIGITS,
+    VALIDATION_DIGITS,
+    load_reserved_digits,
+    render_clips,
+    split_reserved,
+)
 from .degradations import DEGRADATIONS, FRAME_DEGRADATIONS, degrade, parse_reference
 from .eval_critic import EvalCritics
 
@@ -68,9 +74,9 @@ def train_eval_critics(
     clips: Tensor,
     reference: str | Sequence[str] | None = None,
     plfs: str | Sequence[str] = PLF_NAMES,
-    steps: int = 300,
-    batch_size: int = 32,
-    lr: float = 1e-4,
+    steps: int = 150,
+    batch_size: int = 16,
+    lr: float = 1e-3,
     widths: Sequence[int] = DEFAULT_WIDTHS,
     gp_weight: float = 10.0,
     seed: int = 0,
@@ -133,15 +139,19 @@ def train_eval_critics(
 
 
 @torch.no_grad()
-def _mean_scores(critics: EvalCritics, plf: str, clips: Tensor) -> float:
-    """Mean critic score of real clips (their JD/FMD/SA real stacks), over clips and P-frames."""
+def _real_scores(critics: EvalCritics, plf: str, clips: Tensor) -> Tensor:
+    """Critic score of each real clip (its JD/FMD/SA real stacks), averaged over P-frames."""
     frames = list(clips.unbind(1))
     critic = critics.critics[plf]
     vals = [
-        critic_score(critic, critic_inputs(plf, frames, frames, j)[0], j).mean()
+        critic_score(critic, critic_inputs(plf, frames, frames, j)[0], j)
         for j in range(1, min(len(frames), critics.num_frames))
     ]
-    return float(torch.stack(vals).mean())
+    return torch.stack(vals, 1).mean(1).double()
+
+
+def _se(x: Tensor) -> float:
+    return float(x.std() / x.numel() ** 0.5) if x.numel() > 1 else 0.0
 
 
 def validate_eval_critics(
@@ -154,8 +164,9 @@ def validate_eval_critics(
     """W1 estimates of frozen critics on held-out clips against each degradation.
 
     Returns, per PLF: ``{degradation: {"w1": mean, "se": standard error over clips}}`` and,
-    when ``train_clips`` is given, ``"generalisation_gap"``: mean score of training reals
-    minus mean score of held-out reals (near 0 when the critic did not memorise its clips).
+    when ``train_clips`` is given, ``"generalisation_gap"`` (same fields): mean score of
+    training reals minus mean score of held-out reals (near 0, within a few standard errors,
+    when the critic did not memorise its clips).
     """
     names = parse_reference(reference)
     out: dict[str, Any] = {}
@@ -166,12 +177,16 @@ def validate_eval_critics(
             fake = degrade(clips, [name], gen)
             per_clip = critics.w1_per_frame(plf, clips, fake, reduction="none")
             per_clip = per_clip[:, 1 : critics.num_frames].mean(1)
-            se = float(per_clip.std() / per_clip.numel() ** 0.5) if per_clip.numel() > 1 else 0.0
-            table[name] = {"w1": float(per_clip.mean()), "se": se}
+            table[name] = {"w1": float(per_clip.mean()), "se": _se(per_clip)}
         if train_clips is not None:
-            table["generalisation_gap"] = _mean_scores(critics, plf, train_clips) - _mean_scores(
-                critics, plf, clips
+            seen, unseen = (
+                _real_scores(critics, plf, train_clips),
+                _real_scores(critics, plf, clips),
             )
+            table["generalisation_gap"] = {
+                "w1": float(seen.mean() - unseen.mean()),
+                "se": (_se(seen) ** 2 + _se(unseen) ** 2) ** 0.5,
+            }
         out[plf] = table
     return out
 
@@ -191,9 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--plf", default=",".join(PLF_NAMES), help="critics to build")
     p.add_argument("--frames", type=int, default=3, help="frames per clip (critics per P-frame)")
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), help="critic widths")
     p.add_argument("--clips", type=int, default=4000, help="real training clips")
     p.add_argument("--val-clips", type=int, default=500, help="held-out validation clips")
@@ -214,7 +229,8 @@ def main(argv: list[str] | None = None) -> EvalCritics:
         digits, _ = load_reserved_digits(args.data_root, download=args.download)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from err
-    train_digits, val_digits = digits[:-VALIDATION_DIGITS], digits[-VALIDATION_DIGITS:]
+    train_idx, val_idx = split_reserved(len(digits), VALIDATION_DIGITS, seed=args.seed)
+    train_digits, val_digits = digits[train_idx], digits[val_idx]
     start = time.time()
     clips = render_clips(train_digits, args.clips, args.frames, seed=args.seed)
     val = render_clips(val_digits, args.val_clips, args.frames, seed=args.seed + 1)
@@ -239,8 +255,9 @@ def main(argv: list[str] | None = None) -> EvalCritics:
             "dataset": "mmnist",
             "real_clips": {
                 "source": "MNIST training digits",
-                "train_digits": [lo, hi - VALIDATION_DIGITS],
-                "validation_digits": [hi - VALIDATION_DIGITS, hi],
+                "reserved_digits": [lo, hi],
+                "validation_digits": VALIDATION_DIGITS,
+                "split": f"split_reserved({hi - lo}, {VALIDATION_DIGITS}, seed={args.seed})",
                 "clips": args.clips,
                 "val_clips": args.val_clips,
                 "seed": args.seed,
@@ -260,10 +277,7 @@ def main(argv: list[str] | None = None) -> EvalCritics:
     critics.save(args.out)
     print(f"trained in {train_seconds:.0f} s, saved to {args.out}")
     for plf, table in validation.items():
-        cells = ", ".join(
-            f"{k} {v['w1']:.3f}" if isinstance(v, dict) else f"{k} {v:.3f}"
-            for k, v in table.items()
-        )
+        cells = ", ".join(f"{k} {v['w1']:.3f} ± {v['se']:.3f}" for k, v in table.items())
         print(f"  {plf}: W1 on held-out clips: {cells}")
     return critics
 

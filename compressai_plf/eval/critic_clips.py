@@ -3,8 +3,9 @@
 The critics must see real clips that are neither the evaluation clips (``MovingMNIST(split=
 "test")`` uses the 10000 MNIST ``t10k`` digits) nor, ideally, the codec's training clips. They
 use a reserved tail of the MNIST *training* digits: by default indices ``55000..59999``
-(:data:`RESERVED_DIGITS`), split into digits for training the critics (``55000..58999``) and
-digits for validating them (``59000..59999``). A codec trained with
+(:data:`RESERVED_DIGITS`), split by a seeded permutation into 4000 digits for training the
+critics and 1000 for validating them (:func:`split_reserved`; a random split, because
+contiguous blocks of MNIST differ, e.g. in stroke thickness, enough to shift critic scores). A codec trained with
 ``MovingMNIST(split="train", train_size=55000)`` never sees them (item ``i`` of the training
 split shows digit ``i``); a codec trained on all 60000 digits has seen these digits on other
 trajectories.
@@ -24,11 +25,17 @@ from torch import Tensor
 from ..datasets.mnist_idx import load_mnist
 from ..datasets.moving_mnist import bouncing_walk, render_clip, resize_digit
 
-__all__ = ["RESERVED_DIGITS", "VALIDATION_DIGITS", "load_reserved_digits", "render_clips"]
+__all__ = [
+    "RESERVED_DIGITS",
+    "VALIDATION_DIGITS",
+    "load_reserved_digits",
+    "render_clips",
+    "split_reserved",
+]
 
 #: MNIST training-digit indices reserved for the evaluation critics: ``range(start, stop)``.
 RESERVED_DIGITS = (55000, 60000)
-#: How many of the reserved digits (the last ones) are kept for validating the critics.
+#: How many of the reserved digits are kept for validating the critics.
 VALIDATION_DIGITS = 1000
 
 
@@ -49,6 +56,17 @@ def load_reserved_digits(
     if len(images) < stop:
         raise ValueError(f"MNIST training split has {len(images)} digits, need {stop}")
     return images[start:stop], labels[start:stop]
+
+
+def split_reserved(
+    count: int, validation: int = VALIDATION_DIGITS, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train, validation)`` into ``count`` reserved digits: a seeded permutation,
+    the last ``validation`` of it held out, both sorted."""
+    if not 0 < validation < count:
+        raise ValueError(f"need 0 < validation < {count} reserved digits, got {validation}")
+    perm = np.random.default_rng(seed).permutation(count)
+    return np.sort(perm[:-validation]), np.sort(perm[-validation:])
 
 
 def render_clips(

@@ -54,16 +54,17 @@ def _state_dict(ckpt: dict, path: Path) -> dict:
             break
     else:
         state = ckpt
+    if isinstance(state, dict):
+        # DistributedDataParallel / wrapper prefixes
+        for prefix in ("module.", "model."):
+            if state and all(k.startswith(prefix) for k in state):
+                state = {k[len(prefix) :]: v for k, v in state.items()}
     if not isinstance(state, dict) or "_extra_state" not in state:
         found = [k for k in ckpt if k in _STATE_KEYS] or sorted(ckpt)[:8]
         raise ValueError(
             f"checkpoint {path} holds no ScaleSpaceFlowPLF state dict (looked for keys "
             f"{list(_STATE_KEYS)} with an '_extra_state' architecture record; found {found})"
         )
-    # DistributedDataParallel / wrapper prefixes
-    for prefix in ("module.", "model."):
-        if all(k.startswith(prefix) for k in state):
-            state = {k[len(prefix) :]: v for k, v in state.items()}
     return state
 
 

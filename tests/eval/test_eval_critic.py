@@ -111,6 +111,7 @@ def test_train_changes_weights_and_validates():
     val = validate_eval_critics(critics, clips[:4], "blur,swap", train_clips=clips[4:])
     assert set(val) == {"jd", "fmd"}
     assert set(val["jd"]) == {"blur", "swap", "generalisation_gap"}
+    assert set(val["jd"]["generalisation_gap"]) == {"w1", "se"}
     assert all(math.isfinite(v["w1"]) for v in (val["jd"]["blur"], val["fmd"]["swap"]))
     # frozen again after training: identical inputs give exactly 0
     x = clips[:2]
@@ -129,8 +130,8 @@ def test_build_command(mnist_root, tmp_path):
     critics = load_eval_critics(out)
     meta = critics.meta
     assert meta["dataset"] == "mmnist" and meta["steps"] == 1
-    assert meta["real_clips"]["train_digits"] == [55000, 59000]
-    assert meta["real_clips"]["validation_digits"] == [59000, 60000]
+    assert meta["real_clips"]["reserved_digits"] == [55000, 60000]
+    assert meta["real_clips"]["validation_digits"] == 1000
     assert set(meta["validation"]) == {"jd", "fmd", "sa"}
     assert meta["reference"]["fmd"] == ["blur"]
     assert critics.num_frames == 3 and critics.image_size == (64, 64)
@@ -141,3 +142,26 @@ def test_build_command_errors(tmp_path):
         main(["--data-root", str(tmp_path), "--out", str(tmp_path / "c.pt")])
     with pytest.raises(SystemExit, match="unknown reference"):
         main(["--data-root", str(tmp_path), "--out", "c.pt", "--reference", "sharpen"])
+
+
+def test_reserved_split():
+    from compressai_plf.eval.critic_clips import split_reserved
+
+    train, val = split_reserved(50, 10, seed=3)
+    assert len(train) == 40 and len(val) == 10
+    assert sorted(set(train) | set(val)) == list(range(50))  # disjoint and complete
+    assert (split_reserved(50, 10, seed=3)[1] == val).all()
+    assert not (split_reserved(50, 10, seed=4)[1] == val).all()
+    with pytest.raises(ValueError, match="validation"):
+        split_reserved(10, 10)
+
+
+def test_critic_clips_are_rendered_like_the_test_set(mnist_root):
+    from compressai_plf.datasets import MovingMNIST, load_mnist
+    from compressai_plf.eval.critic_clips import render_clips
+
+    test = MovingMNIST(mnist_root, split="test", frames=3, test_size=3)
+    digits, _ = load_mnist(mnist_root, train=False)
+    clips = render_clips(digits[:3], 3, frames=3, seed=0)
+    for k in range(3):
+        assert torch.equal(clips[k], torch.stack(test[k]))

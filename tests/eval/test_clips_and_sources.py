@@ -1,0 +1,105 @@
+import pytest
+import torch
+
+from compressai_plf.datasets import write_yuv420, yuv420_name
+from compressai_plf.eval import evaluate_models, from_checkpoint, from_zoo, load_clips
+from compressai_plf.eval.clip_metrics import build_metric_suite
+from compressai_plf.eval.sources import checkpoint_label, parse_qualities
+
+from .conftest import save_checkpoint, tiny_fixed, tiny_hyperprior
+
+
+def test_mmnist_clips(mnist_root):
+    clips = load_clips("mmnist", mnist_root, max_clips=3)
+    assert len(clips) == 3 and clips.names == ["mmnist-00000", "mmnist-00001", "mmnist-00002"]
+    clip = clips[1]
+    assert clip.frames.shape == (3, 1, 64, 64) and clip.fps == 30.0
+    assert clip.labels.shape == (1,)
+    assert len(load_clips("mmnist", mnist_root, frames=5, max_clips=2)[0].frames) == 5
+    with pytest.raises(IndexError):
+        clips[3]
+
+
+def test_kth_clips(data_root):
+    kth = data_root / "video" / "kth"
+    if not kth.is_dir():
+        pytest.skip("no KTH sample clips")
+    clips = load_clips(
+        "kth", kth, frames=4, max_clips=2, dataset_kwargs={"persons": [1], "scenarios": [1]}
+    )
+    assert clips.names[0].startswith("person01_") and clips.names[0].endswith("@0")
+    assert clips.names[1].endswith("@4")
+    assert clips[0].frames.shape == (4, 1, 64, 64) and clips[0].fps == 25.0
+
+
+def test_yuv_sequences_rgb_metrics(tmp_path):
+    torch.manual_seed(0)
+    frames = torch.rand(3, 3, 48, 64)
+    write_yuv420(tmp_path / yuv420_name("ramp", 64, 48, 25), frames)
+    clips = load_clips("yuv", tmp_path)
+    assert clips.names == ["ramp_64x48_25Hz_8bit_P420"] and clips[0].fps == 25.0
+    assert clips[0].frames.shape == (3, 3, 48, 64)  # the whole sequence is one clip
+    windows = load_clips("yuv", tmp_path, frames=2, dataset_kwargs={"stride": 1})
+    assert windows.names == ["ramp_64x48_25Hz_8bit_P420@0", "ramp_64x48_25Hz_8bit_P420@1"]
+    data = evaluate_models([tiny_hyperprior()], clips=clips, lpips=None, progress=False)
+    res = data["results"]
+    assert data["heads"] == ["mse", "fmd"]
+    # CompressAI's names for RGB data; mse-rgb is on the 0..255 scale
+    assert res["psnr-rgb"] == res["psnr"]
+    assert res["mse-rgb"][0] == pytest.approx(res["mse"][0] * 255**2)
+    assert res["ms-ssim-rgb"] == res["ms-ssim"]  # 48 px: a 3x3 window fits
+    assert "ms-ssim" in build_metric_suite("yuv", 3, 32, 64, lpips=None).unavailable
+    seq = data["sequences"]["model0"][0]["results"]
+    # hyperprior bits: whole bytes of rANS strings; payload never exceeds the file
+    assert sum(seq["bits-per-frame"]) == seq["payload-bits"] < seq["file-bits"]
+    assert seq["bitrate"] == pytest.approx(seq["file-bits"] * 25 / 3 / 1000)
+
+
+def test_dataset_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load_clips("vimeo", tmp_path)
+    with pytest.raises(FileNotFoundError):
+        load_clips("yuv", tmp_path)  # no .yuv files
+    with pytest.raises(ValueError, match="needs data_root"):
+        load_clips("yuv")
+    with pytest.raises(FileNotFoundError):
+        load_clips("mmnist", tmp_path)
+    with pytest.raises(ValueError, match="max_clips"):
+        load_clips("mmnist", tmp_path, max_clips=0)
+
+
+def test_checkpoint_sources(tmp_path):
+    net = tiny_fixed()
+    src = from_checkpoint(save_checkpoint(net, tmp_path / "run-q3.pth.tar"))
+    assert src.label == "run-q3" and src.model.decoders == net.decoders
+    assert not src.model.training
+    for k, v in net.state_dict().items():
+        if isinstance(v, torch.Tensor):
+            assert torch.equal(src.model.state_dict()[k], v), k
+    # other CompressAI checkpoint keys, a bare state dict, a DDP prefix
+    torch.save({"network": net.state_dict()}, tmp_path / "a.pt")
+    torch.save(net.state_dict(), tmp_path / "b.pth")
+    torch.save(
+        {"state_dict": {f"module.{k}": v for k, v in net.state_dict().items()}}, tmp_path / "c.ckpt"
+    )
+    for name in ("a.pt", "b.pth", "c.ckpt"):
+        assert from_checkpoint(tmp_path / name).model.config == net.config
+    torch.save({"state_dict": {"w": torch.zeros(1)}}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="no ScaleSpaceFlowPLF state dict"):
+        from_checkpoint(tmp_path / "foreign.pt")
+    with pytest.raises(FileNotFoundError):
+        from_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(FileNotFoundError, match="no pretrained weights"):
+        from_zoo(9, "fixed")
+    with pytest.raises(ValueError, match="quality"):
+        from_zoo(10, "fixed")
+    assert checkpoint_label("x/q1.tar.pth") == "q1" and checkpoint_label("weights") == "weights"
+
+
+def test_parse_qualities():
+    assert parse_qualities("3,1-2, 3") == [1, 2, 3]
+    assert parse_qualities([5, 4]) == [4, 5]
+    with pytest.raises(ValueError, match="quality"):
+        parse_qualities("a")
+    with pytest.raises(ValueError, match="empty"):
+        parse_qualities(",")
