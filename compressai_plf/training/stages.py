@@ -121,7 +121,7 @@ class Stage:
             aux.backward()
             average_gradients(self.aux_params)
             self.aux_optimizer.step()
-            logs["aux_loss"] = float(aux)
+            logs["aux_loss"] = float(aux.detach())
         logs.update({k: float(v.detach()) for k, v in losses.items() if v.dim() == 0})
         return logs
 
