@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--keep-bitstreams", action="store_true")
     run = p.add_argument_group("run")
     run.add_argument("--device", default="cpu")
-    run.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    run.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (0: torch's default)"
+    )
     run.add_argument("--no-progress", action="store_true")
     return p
 

@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clips", type=int, default=4000, help="real training clips")
     p.add_argument("--val-clips", type=int, default=500, help="held-out validation clips")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     p.add_argument("--download", action="store_true", help="download MNIST if missing")
     p.add_argument("--no-progress", action="store_true")
     return p

@@ -75,7 +75,10 @@ class MetricSuite:
             "psnr": psnr_per_frame(source, recon).tolist(),
         }
         if self.ms_ssim:
-            out["ms-ssim"] = ms_ssim_per_frame(source, recon).tolist()
+            try:
+                out["ms-ssim"] = ms_ssim_per_frame(source, recon).tolist()
+            except ValueError:  # a smaller sequence than the first one (yuv folders)
+                out["ms-ssim"] = [NAN] * t
         if t >= 2:
             out["flow-diff"] = flow_difference_per_frame(source, recon).tolist()
         if self.lpips is not None:

@@ -311,7 +311,10 @@ def evaluate_models(
     sources = [_as_source(m, i) for i, m in enumerate(models)]
     labels = [s.label for s in sources]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"model labels must be unique, got {labels}")
+        raise ValueError(
+            f"model labels must be unique, got {labels}; rename the checkpoint files or pass "
+            "ModelSource objects with their own labels"
+        )
     if clips is None:
         clips = load_clips(dataset, data_root, frames, max_clips, fps, dataset_kwargs)
     if len(clips) == 0:

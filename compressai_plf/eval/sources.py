@@ -39,11 +39,17 @@ class ModelSource:
 
 
 def checkpoint_label(path: str | os.PathLike) -> str:
-    """File name without its checkpoint suffix (``run/q3.pth.tar`` -> ``q3``)."""
-    name = Path(path).name
+    """File name without its checkpoint suffix (``run/q3.pth.tar`` -> ``q3``); for the
+    trainer's ``checkpoint.pth.tar`` the run folder's name (``runs/q1-mse/checkpoint.pth.tar``
+    -> ``q1-mse``)."""
+    path = Path(path)
+    name = path.name
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
+            name = name[: -len(suffix)]
+            break
+    if name == "checkpoint" and path.parent.name not in ("", ".", ".."):
+        return path.parent.name
     return name
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -9,6 +10,16 @@ from torch import nn
 from compressai_plf.models import ScaleSpaceFlowPLF
 
 HEADS = ("mse", "jd", "fmd", "sa")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread: on 2 cores shared with other jobs, OpenMP threads waiting for each
+    other made these tests 10-40x slower (measured); restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def tiny_fixed(decoders=HEADS, seed: int = 0) -> ScaleSpaceFlowPLF:

@@ -94,6 +94,8 @@ def test_checkpoint_sources(tmp_path):
     with pytest.raises(ValueError, match="quality"):
         from_zoo(10, "fixed")
     assert checkpoint_label("x/q1.tar.pth") == "q1" and checkpoint_label("weights") == "weights"
+    assert checkpoint_label("runs/q1-mse/checkpoint.pth.tar") == "q1-mse"
+    assert checkpoint_label("checkpoint.pth.tar") == "checkpoint"
 
 
 def test_parse_qualities():
