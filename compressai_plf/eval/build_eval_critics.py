@@ -4,7 +4,7 @@ Usage::
 
     python -m compressai_plf.eval.build_eval_critics --data-root MNIST_ROOT --out FILE
         [--reference blur,noise,ghost,freeze,shuffle,swap] [--plf jd,fmd,sa] [--frames 3]
-        [--steps 150] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
+        [--steps 300] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
         [--clips 4000] [--val-clips 500] [--seed 0] [--threads N] [--download]
 
 One :class:`~compressai_plf.modules.PLFCritic` per PLF (``dcgan`` architecture, 1 channel,
@@ -74,7 +74,7 @@ def train_eval_critics(
     clips: Tensor,
     reference: str | Sequence[str] | None = None,
     plfs: str | Sequence[str] = PLF_NAMES,
-    steps: int = 150,
+    steps: int = 300,
     batch_size: int = 16,
     lr: float = 1e-3,
     widths: Sequence[int] = DEFAULT_WIDTHS,
@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--plf", default=",".join(PLF_NAMES), help="critics to build")
     p.add_argument("--frames", type=int, default=3, help="frames per clip (critics per P-frame)")
-    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), help="critic widths")

@@ -84,6 +84,7 @@ def test_bits_are_counted_from_the_written_files(run):
         # 12 one-bit keyframe latents, then 2 + 2 one-bit latents per P-frame
         assert res["payload-bits"] == inspect_clip(path).payload_bits == 12 + 4 * (T - 1)
         assert res["bits-per-frame"] == [12.0, 4.0, 4.0]
+        assert res["file-bytes"] == 71 + 3  # fixed-mode header + ceil(20 / 8) payload bytes
         assert res["bpp-payload"] == pytest.approx(20 / (T * 64 * 64))
         assert res["bpp"] == res["bpp-file"] == pytest.approx(res["file-bits"] / (T * 64 * 64))
         assert res["bitrate"] == pytest.approx(res["file-bits"] * 30 / T / 1000)
