@@ -68,7 +68,8 @@ def test_dataset_errors(tmp_path):
         load_clips("mmnist", tmp_path, max_clips=0)
 
 
-def test_checkpoint_sources(tmp_path):
+def test_checkpoint_sources(tmp_path, monkeypatch):
+    monkeypatch.setattr("compressai_plf.zoo.pretrained.WEIGHTS_DIR", tmp_path)  # none shipped
     net = tiny_fixed()
     src = from_checkpoint(save_checkpoint(net, tmp_path / "run-q3.pth.tar"))
     assert src.label == "run-q3" and src.model.decoders == net.decoders

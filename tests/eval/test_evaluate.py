@@ -176,7 +176,8 @@ def test_several_models_and_cli(run, tmp_path):
     assert data["files"][0].endswith("two.json")
 
 
-def test_errors(run, tmp_path):
+def test_errors(run, tmp_path, monkeypatch):
+    monkeypatch.setattr("compressai_plf.zoo.pretrained.WEIGHTS_DIR", tmp_path)  # none shipped
     from compressai_plf.eval.__main__ import main
 
     net = tiny_fixed(decoders=("mse", "jd"))
