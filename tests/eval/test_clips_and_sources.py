@@ -106,3 +106,12 @@ def test_parse_qualities():
         parse_qualities("a")
     with pytest.raises(ValueError, match="empty"):
         parse_qualities(",")
+
+
+def test_zoo_source_loads_shipped_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr("compressai_plf.zoo.pretrained.WEIGHTS_DIR", tmp_path)
+    net = tiny_fixed()
+    save_checkpoint(net, tmp_path / "ssf_plf-fixed-mse-q2.pth.tar")
+    src = from_zoo(2, "fixed")
+    assert src.label == "ssf_plf-fixed-mse-q2" and "quality 2" in src.origin
+    assert src.model.config == net.config and not src.model.training
