@@ -23,6 +23,7 @@ from torch import Tensor
 from ..losses.critic_inputs import PLF_NAMES, critic_inputs
 from ..losses.plf import critic_score
 from ..metrics._video import VideoLike, as_video_pair, check_reduction
+from ..modules.image_size import pair_size
 from ..modules.plf_critic import PLFCritic
 
 __all__ = ["FORMAT", "EvalCritics", "load_eval_critics"]
@@ -66,7 +67,7 @@ class EvalCritics:
             self.configs[plf] = cfg
             self.critics[plf] = critic
         shapes = {
-            (c["num_frames"], c.get("channels", 3), _pair(c.get("image_size", 64)))
+            (c["num_frames"], c.get("channels", 3), pair_size(c.get("image_size", 64)))
             for c in self.configs.values()
         }
         if len(shapes) != 1:
@@ -172,12 +173,6 @@ class EvalCritics:
 def load_eval_critics(path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:
     """Load frozen evaluation critics saved by ``build_eval_critics``."""
     return EvalCritics.load(path, map_location)
-
-
-def _pair(size: Any) -> tuple[int, int]:
-    if isinstance(size, int):
-        return size, size
-    return int(size[0]), int(size[1])
 
 
 def _plain(value: Any) -> Any:
