@@ -28,29 +28,6 @@ from .transforms import analysis_transform, synthesis_transform
 HEAD_NAMES = ("mse", "jd", "fmd", "sa")
 RATE_MODES = ("hyperprior", "fixed")
 
-# Architecture options stored with the weights (``_extra_state``) so a checkpoint rebuilds
-# the exact model and a mismatch is reported instead of a shape error deep in torch.
-_CONFIG_KEYS = (
-    "channels",
-    "mid_planes",
-    "latent_planes",
-    "keyframe_planes",
-    "motion_planes",
-    "residual_planes",
-    "hyper_planes",
-    "context_planes",
-    "stages",
-    "hyper_stages",
-    "num_levels",
-    "sigma0",
-    "scale_field_shift",
-    "rate_mode",
-    "levels",
-    "keyframe_levels",
-    "decoders",
-    "dither_seed",
-)
-
 
 @register_model("ssf_plf")
 class ScaleSpaceFlowPLF(ScaleSpaceFlow):
@@ -132,6 +109,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         motion_planes = motion_planes or latent_planes
         residual_planes = residual_planes or latent_planes
         keyframe_levels = keyframe_levels or levels
+        # Stored with the weights (``_extra_state``) so a checkpoint rebuilds this exact
+        # architecture and a mismatch is reported by name, not as a torch shape error.
         self._config = {
             "channels": channels,
             "mid_planes": mid_planes,
@@ -218,7 +197,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         saved["decoders"] = tuple(saved.get("decoders", ()))
         diff = {
             k: (saved.get(k), self._config[k])
-            for k in _CONFIG_KEYS
+            for k in self._config
             if k != "dither_seed" and saved.get(k) != self._config[k]
         }
         if diff:

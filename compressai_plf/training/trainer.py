@@ -7,10 +7,10 @@ resume, non-finite step skipping, a JSON-lines log, held-out evaluation and
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -209,7 +209,7 @@ def train(args: Any) -> dict[str, Any]:
     return summary
 
 
-def namespace(**kwargs: Any) -> SimpleNamespace:
+def namespace(**kwargs: Any) -> argparse.Namespace:
     """Arguments with the defaults of ``examples/train_video.py`` (for programmatic use)."""
     from .cli import build_parser
 
