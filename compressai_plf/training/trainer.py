@@ -64,12 +64,27 @@ def build_dataset(args: Any, split: str):
     return DATASETS[args.dataset](root=args.data_root, split=split, **kwargs)
 
 
+def trained_heads(ckpt: dict[str, Any]) -> set[str]:
+    """Decoder heads a checkpoint's stage actually trained: ``mse`` always; perceptual heads
+    only when a ``plf`` or ``universal`` stage named them (an ``mse``-stage checkpoint holds
+    its perceptual heads at their random initialisation)."""
+    args = ckpt.get("args") or {}
+    heads = {"mse"}
+    if ckpt.get("stage_name") in ("plf", "universal"):
+        heads.update(args.get("plf") or [])
+    elif "stage_name" not in ckpt:  # a bare state dict: trust every head it holds
+        heads.add("*")
+    return heads
+
+
 def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     """Start a stage from another stage's checkpoint: copy every matching tensor, and start
-    perceptual heads the source lacks as copies of its MMSE head (the MMSE decoder is a good
-    starting point for any perceptual decoder on the same bitstream)."""
+    perceptual heads the source did not train (absent, or untrained in an ``mse`` stage) as
+    copies of its MMSE head (the MMSE decoder is a good starting point for any perceptual
+    decoder on the same bitstream)."""
     ckpt = load_checkpoint(path)
     src = ckpt.get("state_dict", ckpt)
+    trained = trained_heads(ckpt)
     own = model.state_dict()
     copied = 0
     for key, value in src.items():
@@ -80,13 +95,14 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
             copied += 1
     from_mse = 0
     for head in getattr(model, "heads", {}):
+        if head in trained or "*" in trained:
+            continue
         for part in ("img_decoder", "context_net", "res_decoder"):
             for key in [k for k in own if k.startswith(f"heads.{head}.{part}.")]:
-                if key not in src:
-                    mse_key = key[len(f"heads.{head}.") :]
-                    if mse_key in src and src[mse_key].shape == own[key].shape:
-                        own[key] = src[mse_key]
-                        from_mse += 1
+                mse_key = key[len(f"heads.{head}.") :]
+                if mse_key in src and src[mse_key].shape == own[key].shape:
+                    own[key] = src[mse_key]
+                    from_mse += 1
     nn.Module.load_state_dict(model, own)
     return {"copied": copied, "heads_from_mse": from_mse}
 

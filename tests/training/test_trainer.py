@@ -67,6 +67,40 @@ def test_universal_stage_keeps_the_bitstream(tiny_args, tmp_path):
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("heads.jd."))
 
 
+def test_init_starts_untrained_heads_from_the_mmse_head(tiny_args, tmp_path):
+    from compressai_plf.training import init_from_checkpoint
+    from compressai_plf.training.trainer import build_model
+
+    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    uni = train(
+        tiny_args(
+            stage="universal", plf=["jd"], init=base["checkpoint"], save_dir=str(tmp_path / "b")
+        )
+    )
+    mse_ckpt, uni_ckpt = _params(base["checkpoint"]), _params(uni["checkpoint"])
+    # from an mse-stage checkpoint every perceptual head (random there) starts as the MMSE head
+    model = build_model(tiny_args())
+    info = init_from_checkpoint(model, base["checkpoint"])
+    sd = model.state_dict()
+    head_keys = [k for k in sd if k.startswith("heads.fmd.")]
+    assert head_keys and info["heads_from_mse"] == 3 * len(head_keys)
+    for k in head_keys:
+        assert torch.equal(sd[k], mse_ckpt[k[len("heads.fmd.") :]])
+    # from a universal checkpoint the head it trained is kept, the others come from MMSE
+    model = build_model(tiny_args())
+    init_from_checkpoint(model, uni["checkpoint"])
+    sd = model.state_dict()
+    assert all(torch.equal(sd[k], uni_ckpt[k]) for k in sd if k.startswith("heads.jd."))
+    assert any(
+        not torch.equal(sd[k], sd[k.replace("heads.jd.", "")])
+        for k in sd
+        if k.startswith("heads.jd.")
+    )
+    assert all(
+        torch.equal(sd[k], sd[k.replace("heads.sa.", "")]) for k in sd if k.startswith("heads.sa.")
+    )
+
+
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
     extra = {"stage": "universal", "plf": ["jd", "sa"]}
     full = train(tiny_args(steps=4, save_dir=str(tmp_path / "full"), **extra))
