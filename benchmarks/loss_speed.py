@@ -210,9 +210,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     p.add_argument("--objectives", default=",".join(OBJECTIVES[1:]))
     p.add_argument("--critic-arch", default="dcgan", choices=("dcgan", "3d"))
-    p.add_argument("--critic-widths", type=int, nargs="+", default=[64, 128, 256, 512])
+    p.add_argument("--critic-widths", type=int, nargs="+", default=[32, 64, 128, 256])
     p.add_argument("--disc-widths-3d", type=int, nargs="+", default=[32, 64])
     p.add_argument("--disc-widths-2d", type=int, nargs="+", default=[128, 128, 128])
+    p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--child", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -253,8 +254,10 @@ def main(argv: list[str] | None = None) -> None:
     header = f"{'objective':<9} {'codec s':>8} {'x base':>7} {'MiB':>6} {'critic s':>9} {'x base':>7} {'MiB':>6} {'GP share':>9}"
     print(header)
     notes = set()
+    report = {"args": {k: v for k, v in vars(args).items() if k != "child"}, "baseline": base}
     for obj in objectives:
         r = {phase: _measure(argv, f"{obj}:{phase}") for phase in PHASES}
+        report[obj] = r
         notes.update(v["note"] for v in r.values() if v["note"])
         c, d, n = r["codec"], r["critic"], r["critic_nogp"]
         share = max(0.0, 1.0 - n["seconds"] / d["seconds"])
@@ -265,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     for note in sorted(notes):
         print(f"note: 3D objective LPIPS = {note}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,12 @@ Measured, each in its own child process (so peak RSS is per configuration):
 * ``plf``: one PLF-stage block = 5 critic steps + 1 codec step, critics fed by a no-grad
   codec forward (this package's trainer);
 * ``plf_graph``: the same block with the codec forward *with* its autograd graph for every
-  critic step, as the paper's public code does (the comparison point).
+  critic step, as the paper's public code does (the comparison point);
+* ``plf_dcgan64``: the ``plf`` block with critics at the full DCGAN width (64-512) instead
+  of the default half width (32-256).
+
+``--micro-batches N`` splits each codec step's batch into N chunks with gradient accumulation
+(the same update, one chunk's graph in memory).
 
 Printed: seconds per block (median), codec steps per second, peak RSS, and the ratios
 plf / mse and plf / plf_graph. Targets on 2 cores: plf block <= 9 s, peak < 1.5 GB.
@@ -29,10 +34,12 @@ import sys
 import time
 from pathlib import Path
 
-MODES = ("mse", "plf", "plf_graph")
+MODES = ("mse", "plf", "plf_graph", "plf_dcgan64")
 
 
-def _child(mode: str, batch: int, blocks: int, data_root: str | None, threads: int) -> dict:
+def _child(
+    mode: str, batch: int, blocks: int, data_root: str | None, threads: int, micro: int
+) -> dict:
     import torch
 
     import compressai_plf  # noqa: F401
@@ -43,6 +50,7 @@ def _child(mode: str, batch: int, blocks: int, data_root: str | None, threads: i
     from compressai_plf.zoo.presets import architecture
 
     torch.set_num_threads(threads)
+    import_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # torch + package, no work
     args = namespace(
         stage="mse" if mode == "mse" else "plf",
         plf=[] if mode == "mse" else ["jd", "fmd"],
@@ -53,6 +61,8 @@ def _child(mode: str, batch: int, blocks: int, data_root: str | None, threads: i
         learning_rate=5e-5,
         lmbda=1.0,
         data_root=data_root,
+        micro_batches=micro,
+        critic_args={"widths": [64, 128, 256, 512]} if mode == "plf_dcgan64" else {},
     )
     args.patch_size = [64]
     args = finalize(args)
@@ -72,7 +82,11 @@ def _child(mode: str, batch: int, blocks: int, data_root: str | None, threads: i
         stage.train_step(step, batches)
         times.append(time.perf_counter() - t0)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds_per_block": statistics.median(times), "peak_rss_mb": peak_kb / 1024}
+    return {
+        "seconds_per_block": statistics.median(times),
+        "peak_rss_mb": peak_kb / 1024,
+        "import_rss_mb": import_kb / 1024,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -80,6 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--blocks", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--micro-batches", type=int, default=2)
     p.add_argument("--data-root", default=None)
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--json", help="write the figures to this file")
@@ -89,7 +104,10 @@ def main(argv: list[str] | None = None) -> dict:
     if root is None and os.environ.get("PLF_DATA_ROOT"):
         root = str(Path(os.environ["PLF_DATA_ROOT"]) / "mnist")
     if args.child:
-        print(json.dumps(_child(args.child, args.batch_size, args.blocks, root, args.threads)))
+        report = _child(
+            args.child, args.batch_size, args.blocks, root, args.threads, args.micro_batches
+        )
+        print(json.dumps(report))
         return {}
     rows = {}
     for mode in args.modes:
@@ -104,6 +122,8 @@ def main(argv: list[str] | None = None) -> dict:
             str(args.blocks),
             "--threads",
             str(args.threads),
+            "--micro-batches",
+            str(args.micro_batches),
         ]
         if root:
             cmd += ["--data-root", root]
@@ -112,9 +132,15 @@ def main(argv: list[str] | None = None) -> dict:
         r = rows[mode]
         print(
             f"{mode:10s} {r['seconds_per_block']:.3f} s/block  "
-            f"{1 / r['seconds_per_block']:.3f} codec steps/s  peak {r['peak_rss_mb']:.0f} MB"
+            f"{1 / r['seconds_per_block']:.3f} codec steps/s  peak {r['peak_rss_mb']:.0f} MB "
+            f"(after imports {r['import_rss_mb']:.0f} MB)"
         )
-    report = {"batch_size": args.batch_size, "threads": args.threads, "modes": rows}
+    report = {
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+        "micro_batches": args.micro_batches,
+        "modes": rows,
+    }
     if "plf" in rows and "mse" in rows:
         report["plf_over_mse"] = rows["plf"]["seconds_per_block"] / rows["mse"]["seconds_per_block"]
         print(f"plf block / mse step: {report['plf_over_mse']:.2f}x")

@@ -147,6 +147,7 @@ class PLFLoss(nn.Module):
         output: Mapping[str, Any] | Sequence[Tensor],
         frames: Sequence[Tensor],
         critics: Mapping[str, nn.Module],
+        backward: bool = False,
     ) -> dict[str, Tensor]:
         """WGAN-GP losses of the critics; the reconstructions are detached here.
 
@@ -154,6 +155,9 @@ class PLFLoss(nn.Module):
             output: the codec's output dict or its list of reconstructed frames.
             frames: source frames.
             critics: dict PLF name -> critic.
+            backward: back-propagate each P-frame's critic loss as soon as it is computed
+                (gradients accumulate in the critics' ``.grad``) and return detached losses:
+                peak memory holds one critic graph instead of all of them.
         """
         recon = [r.detach() for r in reconstructions(output)]
         t = self._check(frames, recon, critics)[0]
@@ -164,14 +168,19 @@ class PLFLoss(nn.Module):
             losses, w1s, gps = [], [], []
             for j in range(1, t):
                 real, fake = critic_inputs(name, frames, recon, j)
-                d_real = critic_score(critic, real, j).mean()
-                d_fake = critic_score(critic, fake, j).mean()
+                # One forward over real and fake (the critics have no batch statistics, so
+                # this equals two forwards, at the cost of one larger matmul per layer).
+                scores = critic_score(critic, torch.cat([real, fake]), j)
+                d_real, d_fake = scores[: real.shape[0]].mean(), scores[real.shape[0] :].mean()
                 loss = d_fake - d_real
                 if self.gp_weight > 0:
                     score = partial(critic_score, critic, j=j)
                     gp = interpolated_gradient_penalty(score, real, fake)
                     gps.append(gp.detach())
                     loss = loss + self.gp_weight * gp
+                if backward:
+                    loss.backward()
+                    loss = loss.detach()
                 losses.append(loss)
                 w1s.append((d_real - d_fake).detach())
             out[f"{name}_critic_loss"] = torch.stack(losses).sum()

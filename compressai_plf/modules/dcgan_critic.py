@@ -29,7 +29,11 @@ class DCGANCritic(nn.Module):
         channels: channels C of one frame (1 for Moving MNIST, 3 for RGB).
         frames: number k of frames stacked along channels.
         image_size: H = W, or ``(H, W)``; multiples of ``2 ** len(widths)``.
-        widths: output width of each stride-2 convolution.
+        widths: output width of each stride-2 convolution. The default is half the width of
+            the DCGAN discriminator (64, 128, 256, 512): at 64x64 it costs a quarter of the
+            compute, which on a CPU decides whether a PLF training block (5 critic steps + 1
+            codec step, batch 64) fits in 9 s (``benchmarks/train_speed.py``, docs/training.md).
+            Pass ``(64, 128, 256, 512)`` for the full DCGAN width.
         spectral_layers: how many leading convolutions get spectral norm (paper: 3).
         negative_slope: LeakyReLU slope.
 
@@ -41,7 +45,7 @@ class DCGANCritic(nn.Module):
         channels: int = 3,
         frames: int = 1,
         image_size: int | Sequence[int] = 64,
-        widths: Sequence[int] = (64, 128, 256, 512),
+        widths: Sequence[int] = (32, 64, 128, 256),
         spectral_layers: int = 3,
         negative_slope: float = 0.2,
     ) -> None:
@@ -59,7 +63,8 @@ class DCGANCritic(nn.Module):
         for i, w in enumerate(widths):
             conv = nn.Conv2d(cin, w, 4, stride=2, padding=1)
             layers += [spectral_norm(conv) if i < spectral_layers else conv]
-            layers += [nn.LeakyReLU(negative_slope)]
+            # in place: the convolutions' backward needs their inputs, not their outputs
+            layers += [nn.LeakyReLU(negative_slope, inplace=True)]
             cin = w
         self.features = nn.Sequential(*layers)
         h, w = (s // factor for s in self.image_size)

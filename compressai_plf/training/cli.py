@@ -128,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=64,
         help="held-out batch size (default: %(default)s)",
     )
+    p.add_argument(
+        "--micro-batches",
+        type=int,
+        default=1,
+        help="split each codec step's batch into this many chunks with gradient accumulation "
+        "(same update, lower peak memory; default: %(default)s)",
+    )
     p.add_argument("--optimizer", choices=["adam", "rmsprop"], default="adam")
     p.add_argument("-lr", "--learning-rate", type=float, default=1e-4)
     p.add_argument("--aux-learning-rate", type=float, default=1e-3)
@@ -217,7 +224,7 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         args.critic_steps = DEFAULT_CRITIC_STEPS[args.stage]
     if args.stage in ("plf", "universal") and not args.plf:
         raise SystemExit(f"error: stage {args.stage!r} needs --plf (jd, fmd and/or sa)")
-    for name in ("steps", "batch_size", "log_interval", "checkpoint_interval"):
+    for name in ("steps", "batch_size", "log_interval", "checkpoint_interval", "micro_batches"):
         if getattr(args, name) < 1:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be >= 1")
     return args

@@ -80,7 +80,15 @@ class Stage:
     def codec_loss(self, out: dict[str, Any], frames: list[Tensor], step: int) -> dict[str, Tensor]:
         raise NotImplementedError
 
-    def critic_loss(self, recon: dict[str, list[Tensor]], frames: list[Tensor], step: int) -> dict:
+    def critic_loss(
+        self,
+        recon: dict[str, list[Tensor]],
+        frames: list[Tensor],
+        step: int,
+        backward: bool = False,
+    ) -> dict:
+        """Critic losses; with ``backward`` a stage may back-propagate them itself, piece by
+        piece (lower peak memory), and return them detached."""
         raise NotImplementedError
 
     # -- one training step -----------------------------------------------------------------
@@ -93,9 +101,10 @@ class Stage:
                 with torch.set_grad_enabled(not self.critic_codec_no_grad):
                     recon = self.forward(frames, self.heads)["x_hat"]
                 self.critic_optimizer.zero_grad(set_to_none=True)
-                c = self.critic_loss(recon, frames, step)
-                if c["loss"].requires_grad:
+                c = self.critic_loss(recon, frames, step, backward=True)
+                if c["loss"].requires_grad:  # a stage that left the backward to us
                     c["loss"].backward()
+                if any(p.grad is not None for p in self.critics.parameters()):
                     average_gradients(self.critics.parameters())
                     if self.guard.check(c["loss"], self.critics.parameters(), "critic"):
                         self.critic_optimizer.step()
@@ -107,9 +116,7 @@ class Stage:
         self.optimizer.zero_grad(set_to_none=True)
         if self.aux_optimizer is not None:
             self.aux_optimizer.zero_grad(set_to_none=True)
-        out = self.forward(frames, self.heads)
-        losses = self.codec_loss(out, frames, step)
-        losses["loss"].backward()
+        losses = self.codec_backward(frames, step)
         if self.args.clip_max_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.net_params, self.args.clip_max_norm)
         if self.guard.check(losses["loss"], self.net_params, "codec"):
@@ -124,6 +131,26 @@ class Stage:
             logs["aux_loss"] = float(aux.detach())
         logs.update({k: float(v.detach()) for k, v in losses.items() if v.dim() == 0})
         return logs
+
+    def codec_backward(self, frames: list[Tensor], step: int) -> dict[str, Tensor]:
+        """Codec loss and its gradients, in ``args.micro_batches`` chunks of the batch.
+
+        Every term of the codec losses is a mean over the batch, so the chunk losses weighted
+        by their share of the batch add up to the whole-batch loss and their gradients to its
+        gradient: chunking changes peak memory (one chunk's graph), not the update."""
+        n = frames[0].shape[0]
+        chunks = max(1, min(int(getattr(self.args, "micro_batches", 1) or 1), n))
+        bounds = [round(i * n / chunks) for i in range(chunks + 1)]
+        total: dict[str, Tensor] = {}
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            part = [x[lo:hi] for x in frames]
+            losses = self.codec_loss(self.forward(part, self.heads), part, step)
+            share = (hi - lo) / n
+            (losses["loss"] * share).backward()
+            for k, v in losses.items():
+                if v.dim() == 0:
+                    total[k] = total.get(k, 0.0) + v.detach() * share
+        return total
 
     @torch.no_grad()
     def evaluate(self, frames: list[Tensor]) -> dict[str, float]:
@@ -192,8 +219,8 @@ class MSEStage(Stage):
     def codec_loss(self, out, frames, step):
         return self.rd({"x_hat": out["x_hat"]["mse"], "likelihoods": out["likelihoods"]}, frames)
 
-    def critic_loss(self, recon, frames, step):
-        return self.measure.critic_loss(recon["mse"], frames, dict(self.critics))
+    def critic_loss(self, recon, frames, step, backward=False):
+        return self.measure.critic_loss(recon["mse"], frames, dict(self.critics), backward)
 
 
 class UniversalStage(Stage):
@@ -233,10 +260,10 @@ class UniversalStage(Stage):
         logs["loss"] = total
         return logs
 
-    def critic_loss(self, recon, frames, step):
+    def critic_loss(self, recon, frames, step, backward=False):
         total, logs = 0.0, {}
         for p, crit in self.plf_losses.items():
-            res = crit.critic_loss(recon[p], frames, {p: self.critics[p]})
+            res = crit.critic_loss(recon[p], frames, {p: self.critics[p]}, backward)
             total = total + res["loss"]
             logs.update({k: v for k, v in res.items() if k != "loss"})
         logs["loss"] = total
@@ -300,7 +327,7 @@ class Recon3DStage(Stage):
         )
         return res
 
-    def critic_loss(self, recon, frames, step):
+    def critic_loss(self, recon, frames, step, backward=False):
         return self.objective.discriminator_loss(recon["mse"], frames, self.critics["d3d"], step)
 
 
