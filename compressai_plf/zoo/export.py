@@ -1,0 +1,147 @@
+"""Turn a training checkpoint into a zoo weight file (what ``ssf_plf(..., pretrained=True)`` loads).
+
+Usage::
+
+    python -m compressai_plf.zoo.export CHECKPOINT --quality 1 --rate-mode fixed [--half]
+        [--out FILE] [--data-root DIR]
+
+The checkpoint's architecture must be the zoo's for that quality (``zoo.presets``); the
+entropy tables are refreshed (``update(force=True)``) so the file codes real bitstreams. With
+``--half`` floating-point weights are stored in float16 (half the size; the entropy models stay
+float32) and loaded back into float32. The command then reloads the file the way the zoo does
+and reports how far its reconstructions are from the checkpoint's on a batch of clips (from
+``--data-root``, else random), so the effect of ``--half`` is measured, not assumed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..models import ScaleSpaceFlowPLF
+from ..training.checkpoint import load_checkpoint, save_atomic
+from .presets import architecture
+from .pretrained import weights_path
+
+__all__ = ["compare_decodes", "export_weights", "half_state_dict"]
+
+KEEP_FP32 = ("entropy_bottleneck", "gaussian_conditional")
+
+
+def half_state_dict(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """Float tensors to float16, except the entropy models' (their medians set the symbols)."""
+    out = {}
+    for k, v in state_dict.items():
+        keep = any(part in k for part in KEEP_FP32)
+        if isinstance(v, torch.Tensor) and v.is_floating_point() and not keep:
+            v = v.half()
+        out[k] = v
+    return out
+
+
+def _check_architecture(net: ScaleSpaceFlowPLF, quality: int, rate_mode: str) -> None:
+    expected = architecture(quality, rate_mode)
+    differ = {k: (net.config.get(k), v) for k, v in expected.items() if net.config.get(k) != v}
+    if differ:
+        raise ValueError(
+            f"checkpoint is not the zoo's q{quality} {rate_mode} architecture; "
+            f"checkpoint vs zoo: {differ}"
+        )
+
+
+@torch.no_grad()
+def compare_decodes(a: ScaleSpaceFlowPLF, b: ScaleSpaceFlowPLF, clips: list) -> dict[str, Any]:
+    """Code each clip with both models (same dither seed) and compare: how many bitstreams
+    are identical and, per head, the largest absolute difference of the decoded frames."""
+    a.eval(), b.eval()
+    same, diffs = 0, dict.fromkeys(a.decoders, 0.0)
+    for i in range(clips[0].shape[0]):
+        clip = [x[i : i + 1] for x in clips]
+        sa, sha = a.compress(clip, seed=i)
+        sb, shb = b.compress(clip, seed=i)
+        same += int(sa == sb)
+        for head in a.decoders:
+            ra, rb = a.decompress(sa, sha, head), b.decompress(sb, shb, head)
+            d = max(float((x - y).abs().max()) for x, y in zip(ra, rb, strict=True))
+            diffs[head] = max(diffs[head], d)
+    return {"identical_bitstreams": f"{same}/{clips[0].shape[0]}", "max_abs_decode_diff": diffs}
+
+
+def _clips(net: ScaleSpaceFlowPLF, data_root: str | None, n: int = 8) -> list[torch.Tensor]:
+    if data_root:
+        from ..datasets import MovingMNIST
+
+        ds = MovingMNIST(data_root, split="test")
+        items = [ds[i] for i in range(n)]
+        return [torch.stack([x[t] for x in items]) for t in range(3)]
+    g = torch.Generator().manual_seed(0)
+    return [torch.rand(n, net.channels, 64, 64, generator=g) for _ in range(3)]
+
+
+def export_weights(
+    checkpoint: str | os.PathLike,
+    quality: int,
+    rate_mode: str = "fixed",
+    out: str | os.PathLike | None = None,
+    half: bool = False,
+    data_root: str | None = None,
+) -> dict[str, Any]:
+    """Write the zoo weight file of ``checkpoint``; returns its path, size, sha256 and how
+    the reloaded file's bitstreams and decodes compare with the checkpoint's
+    (:func:`compare_decodes`)."""
+    ckpt = load_checkpoint(checkpoint)
+    state = ckpt.get("state_dict", ckpt)
+    net = ScaleSpaceFlowPLF.from_state_dict(state)
+    _check_architecture(net, quality, rate_mode)
+    net.update(force=True)
+    exported = net.state_dict()
+    if half:
+        exported = half_state_dict(exported)
+    meta = {
+        "source": Path(checkpoint).name,
+        "stage": ckpt.get("stage_name"),
+        "step": ckpt.get("step"),
+        "plf": (ckpt.get("args") or {}).get("plf"),
+        "float16": half,
+    }
+    path = Path(out) if out else weights_path(quality, "mse", rate_mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_atomic({"state_dict": exported, "meta": meta}, path)
+
+    loaded = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    back = ScaleSpaceFlowPLF.from_state_dict(loaded)
+    check = compare_decodes(net, back, _clips(net, data_root))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {
+        "path": str(path),
+        "bytes": path.stat().st_size,
+        "sha256": digest,
+        **check,
+        **meta,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(prog="python -m compressai_plf.zoo.export", description=__doc__)
+    p.add_argument("checkpoint")
+    p.add_argument("--quality", type=int, required=True)
+    p.add_argument("--rate-mode", default="fixed", choices=("fixed", "hyperprior"))
+    p.add_argument("--out", help="weight file (default: the package's zoo weights folder)")
+    p.add_argument("--half", action="store_true", help="store float weights as float16")
+    p.add_argument("--data-root", help="MNIST root for the reload check (default: random clips)")
+    args = p.parse_args(argv)
+    info = export_weights(
+        args.checkpoint, args.quality, args.rate_mode, args.out, args.half, args.data_root
+    )
+    for k, v in info.items():
+        print(f"{k}: {v}")
+    return info
+
+
+if __name__ == "__main__":
+    main()

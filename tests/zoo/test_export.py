@@ -1,0 +1,55 @@
+"""Exporting a training checkpoint as a zoo weight file."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import compressai_plf.zoo.pretrained as pretrained
+from compressai_plf.training.checkpoint import save_atomic
+from compressai_plf.zoo import ssf_plf
+from compressai_plf.zoo.export import export_weights, half_state_dict
+
+
+@pytest.fixture
+def fixed_q2_checkpoint(tmp_path):
+    torch.manual_seed(0)
+    net = ssf_plf(2, rate_mode="fixed", decoders=("mse", "jd"))
+    path = tmp_path / "checkpoint.pth.tar"
+    save_atomic({"state_dict": net.state_dict(), "stage_name": "universal", "step": 7}, path)
+    return path
+
+
+def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
+    fixed_q2_checkpoint, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
+    full = export_weights(fixed_q2_checkpoint, 2, "fixed", out=tmp_path / "full.pth.tar")
+    half = export_weights(fixed_q2_checkpoint, 2, "fixed", half=True)
+    assert half["path"] == str(pretrained.weights_path(2, "mse", "fixed"))
+    assert 0.4 < half["bytes"] / full["bytes"] < 0.6  # float16 halves the weights
+    assert full["identical_bitstreams"] == "8/8"
+    assert all(d == 0.0 for d in full["max_abs_decode_diff"].values())
+    # float16 rounding of random weights may flip a latent bit, but decodes stay close
+    assert all(d < 0.25 for d in half["max_abs_decode_diff"].values())
+    assert (half["stage"], half["step"]) == ("universal", 7)
+    net = ssf_plf(2, rate_mode="fixed", pretrained=True)
+    assert net.decoders == ("mse", "jd")
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+
+
+def test_export_refuses_another_architecture(fixed_q2_checkpoint, tmp_path):
+    with pytest.raises(ValueError, match="q3 fixed architecture"):
+        export_weights(fixed_q2_checkpoint, 3, "fixed", out=tmp_path / "x.pth.tar")
+
+
+def test_half_keeps_entropy_models_and_integers():
+    sd = {
+        "conv.weight": torch.ones(2),
+        "entropy_bottleneck.quantiles": torch.ones(2),
+        "gaussian_conditional._offset": torch.ones(2, dtype=torch.int32),
+    }
+    out = half_state_dict(sd)
+    assert out["conv.weight"].dtype == torch.float16
+    assert out["entropy_bottleneck.quantiles"].dtype == torch.float32
+    assert out["gaussian_conditional._offset"].dtype == torch.int32
