@@ -1,0 +1,249 @@
+"""The PLF paper's tables, computed from evaluation results files.
+
+Every function reads the results layout of :func:`compressai_plf.eval.evaluate_models`
+(``results["q"]`` labels the models; ``"<metric>/<head>"`` scalars and
+``"<metric>-per-frame/<head>"`` lists, see :mod:`compressai_plf.plot.results`) and returns
+plain rows (dicts) that :func:`markdown_table` renders. Findings checked (Salehkalaibar et al.,
+NeurIPS 2023, https://arxiv.org/abs/2305.19301):
+
+* error permanence: with a low-rate I-frame, PLF-JD's P-frame MSE barely improves with the
+  P-frame rate and a wrong first digit stays wrong; PLF-FMD's MSE falls and its digits follow
+  the source; PLF-SA behaves like FMD;
+* universality: decoders trained on a frozen MMSE encoder come close to end-to-end training;
+* the distortion-perception trade-off over the perception weight;
+* the factor of two: at (near) perfect per-frame realism, FMD's MSE is at most about twice
+  the MMSE distortion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..plot.results import PER_FRAME, head_key
+from .paper_numbers import LOW_RATE_IFRAME_MSE
+
+__all__ = [
+    "dp_points",
+    "error_permanence",
+    "factor_of_two",
+    "markdown_table",
+    "permanence_summary",
+    "reference_comparison",
+    "universality_gap",
+]
+
+Row = dict[str, Any]
+
+
+def _column(data: Mapping, label: str) -> int:
+    labels = list(data["results"].get("q") or [])
+    if label not in labels:
+        raise ValueError(f"model {label!r} not in results (models: {labels})")
+    return labels.index(label)
+
+
+def _get(data: Mapping, metric: str, head: str, label: str, per_frame: bool = False) -> Any:
+    key = head_key(metric + (PER_FRAME if per_frame else ""), head)
+    values = data["results"].get(key)
+    if values is None:
+        return None
+    return values[_column(data, label)]
+
+
+def _mean(values: Sequence[float | None] | None) -> float | None:
+    vals = [v for v in values or [] if v is not None and math.isfinite(v)]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _heads(data: Mapping) -> list[str]:
+    return list(data.get("heads") or ["mse"])
+
+
+def error_permanence(data: Mapping, pframe_bits: Mapping[str, int]) -> list[Row]:
+    """One row per (model, head): per-frame MSE and digit agreement, P-frame MSE, and the
+    evaluation critics' W1 (mean over P-frames).
+
+    Args:
+        data: results of the models of one family at several P-frame rates.
+        pframe_bits: model label -> bits per P-frame (rows are sorted by it).
+    """
+    rows = []
+    for label, bits in sorted(pframe_bits.items(), key=lambda kv: kv[1]):
+        for head in _heads(data):
+            mse = _get(data, "mse", head, label, per_frame=True)
+            rows.append(
+                {
+                    "model": label,
+                    "p_bits": bits,
+                    "head": head,
+                    "mse_per_frame": mse,
+                    "mse": _mean(mse),
+                    "p_mse": _mean(mse[1:]) if mse else None,
+                    "w1_jd": _get(data, "w1-jd", head, label),
+                    "w1_fmd": _get(data, "w1-fmd", head, label),
+                    "w1_sa": _get(data, "w1-sa", head, label),
+                    "agreement_per_frame": _get(data, "digit-agreement", head, label, True),
+                    "accuracy_per_frame": _get(data, "digit-accuracy", head, label, True),
+                }
+            )
+    return rows
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def permanence_summary(rows: Sequence[Row]) -> list[Row]:
+    """Per head, lowest vs highest P-frame rate: P-frame MSE and its ratio, and digit
+    agreement of the I-frame and of the last frame."""
+    out = []
+    for head in dict.fromkeys(r["head"] for r in rows):
+        mine = sorted((r for r in rows if r["head"] == head), key=lambda r: r["p_bits"])
+        lo, hi = mine[0], mine[-1]
+
+        def agree(r: Row, i: int) -> float | None:
+            a = r["agreement_per_frame"]
+            return a[i] if a else None
+
+        out.append(
+            {
+                "head": head,
+                "bits": f"{lo['p_bits']} -> {hi['p_bits']}",
+                "p_mse_low": lo["p_mse"],
+                "p_mse_high": hi["p_mse"],
+                "p_mse_ratio": _ratio(hi["p_mse"], lo["p_mse"]),
+                "agree_i_low": agree(lo, 0),
+                "agree_last_low": agree(lo, -1),
+                "agree_last_high": agree(hi, -1),
+            }
+        )
+    return out
+
+
+def universality_gap(
+    universal: Mapping, universal_label: str, e2e: Mapping, e2e_label: str, head: str = "fmd"
+) -> list[Row]:
+    """The same PLF head trained on the frozen MMSE encoder vs end to end, same rate."""
+    rows = []
+    for name, data, label in (
+        ("universal", universal, universal_label),
+        ("end-to-end", e2e, e2e_label),
+    ):
+        mse = _get(data, "mse", head, label, per_frame=True)
+        mmse = _get(data, "mse", "mse", label, per_frame=True)
+        rows.append(
+            {
+                "training": name,
+                "model": label,
+                "head": head,
+                "mse": _mean(mse),
+                "p_mse": _mean(mse[1:]) if mse else None,
+                f"w1_{head}": _get(data, f"w1-{head}", head, label),
+                "mmse_head_mse": _mean(mmse),
+            }
+        )
+    uni, e2e_row = rows
+    rows.append(
+        {
+            "training": "gap (universal - end-to-end)",
+            "model": "",
+            "head": head,
+            **{
+                k: (uni[k] - e2e_row[k]) if uni[k] is not None and e2e_row[k] is not None else None
+                for k in ("mse", "p_mse", f"w1_{head}", "mmse_head_mse")
+            },
+        }
+    )
+    return rows
+
+
+def dp_points(
+    points: Sequence[tuple[float, Mapping, str, str]], perception: str = "w1-fmd"
+) -> list[Row]:
+    """Distortion-perception points ``(lambda_p, results, model label, head)``, by lambda."""
+    rows = []
+    for lam, data, label, head in sorted(points, key=lambda p: p[0]):
+        mse = _get(data, "mse", head, label, per_frame=True)
+        rows.append(
+            {
+                "lambda_p": lam,
+                "model": label,
+                "head": head,
+                "mse": _mean(mse),
+                "p_mse": _mean(mse[1:]) if mse else None,
+                perception.replace("-", "_"): _get(data, perception, head, label),
+            }
+        )
+    return rows
+
+
+def factor_of_two(rows: Sequence[Row], head: str = "fmd") -> list[Row]:
+    """Per P-frame rate: the PLF head's P-frame MSE against twice the MMSE head's."""
+    out = []
+    for bits in sorted({r["p_bits"] for r in rows}):
+        at = {r["head"]: r for r in rows if r["p_bits"] == bits}
+        if head not in at or "mse" not in at:
+            continue
+        plf, mmse = at[head], at["mse"]
+        out.append(
+            {
+                "p_bits": bits,
+                "mmse_p_mse": mmse["p_mse"],
+                "twice_mmse": 2 * mmse["p_mse"] if mmse["p_mse"] is not None else None,
+                f"{head}_p_mse": plf["p_mse"],
+                "ratio_to_mmse": _ratio(plf["p_mse"], mmse["p_mse"]),
+                f"{head}_w1_fmd": plf["w1_fmd"],
+                "mmse_w1_fmd": mmse["w1_fmd"],
+            }
+        )
+    return out
+
+
+def reference_comparison(rows: Sequence[Row]) -> list[Row]:
+    """Our MSE (clip mean and P-frame mean) next to the authors' logged numbers."""
+    out = []
+    for head, paper in LOW_RATE_IFRAME_MSE.items():
+        for bits, value in paper.items():
+            mine = [r for r in rows if r["head"] == head and r["p_bits"] == bits]
+            r = mine[0] if mine else {}
+            out.append(
+                {
+                    "head": head,
+                    "p_bits": bits,
+                    "paper_mse": value,
+                    "ours_clip_mse": r.get("mse"),
+                    "ours_p_mse": r.get("p_mse"),
+                }
+            )
+    return out
+
+
+def _fmt(value: Any, spec: str | Callable[[Any], str] | None) -> str:
+    if value is None:
+        return "n/a"
+    if callable(spec):
+        return spec(value)
+    if isinstance(value, (list, tuple)):
+        return " / ".join(_fmt(v, spec) for v in value)
+    if isinstance(value, float):
+        return format(value, spec or ".4g")
+    return str(value)
+
+
+def markdown_table(
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    headers: Sequence[str] | None = None,
+    formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+) -> str:
+    """Render ``rows`` as a GitHub markdown table (lists are joined with `` / ``)."""
+    headers = list(headers or columns)
+    if len(headers) != len(columns):
+        raise ValueError("headers and columns differ in length")
+    formats = formats or {}
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(r.get(c), formats.get(c)) for c in columns) + " |")
+    return "\n".join(lines)

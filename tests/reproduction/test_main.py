@@ -1,0 +1,77 @@
+"""``python -m compressai_plf.reproduction`` end to end on tiny random models (4 clips)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from compressai_plf.eval.build_eval_critics import train_eval_critics
+from compressai_plf.metrics.build_classifier import save_digit_classifier
+from compressai_plf.metrics.digit_classifier import DigitClassifier
+from compressai_plf.reproduction.__main__ import main
+
+from ..eval.conftest import save_checkpoint, tiny_fixed
+
+
+@pytest.fixture
+def runs(tmp_path):
+    root = tmp_path / "runs"
+    names = [f"ssf_plf-fixed-q{q}-universal" for q in (1, 3, 5)]
+    names += ["exp-q1-e2e-fmd", "exp-q1-universal-fmd-lp0.003"]
+    for i, name in enumerate(names):
+        (root / name).mkdir(parents=True)
+        save_checkpoint(tiny_fixed(seed=i), root / name / "checkpoint.pth.tar")
+    return root
+
+
+@pytest.fixture
+def metric_files(tmp_path):
+    torch.manual_seed(0)
+    critics, _ = train_eval_critics(
+        torch.rand(4, 3, 1, 64, 64), None, "jd,fmd", steps=1, batch_size=2,
+        widths=(4, 8, 8, 8), progress=False,
+    )  # fmt: skip
+    critics_path = critics.save(tmp_path / "critics.pt")
+    clf = tmp_path / "clf.pth.tar"
+    save_digit_classifier(DigitClassifier(width=4, feature_dim=8), clf)
+    return str(critics_path), str(clf)
+
+
+def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_path):
+    critics, clf = metric_files
+    out = tmp_path / "out"
+    summary = main(
+        [
+            "--data-root", str(mnist_root), "--out", str(out), "--runs-dir", str(runs),
+            "--work-dir", str(tmp_path / "work"), "--max-clips", "4", "--threads", "1",
+            "--eval-critics", critics, "--classifier", clf, "--no-progress",
+        ]
+    )  # fmt: skip
+    assert summary["clips"] == 4
+    assert {r["head"] for r in summary["error_permanence"]} == {"mse", "jd", "fmd", "sa"}
+    assert [r["p_bits"] for r in summary["error_permanence"][::4]] == [2, 8, 16]
+    assert all(r["agreement_per_frame"] is not None for r in summary["error_permanence"])
+    assert [r["lambda_p"] for r in summary["dp"]] == [0.0, 0.003, 0.01]
+    assert summary["universality"][-1]["training"].startswith("gap")
+    for name in ("rates.json", "universality.json", "dp.json", "summary.json", "tables.md"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "summary.json").read_text())["source"] == "runs"
+    tables = (out / "tables.md").read_text()
+    assert "Error permanence" in tables and "Universality" in tables
+    figs = {p.name for p in (out / "figures").iterdir()}
+    assert {"per-frame-mse.png", "grid-q1-clip0.png", "dp-mse-vs-w1-fmd.png"} <= figs
+    assert not (out / "sequences").exists()  # per-clip files stay in the work dir
+
+
+def test_missing_runs_say_how_to_train(tmp_path, mnist_root, metric_files):
+    critics, clf = metric_files
+    with pytest.raises(FileNotFoundError, match="train_video.py"):
+        main(
+            [
+                "--data-root", str(mnist_root), "--out", str(tmp_path / "o"),
+                "--runs-dir", str(tmp_path / "none"), "--work-dir", str(tmp_path / "w"),
+                "--eval-critics", critics, "--classifier", clf,
+            ]
+        )  # fmt: skip

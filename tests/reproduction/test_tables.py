@@ -1,0 +1,93 @@
+"""The paper's tables from results files, checked against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+
+from compressai_plf.plot.results import make_results
+from compressai_plf.reproduction.tables import (
+    dp_points,
+    error_permanence,
+    factor_of_two,
+    markdown_table,
+    permanence_summary,
+    reference_comparison,
+    universality_gap,
+)
+
+
+def _rates():
+    # two rate points (q1: 2 bits, q5: 16 bits); JD's P-frame MSE stays, FMD's halves
+    heads = {
+        "mse": {"mse-per-frame": [[0.02, 0.02, 0.02], [0.02, 0.01, 0.01]], "w1-fmd": [3.0, 2.0]},
+        "jd": {
+            "mse-per-frame": [[0.03, 0.03, 0.03], [0.03, 0.028, 0.028]],
+            "w1-fmd": [0.5, 0.4],
+            "digit-agreement-per-frame": [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]],
+        },
+        "fmd": {
+            "mse-per-frame": [[0.03, 0.04, 0.04], [0.03, 0.02, 0.02]],
+            "w1-fmd": [0.2, 0.1],
+            "digit-agreement-per-frame": [[0.6, 0.6, 0.6], [0.6, 0.9, 0.9]],
+        },
+    }
+    data = make_results("rates", [1.0, 2.0], heads=heads, q=["q1", "q5"])
+    return data
+
+
+def test_error_permanence_rows_and_summary():
+    rows = error_permanence(_rates(), {"q5": 16, "q1": 2})
+    assert [(r["p_bits"], r["head"]) for r in rows][:3] == [(2, "mse"), (2, "jd"), (2, "fmd")]
+    jd_low = rows[1]
+    assert jd_low["mse"] == pytest.approx(0.03)
+    assert jd_low["p_mse"] == pytest.approx(0.03)
+    assert jd_low["w1_fmd"] == 0.5 and jd_low["w1_jd"] is None  # not measured -> None
+    summary = {r["head"]: r for r in permanence_summary(rows)}
+    assert summary["jd"]["p_mse_ratio"] == pytest.approx(0.028 / 0.03)
+    assert summary["fmd"]["p_mse_ratio"] == pytest.approx(0.5)
+    assert summary["fmd"]["agree_last_high"] == pytest.approx(0.9)
+    assert summary["jd"]["agree_i_low"] == pytest.approx(0.5)
+    assert summary["mse"]["agree_last_low"] is None
+
+
+def test_factor_of_two_and_reference():
+    rows = error_permanence(_rates(), {"q1": 2, "q5": 16})
+    f2 = factor_of_two(rows)
+    assert [r["p_bits"] for r in f2] == [2, 16]
+    assert f2[0]["twice_mmse"] == pytest.approx(0.04)
+    assert f2[0]["ratio_to_mmse"] == pytest.approx(2.0)
+    assert f2[1]["ratio_to_mmse"] == pytest.approx(2.0)
+    ref = {(r["head"], r["p_bits"]): r for r in reference_comparison(rows)}
+    assert ref[("fmd", 16)]["paper_mse"] == 0.0116
+    assert ref[("fmd", 16)]["ours_p_mse"] == pytest.approx(0.02)
+    assert ref[("jd", 2)]["ours_clip_mse"] == pytest.approx(0.03)
+
+
+def test_universality_gap_and_dp_points():
+    uni = _rates()
+    e2e = make_results(
+        "e2e",
+        [1.0],
+        heads={
+            "mse": {"mse-per-frame": [[0.02, 0.03, 0.03]]},
+            "fmd": {"mse-per-frame": [[0.03, 0.035, 0.035]], "w1-fmd": [0.15]},
+        },
+        q=["e2e"],
+    )
+    rows = universality_gap(uni, "q1", e2e, "e2e")
+    gap = rows[-1]
+    assert gap["p_mse"] == pytest.approx(0.04 - 0.035)
+    assert gap["w1_fmd"] == pytest.approx(0.2 - 0.15)
+    assert rows[1]["mmse_head_mse"] == pytest.approx(0.08 / 3)
+    dp = dp_points([(0.01, uni, "q1", "fmd"), (0.0, uni, "q1", "mse")])
+    assert [r["lambda_p"] for r in dp] == [0.0, 0.01]
+    assert dp[0]["w1_fmd"] == 3.0 and dp[1]["p_mse"] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="not in results"):
+        dp_points([(0.1, uni, "q9", "fmd")])
+
+
+def test_markdown_table():
+    text = markdown_table(
+        [{"a": 0.12345, "b": [1.0, 2.0], "c": None}], ["a", "b", "c"], ["A", "B", "C"], {"a": ".2f"}
+    )
+    assert text.splitlines() == ["| A | B | C |", "|---|---|---|", "| 0.12 | 1 / 2 | n/a |"]
