@@ -1,0 +1,49 @@
+"""Figures of the reproduction: per-frame curves, reconstruction grids, the D-P curve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..plot.distortion_perception import plot_distortion_perception
+from ..plot.per_frame import plot_per_frame
+from ..plot.reconstruction_grid import load_grid, plot_reconstruction_grid
+from ..plot.results import make_results
+from .family import QUALITIES, label, pframe_bits
+
+PER_FRAME_METRICS = ("mse", "digit-agreement", "w1-fmd", "w1-jd")
+
+
+def family_figures(
+    results: Mapping, grids_dir: str | Path, figs_dir: str | Path, samples: int = 3
+) -> list[Path]:
+    """Per-frame curves of every measured metric and grids of the lowest and highest rate."""
+    figs_dir = Path(figs_dir)
+    made = []
+    for metric in PER_FRAME_METRICS:
+        try:
+            made.append(plot_per_frame(results, metric, figs_dir / f"per-frame-{metric}.png"))
+        except ValueError:
+            pass  # not measured in this run
+    bits = pframe_bits()
+    for q in (QUALITIES[0], QUALITIES[-1]):
+        grid = load_grid(Path(grids_dir) / f"{label(q)}.npz")
+        n = min(samples, next(iter(grid.values())).shape[0])
+        for k in range(n):
+            title = f"{bits[label(q)]}-bit P-frames, 12-bit I-frame (test clip {k})"
+            made.append(
+                plot_reconstruction_grid(grid, figs_dir / f"grid-q{q}-clip{k}.png", k, title)
+            )
+    return made
+
+
+def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
+    """MSE against W1-FMD of the FMD heads over the perception weight (rows of
+    :func:`~compressai_plf.reproduction.tables.dp_points`)."""
+    run = make_results(
+        "q1 FMD heads over lambda_p",
+        [0.0] * len(rows),
+        heads={"fmd": {"mse": [r["mse"] for r in rows], "w1-fmd": [r["w1_fmd"] for r in rows]}},
+        q=[f"lambda_p={r['lambda_p']:g}" for r in rows],
+    )
+    return plot_distortion_perception([run], path, "mse", "w1-fmd")
