@@ -2,7 +2,8 @@
 
 For each model (one rate point) and each clip (one sequence), the clip is written with
 :func:`compressai_plf.io.write_clip`, its size is read back from the file system, and the same
-file is decoded by :func:`compressai_plf.io.read_clip` once per decoder head. Bits are those
+file is decoded by :func:`compressai_plf.io.read_clip_heads` with every head in one pass (the
+MMSE chain, every head's motion reference, decoded once). Bits are those
 of the file (``file``: header and checksum included) and of the coded latents (``payload``);
 ``bitrate``/``bpp`` use the count chosen with ``rate_count``. The results follow
 ``docs/evaluation.md`` (CompressAI's eval-tool layout with per-head and per-frame keys).
@@ -25,7 +26,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from ..io import ClipInfo, read_clip, write_clip
+from ..io import ClipInfo, read_clip_heads, write_clip
 from ..models.ssf_plf import HEAD_NAMES, ScaleSpaceFlowPLF
 from ..plot.results import PER_FRAME, head_key, validate_results
 from .aggregate import average_sequences, frechet_metrics, merge_rate_points
@@ -164,7 +165,8 @@ def evaluate_model(
             file_bytes = path.stat().st_size  # bits counted from what was written
             if file_bytes != info.file_bytes:
                 raise RuntimeError(f"{path}: {file_bytes} bytes on disk, header says {info}")
-            recon = {h: torch.cat(read_clip(path, model, h)).cpu().clamp(0, 1) for h in heads}
+            decoded = read_clip_heads(path, model, heads)  # one MMSE chain for every head
+            recon = {h: torch.cat(f).cpu().clamp(0, 1) for h, f in decoded.items()}
             if tmp is not None:
                 path.unlink()
             src = x.unsqueeze(0)

@@ -6,11 +6,13 @@ specified in ``docs/bitstream.md``.
 
 from .clip import (
     decode_clip,
+    decode_clip_heads,
     encode_clip,
     encoded_bits,
     inspect_clip,
     latent_size,
     read_clip,
+    read_clip_heads,
     write_clip,
 )
 from .container import ClipInfo
@@ -33,11 +35,13 @@ __all__ = [
     "TruncatedClipError",
     "UnsupportedVersionError",
     "decode_clip",
+    "decode_clip_heads",
     "encode_clip",
     "encoded_bits",
     "inspect_clip",
     "latent_size",
     "read_clip",
+    "read_clip_heads",
     "weights_hash",
     "write_clip",
 ]

@@ -214,8 +214,17 @@ def _strings_and_shapes(
 
 def decode_clip(data: bytes, model: ScaleSpaceFlowPLF, decoder: str = "mse") -> list[Tensor]:
     """Decode container bytes (see :func:`read_clip`)."""
+    return decode_clip_heads(data, model, (decoder,))[decoder]
+
+
+def decode_clip_heads(
+    data: bytes, model: ScaleSpaceFlowPLF, decoders: Sequence[str] | None = None
+) -> dict[str, list[Tensor]]:
+    """Decode container bytes with several heads at once (see :func:`read_clip_heads`)."""
     arch = _check_model(model)
-    _check_decoder(model, decoder)
+    names = tuple(model.decoders if decoders is None else decoders)
+    for name in names:
+        _check_decoder(model, name)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     info, payload = parse_clip(data)
@@ -223,12 +232,12 @@ def decode_clip(data: bytes, model: ScaleSpaceFlowPLF, decoder: str = "mse") -> 
     strings, shapes = _strings_and_shapes(info, payload, model)
     try:
         with torch.no_grad():
-            frames = model.decompress(strings, shapes, decoder=decoder)
+            frames = model.decompress_heads(strings, shapes, names)
     except (ValueError, RuntimeError) as err:
         # Unreachable for data this module wrote (the checksum passed): the header and
         # payload were forged consistently. Report it as damage rather than a decoder error.
         raise CorruptClipError(f"payload does not decode with this model: {err}") from err
-    return crop_frames(frames, info.height, info.width)
+    return {name: crop_frames(f, info.height, info.width) for name, f in frames.items()}
 
 
 def inspect_clip(source: PathLike | bytes) -> ClipInfo:
@@ -304,6 +313,19 @@ def read_clip(path: PathLike, model: ScaleSpaceFlowPLF, decoder: str = "mse") ->
     _check_model(model)
     _check_decoder(model, decoder)
     return decode_clip(_read(_check_path(path)), model, decoder)
+
+
+def read_clip_heads(
+    path: PathLike, model: ScaleSpaceFlowPLF, decoders: Sequence[str] | None = None
+) -> dict[str, list[Tensor]]:
+    """Decode the clip at ``path`` with several decoder heads (default: every head of
+    ``model``) in one pass; ``{head: frames}``, each as :func:`read_clip` returns them.
+    The latents and the MMSE chain (the motion reference of every head) are decoded once.
+
+    Raises: as :func:`read_clip`.
+    """
+    _check_model(model)
+    return decode_clip_heads(_read(_check_path(path)), model, decoders)
 
 
 def encoded_bits(path: PathLike) -> int:

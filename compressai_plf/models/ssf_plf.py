@@ -474,7 +474,20 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
 
     def decompress(self, strings: list, shapes: list, decoder: str = "mse") -> list[Tensor]:
         """Decode a clip with the head ``decoder`` (any head, same bitstream)."""
-        head = self.head(decoder)
+        return self.decompress_heads(strings, shapes, (decoder,))[decoder]
+
+    def decompress_heads(
+        self, strings: list, shapes: list, decoders: Iterable[str] | None = None
+    ) -> dict[str, list[Tensor]]:
+        """Decode a clip with several heads (default: all) in one pass: the latents and the
+        MMSE chain, every head's motion reference, are decoded once. Each head's frames are
+        exactly what :meth:`decompress` returns for it."""
+        if isinstance(decoders, str):
+            decoders = (decoders,)
+        names = tuple(dict.fromkeys(self.decoders if decoders is None else decoders))
+        if not names:
+            raise ValueError("decoders must name at least one head")
+        heads = {name: self.head(name) for name in names}
         if not isinstance(strings, (list, tuple)) or not isinstance(shapes, (list, tuple)):
             raise TypeError("strings and shapes must be lists with one entry per frame")
         if len(strings) != len(shapes) or len(strings) == 0:
@@ -482,21 +495,25 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 f"strings and shapes must have the same non-zero length, got "
                 f"{len(strings)} and {len(shapes)}"
             )
+        perceptual = [n for n in names if n != "mse"]
         try:
             y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
             x_ref = self.img_decoder(y_hat)
-            shown = [x_ref if decoder == "mse" else head.decode_keyframe(y_hat)]
+            shown = {n: [heads[n].decode_keyframe(y_hat)] for n in perceptual}
+            mmse = [x_ref]
             for s, shape in zip(strings[1:], shapes[1:], strict=True):
                 y_motion_hat, y_res_hat = self._decode_inter_latents(s, shape)
                 x_pred = self._predict(x_ref, y_motion_hat)
-                if decoder != "mse":
-                    shown.append(head.decode_inter(y_res_hat, y_motion_hat, x_pred, shown[-1]))
+                for n in perceptual:
+                    prev = shown[n][-1]
+                    shown[n].append(heads[n].decode_inter(y_res_hat, y_motion_hat, x_pred, prev))
                 x_ref = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
-                if decoder == "mse":
-                    shown.append(x_ref)
+                mmse.append(x_ref)
         finally:
             self._reset_dither(None)
-        return shown
+        if "mse" in names:
+            shown["mse"] = mmse
+        return {n: shown[n] for n in names}
 
     # ------------------------------------------------------------------ rate accounting
     def fixed_bits_per_frame(self, frame_size: tuple[int, int]) -> dict[str, float]:

@@ -251,3 +251,24 @@ def test_fixed_mode_with_non_power_of_two_levels():
     out = decode_clip(data, net, "jd")
     ref = _reference(net, frames, "jd", seed=9)
     assert all(torch.equal(a, b) for a, b in zip(out, ref, strict=True))
+
+
+@pytest.mark.parametrize("mode", ["hyperprior", "fixed"])
+def test_read_clip_heads_equals_one_read_per_head(mode, hyper_net, fixed_net, tmp_path):
+    from compressai_plf.io import read_clip_heads
+
+    net = hyper_net if mode == "hyperprior" else fixed_net
+    torch.manual_seed(3)
+    frames = [torch.rand(1, net.channels, 64, 64) for _ in range(3)]
+    path = tmp_path / "c.plf"
+    write_clip(path, net, frames)
+    together = read_clip_heads(path, net)
+    assert list(together) == list(net.decoders)
+    for head in net.decoders:
+        alone = read_clip(path, net, head)
+        assert all(torch.equal(a, b) for a, b in zip(alone, together[head], strict=True)), head
+    subset = read_clip_heads(path, net, ["fmd", "mse"])
+    assert list(subset) == ["fmd", "mse"]
+    assert all(torch.equal(a, b) for a, b in zip(subset["fmd"], together["fmd"], strict=True))
+    with pytest.raises(ValueError, match="head"):
+        read_clip_heads(path, net, ["xx"])
