@@ -38,6 +38,24 @@ STAGES = ("mse", "plf", "universal", "recon3d")
 Batches = Callable[[int, int], list[Tensor]]
 
 
+def heads_forward(model: nn.Module) -> Callable[[list[Tensor], tuple[str, ...]], dict]:
+    """``forward(frames, heads)`` of a codec: ``model.forward_heads`` for multi-head models;
+    for a CompressAI video model with one decoder (e.g. ``ssf2020``) its ``forward``, its
+    reconstructions presented as the ``mse`` head (so the ``mse`` stage trains it)."""
+    if hasattr(model, "forward_heads"):
+        return model.forward_heads
+
+    def single(frames: list[Tensor], heads: tuple[str, ...]) -> dict:
+        if tuple(heads) != ("mse",):
+            raise ValueError(
+                f"{type(model).__name__} has a single decoder; this stage needs heads {heads}"
+            )
+        out = model(frames)
+        return {"x_hat": {"mse": out["x_hat"]}, "likelihoods": out["likelihoods"]}
+
+    return single
+
+
 class Stage:
     """Common machinery: codec and aux optimisers, critics and their optimiser, one step."""
 
@@ -51,7 +69,7 @@ class Stage:
         self.model = model
         self.args = args
         # ``forward(frames, heads)``: the (possibly DistributedDataParallel) codec forward.
-        self.forward = forward or (lambda frames, heads: model.forward_heads(frames, heads))
+        self.forward = forward or heads_forward(model)
         self.guard = NonFiniteGuard(getattr(args, "max_nonfinite", 10))
         self.critics = nn.ModuleDict(self.build_critics())
         self.prepare_model()
@@ -156,7 +174,7 @@ class Stage:
     def evaluate(self, frames: list[Tensor]) -> dict[str, float]:
         """Held-out metrics of one batch: per-head per-frame MSE, bpp, critics' W1."""
         self.model.eval()
-        out = self.model.forward_heads(frames, self.heads)
+        out = heads_forward(self.model)(frames, self.heads)
         logs = {k: float(v) for k, v in self.codec_loss(out, frames, 10**9).items() if v.dim() == 0}
         for head, recon in out["x_hat"].items():
             for i, (r, x) in enumerate(zip(recon, frames, strict=True)):
@@ -231,7 +249,7 @@ class UniversalStage(Stage):
     def __init__(self, model: nn.Module, args: Any, forward: Callable | None = None) -> None:
         if not args.plf:
             raise ValueError(f"stage {self.name!r} needs --plf naming the heads to train")
-        missing = [p for p in args.plf if p not in model.decoders]
+        missing = [p for p in args.plf if p not in getattr(model, "decoders", ("mse",))]
         if missing:
             raise ValueError(f"model has no decoder head(s) {missing}; add them to its decoders")
         self.heads = ("mse", *args.plf)

@@ -120,3 +120,22 @@ def test_hyperprior_mode_trains_aux(tiny_args):
     args = tiny_args(stage="mse", model_args=dict(TINY_HYPER), plf=[])
     summary = train(args)
     assert summary["aux_loss"] > 0
+
+
+def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args):
+    """A registry model without decoder heads (CompressAI's ssf2020) trains as the mse head."""
+    summary = train(
+        tiny_args(
+            model="ssf2020",
+            model_args={},
+            stage="mse",
+            steps=1,
+            batch_size=2,
+            patch_size=128,  # ssf2020's hyperprior needs multiples of 128
+            dataset_args={"train_size": 64, "channels": 3, "image_size": 128},
+        )
+    )
+    sd = _params(summary["checkpoint"])
+    assert "img_encoder.0.weight" in sd and summary["steps"] == 1
+    with pytest.raises(ValueError, match="no decoder head"):
+        train(tiny_args(model="ssf2020", model_args={}, stage="universal", plf=["jd"]))
