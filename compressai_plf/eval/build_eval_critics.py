@@ -140,12 +140,14 @@ def train_eval_critics(
 
 @torch.no_grad()
 def _real_scores(critics: EvalCritics, plf: str, clips: Tensor) -> Tensor:
-    """Critic score of each real clip (its JD/FMD/SA real stacks), averaged over P-frames."""
+    """Critic score of each real clip (its JD/FMD/SA real stacks), averaged over the frames
+    the critic measures."""
     frames = list(clips.unbind(1))
     critic = critics.critics[plf]
     vals = [
         critic_score(critic, critic_inputs(plf, frames, frames, j)[0], j)
-        for j in range(1, min(len(frames), critics.num_frames))
+        for j in critic.frames
+        if j < len(frames)
     ]
     return torch.stack(vals, 1).mean(1).double()
 

@@ -108,8 +108,8 @@ class EvalCritics:
 
         Real and fake inputs are those of
         :func:`~compressai_plf.losses.critic_inputs.critic_inputs` (for SA the real input holds
-        the reconstructed past, so it depends on the decoder). Frame 0 (the I-frame) has no
-        critic, nor have frames ``j >= num_frames``: their entries are NaN. Averaged over
+        the reconstructed past, so it depends on the decoder). Frames without a critic are NaN:
+        frame 0 (the I-frame) for JD, and frames ``j >= num_frames``. Averaged over
         clips, an entry is the W1 estimate ``mean D(real) - mean D(fake)`` of that frame.
 
         Args:
@@ -129,7 +129,7 @@ class EvalCritics:
         frames = list(x.to(device).unbind(1))
         rec = list(x_hat.to(device).unbind(1))
         out = torch.full((n, t), float("nan"), dtype=torch.float64)
-        for j in range(1, min(t, self.num_frames)):
+        for j in (j for j in critic.frames if j < t):
             real, fake = critic_inputs(plf, frames, rec, j)
             diff = critic_score(critic, real, j) - critic_score(critic, fake, j)
             out[:, j] = diff.double().cpu()

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["PLF_NAMES", "critic_inputs", "stacked_frames"]
+__all__ = ["PLF_NAMES", "constrained_frames", "critic_inputs", "stacked_frames"]
 
 #: Recognised perception loss functions.
 PLF_NAMES = ("jd", "fmd", "sa")
@@ -36,6 +36,20 @@ def _check_plf(plf: str) -> str:
     if not isinstance(plf, str) or plf.lower() not in PLF_NAMES:
         raise ValueError(f"unknown PLF {plf!r}: expected one of {PLF_NAMES}")
     return plf.lower()
+
+
+def constrained_frames(plf: str, num_frames: int) -> range:
+    """0-based frames ``j`` at which ``plf`` has a critic term, for clips of ``num_frames``.
+
+    JD: ``1..T-1`` (the joint of frames ``0..j``; frame 0's marginal is part of every one).
+    FMD: ``0..T-1``, every frame's marginal, the I-frame's included. SA: ``0..T-1``; at the
+    I-frame there is no past, so its condition is FMD's (the reconstructed I-frame must look
+    like a real one, https://arxiv.org/abs/2502.10628).
+    """
+    plf = _check_plf(plf)
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1:
+        raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
+    return range(1 if plf == "jd" else 0, num_frames)
 
 
 def stacked_frames(plf: str, j: int) -> int:

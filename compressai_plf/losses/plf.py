@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from compressai.registry import register_criterion
 from torch import Tensor, nn
 
-from .critic_inputs import PLF_NAMES, critic_inputs
+from .critic_inputs import PLF_NAMES, constrained_frames, critic_inputs
 from .frozen_parameters import frozen_parameters
 from .gradient_penalty import interpolated_gradient_penalty
 from .rate import bits_per_pixel
@@ -54,12 +54,14 @@ def _parse_plf(plf: Any) -> dict[str, float]:
 @register_criterion("PLFLoss")
 class PLFLoss(nn.Module):
     r"""Codec loss ``bpp + lmbda * MSE + sum_plf w_plf * mean_j(-E critic_plf(fake_j))`` and
-    the WGAN-GP critic losses, over every P-frame ``j = 1..T-1`` of the clip.
+    the WGAN-GP critic losses, over the frames ``j`` each PLF constrains
+    (:func:`~compressai_plf.losses.critic_inputs.constrained_frames`: JD ``1..T-1``, the joint
+    up to ``j``; FMD and SA ``0..T-1``, the I-frame included).
 
     Critic inputs follow :func:`~compressai_plf.losses.critic_inputs.critic_inputs` (JD: frames
     ``0..j``; FMD: frame ``j``; SA: the detached reconstructed past then frame ``j``). MSE is
     per pixel in [0, 1], averaged over all frames; the generator terms are averaged over the
-    P-frames, so ``w`` means the same per-frame trade-off for any clip length. Several PLFs can
+    constrained frames, so ``w`` means the same per-frame trade-off for any clip length. Several PLFs can
     be trained at once, each with its own critic; a weight of 0 trains that critic only to
     measure (the paper's MMSE stage). Critics are frozen during the codec loss: codec
     gradients come only from the generator terms and critic gradients only from
@@ -75,8 +77,8 @@ class PLFLoss(nn.Module):
     ``forward(output, frames, critics)`` returns ``loss``, ``bpp_loss``, ``mse_loss``,
     ``frame{i}.mse_loss`` and, per PLF with ``w > 0``, ``{plf}_loss`` (its mean generator
     term). ``critic_loss(recon, frames, critics)`` returns per PLF ``{plf}_critic_loss`` (sum
-    over P-frames of ``-E D(real) + E D(fake) + gp_weight * GP``), ``{plf}_w1`` (mean over
-    P-frames of ``E D(real) - E D(fake)``, the critic's W1 estimate), ``{plf}_gp``, and
+    over its frames of ``-E D(real) + E D(fake) + gp_weight * GP``), ``{plf}_w1`` (mean over
+    its frames of ``E D(real) - E D(fake)``, the critic's W1 estimate), ``{plf}_gp``, and
     ``loss``, the sum of the critic losses. ``critics`` maps each PLF name to its critic.
     """
 
@@ -134,7 +136,7 @@ class PLFLoss(nn.Module):
             critic = critics[name]
             with frozen_parameters(critic):
                 terms = []
-                for j in range(1, t):
+                for j in constrained_frames(name, t):
                     _, fake = critic_inputs(name, frames, recon, j)
                     terms.append(-critic_score(critic, fake, j).mean())
             out[f"{name}_loss"] = torch.stack(terms).mean()
@@ -166,7 +168,7 @@ class PLFLoss(nn.Module):
         for name in self.plf:
             critic = critics[name]
             losses, w1s, gps = [], [], []
-            for j in range(1, t):
+            for j in constrained_frames(name, t):
                 real, fake = critic_inputs(name, frames, recon, j)
                 # One forward over real and fake (the critics have no batch statistics, so
                 # this equals two forwards, at the cost of one larger matmul per layer).

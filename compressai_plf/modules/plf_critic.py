@@ -1,10 +1,12 @@
-"""One Wasserstein critic per P-frame for a perception loss function (PLF).
+"""One Wasserstein critic per constrained frame for a perception loss function (PLF).
 
-In the PLF paper (https://arxiv.org/abs/2305.19301) each P-frame ``j`` has its own critic,
-estimating the Wasserstein-1 distance between the real and fake inputs of
-:func:`compressai_plf.losses.critic_inputs.critic_inputs` for that frame. For JD and SA the
-stack grows with ``j`` (``j + 1`` frames); for FMD it is one frame, but a separate critic per
-frame still measures each marginal rather than their mixture.
+In the PLF paper (https://arxiv.org/abs/2305.19301) each frame ``j`` a PLF constrains has its
+own critic, estimating the Wasserstein-1 distance between the real and fake inputs of
+:func:`compressai_plf.losses.critic_inputs.critic_inputs` for that frame: JD at the P-frames
+(the joint up to ``j``), FMD and SA at every frame, the I-frame included
+(:func:`~compressai_plf.losses.critic_inputs.constrained_frames`). For JD and SA the stack
+grows with ``j`` (``j + 1`` frames); for FMD it is one frame, but a separate critic per frame
+still measures each marginal rather than their mixture.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from compressai.registry import register_module
 from torch import Tensor, nn
 
-from ..losses.critic_inputs import stacked_frames
+from ..losses.critic_inputs import constrained_frames, stacked_frames
 from .critic3d import Critic3D
 from .dcgan_critic import DCGANCritic
 
@@ -25,7 +27,8 @@ ARCHS = ("dcgan", "3d")
 
 @register_module("PLFCritic")
 class PLFCritic(nn.Module):
-    """Critics of one PLF for P-frames ``1..num_frames-1`` (0-based; frame 0 is the I-frame).
+    """Critics of one PLF for its constrained frames (0-based; frame 0 is the I-frame): JD
+    ``1..num_frames-1``, FMD and SA ``0..num_frames-1``.
 
     Called as ``critic(stack, j)`` with ``stack`` from ``critic_inputs(plf, ..., j)``;
     ``frame_indexed = True`` tells :class:`~compressai_plf.losses.PLFLoss` to pass ``j``.
@@ -66,7 +69,8 @@ class PLFCritic(nn.Module):
         if widths is not None:
             kwargs["widths"] = tuple(widths)
         critics = {}
-        for j in range(1, num_frames):
+        self.frames = tuple(constrained_frames(self.plf, num_frames))
+        for j in self.frames:
             k = stacked_frames(self.plf, j)
             if arch == "dcgan":
                 critics[str(j)] = DCGANCritic(channels, k, image_size, **kwargs)
@@ -75,6 +79,8 @@ class PLFCritic(nn.Module):
         self.critics = nn.ModuleDict(critics)
 
     def forward(self, x: Tensor, j: int) -> Tensor:
-        if isinstance(j, bool) or not isinstance(j, int) or not 1 <= j < self.num_frames:
-            raise ValueError(f"P-frame index j must be in 1..{self.num_frames - 1}, got {j!r}")
+        if isinstance(j, bool) or not isinstance(j, int) or j not in self.frames:
+            raise ValueError(
+                f"{self.plf} critic: frame index j must be one of {list(self.frames)}, got {j!r}"
+            )
         return self.critics[str(j)](x)

@@ -63,7 +63,8 @@ def _heads(data: Mapping) -> list[str]:
 
 def error_permanence(data: Mapping, pframe_bits: Mapping[str, int]) -> list[Row]:
     """One row per (model, head): per-frame MSE and digit agreement, P-frame MSE, and the
-    evaluation critics' W1 (mean over P-frames).
+    evaluation critics' W1 (mean over the frames each critic measures: JD the P-frames, FMD and
+    SA every frame, the I-frame included).
 
     Args:
         data: results of the models of one family at several P-frame rates.

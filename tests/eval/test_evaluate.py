@@ -66,9 +66,10 @@ def test_results_layout(run):
     # the unsuffixed keys are the MMSE head's, as CompressAI's tool would report them
     for key in ("mse", "psnr", "w1-jd", "fd", "mse-per-frame"):
         assert res[key] == res[f"{key}/mse"]
-    # W1 is undefined at the I-frame (no critic), defined on the P-frames
-    assert res["w1-sa-per-frame/jd"][0][0] is None
-    assert all(isinstance(v, float) for v in res["w1-sa-per-frame/jd"][0][1:])
+    # JD's W1 is undefined at the I-frame (no critic); SA's covers every frame
+    assert res["w1-jd-per-frame/jd"][0][0] is None
+    assert all(isinstance(v, float) for v in res["w1-jd-per-frame/jd"][0][1:])
+    assert all(isinstance(v, float) for v in res["w1-sa-per-frame/jd"][0])
     assert data["files"][0].endswith("ssf_plf-mmnist.json")
 
 
@@ -129,8 +130,9 @@ def test_identical_reconstruction_scores():
     assert pf["digit-agreement"] == [1.0] * T
     assert pf["mse"] == [0.0] * T and pf["psnr"] == [math.inf] * T
     assert pf["flow-diff"] == [0.0] * (T - 1)
-    for plf in ("jd", "fmd", "sa"):
-        assert math.isnan(pf[f"w1-{plf}"][0]) and pf[f"w1-{plf}"][1:] == [0.0] * (T - 1)
+    assert math.isnan(pf["w1-jd"][0]) and pf["w1-jd"][1:] == [0.0] * (T - 1)
+    for plf in ("fmd", "sa"):  # these critics measure the I-frame too
+        assert pf[f"w1-{plf}"] == [0.0] * T
 
 
 def test_readable_by_compressai_plot_tools(run, tmp_path):

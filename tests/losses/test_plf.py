@@ -49,10 +49,11 @@ def test_codec_loss_by_hand():
     out = crit(output, frames, critics)
     mse = ((0.25**2) + (0.25**2) + (0.25**2)) / 3
     bpp = 3 * b * 6 / (3 * b * npx)
-    # -E D(fake_j) over P-frames j = 1, 2 (a * sum of the stacked frames' pixels):
+    # -E D(fake_j) (a * sum of the stacked frames' pixels) over JD's frames j = 1, 2 and over
+    # FMD's and SA's frames j = 0, 1, 2 (the I-frame included):
     jd = -1.0 * npx * ((0.25 + 0.25) + (0.25 + 0.25 + 0.75)) / 2
-    fmd = -2.0 * npx * (0.25 + 0.75) / 2
-    sa = -3.0 * npx * ((0.25 + 0.25) + (0.25 + 0.25 + 0.75)) / 2
+    fmd = -2.0 * npx * (0.25 + 0.25 + 0.75) / 3
+    sa = -3.0 * npx * (0.25 + (0.25 + 0.25) + (0.25 + 0.25 + 0.75)) / 3
     assert out["mse_loss"].item() == pytest.approx(mse)
     assert out["bpp_loss"].item() == pytest.approx(bpp)
     assert out["jd_loss"].item() == pytest.approx(jd)
@@ -69,16 +70,17 @@ def test_critic_loss_by_hand():
     critics = {"fmd": LinearCritic(0.5), "jd": LinearCritic(0.25)}
     out = crit.critic_loss(recon, frames, critics)
     npx = 16
-    # FMD, j = 1, 2: E D(fake) - E D(real) = 0.5 * 16 * ((0.25 - 0.5) + (0.75 - 1.0)); gradient
-    # norm of D is 0.5 * sqrt(16) = 2 at every interpolate -> GP = (2 - 1)^2 per frame.
-    fmd = 0.5 * npx * (-0.25 - 0.25) + 2 * 10 * (2 - 1) ** 2
+    # FMD, j = 0, 1, 2: E D(fake) - E D(real) = 0.5 * 16 * ((0.25 - 0) + (0.25 - 0.5) +
+    # (0.75 - 1.0)); gradient norm of D is 0.5 * sqrt(16) = 2 at every interpolate -> GP =
+    # (2 - 1)^2 per frame.
+    fmd = 0.5 * npx * (0.25 - 0.25 - 0.25) + 3 * 10 * (2 - 1) ** 2
     # JD, j = 1: 2 stacked frames (32 px), j = 2: 3 frames (48 px).
     jd_w = 0.25 * npx * ((0.25 + 0.25) - (0.0 + 0.5)) + 0.25 * npx * ((1.25) - (1.5))
     jd = jd_w + 10 * ((0.25 * 32**0.5 - 1) ** 2 + (0.25 * 48**0.5 - 1) ** 2)
     assert out["fmd_critic_loss"].item() == pytest.approx(fmd, rel=1e-5)
     assert out["jd_critic_loss"].item() == pytest.approx(jd, rel=1e-5)
     assert out["loss"].item() == pytest.approx(fmd + jd, rel=1e-5)
-    assert out["fmd_w1"].item() == pytest.approx(0.5 * npx * 0.25)
+    assert out["fmd_w1"].item() == pytest.approx(0.5 * npx * (-0.25 + 0.25 + 0.25) / 3)
     assert out["fmd_gp"].item() == pytest.approx(1.0, rel=1e-5)
 
 
@@ -107,7 +109,8 @@ def test_gradient_separation(plf):
 
 
 def test_codec_gradient_is_generator_term():
-    # With lmbda = 0 and a constant rate, the codec gradient is w * d(-E D(fake))/dtheta.
+    # With lmbda = 0 and a constant rate, the codec gradient is w * d(-E D(fake))/dtheta,
+    # FMD's generator term being the mean over frames 0 and 1 (the I-frame included).
     torch.manual_seed(0)
     frames = [torch.rand(2, 1, 8, 8) for _ in range(2)]
     codec = ToyCodec()
@@ -115,8 +118,9 @@ def test_codec_gradient_is_generator_term():
     PLFLoss(lmbda=0.0, plf={"fmd": 0.2})(codec(frames), frames, {"fmd": critic})["loss"].backward()
     got = codec.conv.weight.grad.clone()
     codec.zero_grad()
-    recon1 = codec(frames)["x_hat"][1]
-    (-0.2 * 1.5 * recon1.flatten(1).sum(1).mean()).backward()
+    r0, r1 = codec(frames)["x_hat"]
+    terms = [-1.5 * r.flatten(1).sum(1).mean() for r in (r0, r1)]
+    (0.2 * (terms[0] + terms[1]) / 2).backward()
     assert torch.allclose(got, codec.conv.weight.grad)
 
 

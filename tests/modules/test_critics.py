@@ -52,14 +52,17 @@ def test_plf_critic_accepts_its_stacks(plf, arch):
     critic = MODULES["PLFCritic"](
         plf=plf, num_frames=t, channels=ch, image_size=64, arch=arch, widths=(4, 4, 4, 4)
     )
-    assert sorted(critic.critics) == ["1", "2", "3"]
+    # JD constrains the joints up to each P-frame; FMD and SA every frame, the I-frame too
+    first = 1 if plf == "jd" else 0
+    assert sorted(critic.critics) == [str(j) for j in range(first, t)]
     frames = [torch.rand(2, ch, 64, 64) for _ in range(t)]
     recon = [torch.rand(2, ch, 64, 64) for _ in range(t)]
-    for j in range(1, t):
+    for j in range(first, t):
         real, fake = critic_inputs(plf, frames, recon, j)
         assert critic(real, j).shape == (2,) and critic(fake, j).shape == (2,)
-    with pytest.raises(ValueError, match="P-frame index"):
-        critic(frames[0], 0)
+    for bad in ([0] if plf == "jd" else []) + [t]:
+        with pytest.raises(ValueError, match="frame index"):
+            critic(frames[0], bad)
 
 
 def test_plf_critic_bad_args():
