@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from ..metrics.packaged import packaged_classifier_path
 from .clips import DATASETS
 from .evaluate import RATE_COUNTS, evaluate_models
 from .sources import from_checkpoint, from_zoo, parse_qualities
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--dataset-args", default="{}", help="JSON dict of dataset options")
     met = p.add_argument_group("metrics")
     met.add_argument("--heads", help="comma-separated heads (default: every head of a model)")
-    met.add_argument("--classifier", help="digit classifier checkpoint (Moving MNIST)")
+    met.add_argument(
+        "--classifier", help="digit classifier checkpoint (Moving MNIST; default: the shipped one)"
+    )
     met.add_argument("--eval-critics", help="evaluation critics file (build_eval_critics)")
     met.add_argument("--lpips", default="auto", help="'auto', 'none' or AlexNet weight file")
     met.add_argument("--rate-count", default="file", choices=RATE_COUNTS, help="bits in bitrate")
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             fps=args.fps,
             dataset_kwargs=dataset_kwargs,
             heads=heads,
-            classifier=args.classifier,
+            classifier=args.classifier
+            or (packaged_classifier_path() if args.dataset == "mmnist" else None),
             eval_critics=args.eval_critics,
             lpips=lpips,
             rate_count=args.rate_count,
