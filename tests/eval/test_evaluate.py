@@ -175,6 +175,7 @@ def test_several_models_and_cli(run, tmp_path):
     # b has no FMD/SA heads: null (scalars) and [] (per-frame lists) at its point
     assert res["mse/fmd"][1] is None and res["mse-per-frame/fmd"][1] == []
     assert res["mse/jd"][1] is not None
+    assert res["digit-agreement/jd"][0] is not None  # the shipped classifier, by default
     assert data["files"][0].endswith("two.json")
 
 
