@@ -112,6 +112,7 @@ def export_weights(
     path = Path(out) if out else weights_path(quality, "mse", rate_mode)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_atomic({"state_dict": exported, "meta": meta}, path)
+    path.chmod(0o644)  # a package file: readable by every user of an installation
 
     loaded = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     back = ScaleSpaceFlowPLF.from_state_dict(loaded)

@@ -27,6 +27,7 @@ def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
     full = export_weights(fixed_q2_checkpoint, 2, "fixed", out=tmp_path / "full.pth.tar")
     half = export_weights(fixed_q2_checkpoint, 2, "fixed", half=True)
     assert half["path"] == str(pretrained.weights_path(2, "mse", "fixed"))
+    assert pretrained.weights_path(2, "mse", "fixed").stat().st_mode & 0o777 == 0o644
     assert 0.4 < half["bytes"] / full["bytes"] < 0.6  # float16 halves the weights
     assert full["identical_bitstreams"] == "8/8"
     assert all(d == 0.0 for d in full["max_abs_decode_diff"].values())
