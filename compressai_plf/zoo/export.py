@@ -3,7 +3,7 @@
 Usage::
 
     python -m compressai_plf.zoo.export CHECKPOINT --quality 1 --rate-mode fixed [--half]
-        [--out FILE] [--data-root DIR]
+        [--out FILE] [--data-root DIR] [--json REPORT]
 
 The checkpoint's architecture must be the zoo's for that quality (``zoo.presets``); the
 entropy tables are refreshed (``update(force=True)``) so the file codes real bitstreams. With
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", help="weight file (default: the package's zoo weights folder)")
     p.add_argument("--half", action="store_true", help="store float weights as float16")
     p.add_argument("--data-root", help="MNIST root for the reload check (default: random clips)")
+    p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
     info = export_weights(
         args.checkpoint, args.quality, args.rate_mode, args.out, args.half, args.data_root
     )
     for k, v in info.items():
         print(f"{k}: {v}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(info, indent=2))
     return info
 
 
