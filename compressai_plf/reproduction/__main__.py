@@ -9,10 +9,10 @@ Usage::
 Models: the fixed-rate family at 2, 8 and 16 bits per P-frame (qualities 1, 3, 5; a 12-bit
 I-frame) with MMSE and universal JD, FMD and SA heads, from the zoo (``--source zoo``) or from
 the training runs of ``zoo/*.json`` (``--source runs``, the default: checkpoints
-``RUNS/ssf_plf-fixed-q{1,3,5}-universal/checkpoint.pth.tar``). With ``--source runs`` the
-experiments of ``zoo/experiments/*.json`` are added when their checkpoints exist: end-to-end
-PLF-FMD at q1 (universality gap) and universal FMD heads at other perception weights
-(distortion-perception curve).
+``RUNS/ssf_plf-fixed-q{1,3,5}-universal/checkpoint.pth.tar``). The experiments of
+``zoo/experiments/*.json`` are added when their checkpoints exist under ``--runs-dir``:
+end-to-end PLF-FMD at q1 (universality gap) and universal FMD heads at other perception
+weights (distortion-perception curve).
 
 Every model codes the first ``--max-clips`` Moving MNIST test clips to real bitstreams and
 decodes them with every head (:func:`compressai_plf.eval.evaluate_models`). Metrics: per-frame
@@ -125,28 +125,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "reference_comparison": reference_comparison(rows),
     }
     dp_src = [(0.0, rates, "q1", "mse"), (ZOO_LAMBDA_P, rates, "q1", "fmd")]
-    if args.source == "runs":
-        runs = Path(args.runs_dir)
-        e2e = run_checkpoint(runs, "exp-q1-e2e-fmd")
-        if e2e.is_file():
-            uni = _evaluate(
-                [from_checkpoint(e2e, "q1-e2e-fmd")],
-                "universality",
-                args,
-                work,
-                out,
-                metrics,
-                heads=["mse", "fmd"],
-            )
-            summary["universality"] = universality_gap(rates, "q1", uni, "q1-e2e-fmd")
-        extra = [
-            (lam, run_checkpoint(runs, f"exp-q1-universal-fmd-lp{lam:g}")) for lam in DP_LAMBDAS
-        ]
-        extra = [(lam, p) for lam, p in extra if p.is_file()]
-        if extra:
-            srcs = [from_checkpoint(p, f"q1-fmd-lp{lam:g}") for lam, p in extra]
-            dp = _evaluate(srcs, "dp", args, work, out, metrics, heads=["mse", "fmd"])
-            dp_src += [(lam, dp, f"q1-fmd-lp{lam:g}", "fmd") for lam, _ in extra]
+    runs = Path(args.runs_dir)  # experiments come from training runs, whatever the source
+    e2e = run_checkpoint(runs, "exp-q1-e2e-fmd")
+    if e2e.is_file():
+        uni = _evaluate(
+            [from_checkpoint(e2e, "q1-e2e-fmd")],
+            "universality",
+            args,
+            work,
+            out,
+            metrics,
+            heads=["mse", "fmd"],
+        )
+        summary["universality"] = universality_gap(rates, "q1", uni, "q1-e2e-fmd")
+    extra = [(lam, run_checkpoint(runs, f"exp-q1-universal-fmd-lp{lam:g}")) for lam in DP_LAMBDAS]
+    extra = [(lam, p) for lam, p in extra if p.is_file()]
+    if extra:
+        srcs = [from_checkpoint(p, f"q1-fmd-lp{lam:g}") for lam, p in extra]
+        dp = _evaluate(srcs, "dp", args, work, out, metrics, heads=["mse", "fmd"])
+        dp_src += [(lam, dp, f"q1-fmd-lp{lam:g}", "fmd") for lam, _ in extra]
     summary["dp"] = dp_points(dp_src)
     figs = out / "figures"
     made = family_figures(rates, work / "rates" / "grids", figs)
