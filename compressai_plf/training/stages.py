@@ -157,7 +157,7 @@ class Stage:
         by their share of the batch add up to the whole-batch loss and their gradients to its
         gradient: chunking changes peak memory (one chunk's graph), not the update."""
         n = frames[0].shape[0]
-        chunks = max(1, min(int(getattr(self.args, "micro_batches", 1) or 1), n))
+        chunks = min(self.args.micro_batches, n)
         bounds = [round(i * n / chunks) for i in range(chunks + 1)]
         total: dict[str, Tensor] = {}
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):

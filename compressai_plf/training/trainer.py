@@ -64,17 +64,16 @@ def build_dataset(args: Any, split: str):
     return DATASETS[args.dataset](root=args.data_root, split=split, **kwargs)
 
 
-def trained_heads(ckpt: dict[str, Any]) -> set[str]:
-    """Decoder heads a checkpoint's stage actually trained: ``mse`` always; perceptual heads
-    only when a ``plf`` or ``universal`` stage named them (an ``mse``-stage checkpoint holds
-    its perceptual heads at their random initialisation)."""
-    args = ckpt.get("args") or {}
-    heads = {"mse"}
-    if ckpt.get("stage_name") in ("plf", "universal"):
-        heads.update(args.get("plf") or [])
-    elif "stage_name" not in ckpt:  # a bare state dict: trust every head it holds
-        heads.add("*")
-    return heads
+def trained_heads(ckpt: dict[str, Any], state: dict[str, Any]) -> set[str]:
+    """Perceptual heads of ``state`` a checkpoint's stage actually trained: those a ``plf`` or
+    ``universal`` stage named; none for an ``mse`` stage (its perceptual heads are still at
+    their random initialisation); every head present for a bare state dict."""
+    present = {k.split(".")[1] for k in state if k.startswith("heads.")}
+    if "stage_name" not in ckpt:
+        return present
+    if ckpt["stage_name"] in ("plf", "universal"):
+        return present & set((ckpt.get("args") or {}).get("plf") or [])
+    return set()
 
 
 def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
@@ -84,7 +83,7 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     decoder on the same bitstream)."""
     ckpt = load_checkpoint(path)
     src = ckpt.get("state_dict", ckpt)
-    trained = trained_heads(ckpt)
+    trained = trained_heads(ckpt, src)
     own = model.state_dict()
     copied = 0
     for key, value in src.items():
@@ -95,7 +94,7 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
             copied += 1
     from_mse = 0
     for head in getattr(model, "heads", {}):
-        if head in trained or "*" in trained:
+        if head in trained:
             continue
         for part in ("img_decoder", "context_net", "res_decoder"):
             for key in [k for k in own if k.startswith(f"heads.{head}.{part}.")]:

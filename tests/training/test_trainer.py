@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -99,6 +100,17 @@ def test_init_starts_untrained_heads_from_the_mmse_head(tiny_args, tmp_path):
     assert all(
         torch.equal(sd[k], sd[k.replace("heads.sa.", "")]) for k in sd if k.startswith("heads.sa.")
     )
+    # a bare state dict without some heads: those start from its MMSE head, the rest are kept
+    bare = {k: v for k, v in uni_ckpt.items() if not k.startswith("heads.sa.")}
+    bare["_extra_state"] = load_checkpoint(uni["checkpoint"])["state_dict"]["_extra_state"]
+    torch.save(bare, tmp_path / "bare.pth.tar")
+    model = build_model(tiny_args())
+    init_from_checkpoint(model, str(tmp_path / "bare.pth.tar"))
+    sd = model.state_dict()
+    assert all(torch.equal(sd[k], uni_ckpt[k]) for k in sd if k.startswith("heads.jd."))
+    assert all(
+        torch.equal(sd[k], sd[k.replace("heads.sa.", "")]) for k in sd if k.startswith("heads.sa.")
+    )
 
 
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
@@ -137,5 +149,6 @@ def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args):
     )
     sd = _params(summary["checkpoint"])
     assert "img_encoder.0.weight" in sd and summary["steps"] == 1
+    assert math.isfinite(summary["loss"]) and summary["loss"] > 0  # a real RD loss was trained
     with pytest.raises(ValueError, match="no decoder head"):
         train(tiny_args(model="ssf2020", model_args={}, stage="universal", plf=["jd"]))
