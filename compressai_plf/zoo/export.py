@@ -27,7 +27,7 @@ import torch
 from ..models import ScaleSpaceFlowPLF
 from ..training.checkpoint import load_checkpoint, save_atomic
 from .presets import architecture
-from .pretrained import weights_path
+from .pretrained import load_weights_file, weights_path
 
 __all__ = ["compare_decodes", "export_weights", "half_state_dict"]
 
@@ -66,9 +66,9 @@ def compare_decodes(a: ScaleSpaceFlowPLF, b: ScaleSpaceFlowPLF, clips: list) -> 
         sa, sha = a.compress(clip, seed=i)
         sb, shb = b.compress(clip, seed=i)
         same += int(sa == sb)
+        da, db = a.decompress_heads(sa, sha), b.decompress_heads(sb, shb)
         for head in a.decoders:
-            ra, rb = a.decompress(sa, sha, head), b.decompress(sb, shb, head)
-            d = max(float((x - y).abs().max()) for x, y in zip(ra, rb, strict=True))
+            d = max(float((x - y).abs().max()) for x, y in zip(da[head], db[head], strict=True))
             diffs[head] = max(diffs[head], d)
     return {"identical_bitstreams": f"{same}/{clips[0].shape[0]}", "max_abs_decode_diff": diffs}
 
@@ -115,8 +115,7 @@ def export_weights(
     save_atomic({"state_dict": exported, "meta": meta}, path)
     path.chmod(0o644)  # a package file: readable by every user of an installation
 
-    loaded = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    back = ScaleSpaceFlowPLF.from_state_dict(loaded)
+    back = load_weights_file(path)  # as ssf_plf(..., pretrained=True) loads it
     check = compare_decodes(net, back, _clips(net, data_root))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return {

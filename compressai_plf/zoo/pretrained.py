@@ -19,6 +19,12 @@ def weights_path(quality: int, metric: str = "mse", rate_mode: str = "hyperprior
     return WEIGHTS_DIR / f"ssf_plf-{rate_mode}-{metric}-q{quality}.pth.tar"
 
 
+def load_weights_file(path: str | Path) -> ScaleSpaceFlowPLF:
+    """The model stored in a zoo weight file (float16 weights load into float32)."""
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    return ScaleSpaceFlowPLF.from_state_dict(state_dict.get("state_dict", state_dict))
+
+
 def ssf_plf(
     quality: int,
     metric: str = "mse",
@@ -56,9 +62,7 @@ def ssf_plf(
             "`python examples/train_video.py --config zoo/<recipe>.json` (see zoo/README.md) "
             "or load your own checkpoint with ScaleSpaceFlowPLF.from_state_dict()."
         )
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    state_dict = state_dict.get("state_dict", state_dict)
-    net = ScaleSpaceFlowPLF.from_state_dict(state_dict)
+    net = load_weights_file(path)
     wanted = kwargs.pop("decoders", None)
     if wanted is not None:
         missing = set(wanted) - set(net.decoders)
