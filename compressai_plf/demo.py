@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from .reproduction.family import QUALITIES, family_sources, pframe_bits
     from .reproduction.figures import family_figures
     from .reproduction.report import permanence_tables
-    from .reproduction.tables import error_permanence
+    from .reproduction.tables import error_permanence, family_summary
 
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print("3/3 plots and tables", file=sys.stderr)
     rows = error_permanence(results, pframe_bits())
     figures = family_figures(results, out / "grids", out / "plots")
-    tables = permanence_tables(rows)
+    tables = permanence_tables(family_summary(rows))
     (out / "tables.md").write_text(tables)
     summary = {
         "results": str(out / "demo.json"),

@@ -178,7 +178,7 @@ def validate_eval_critics(
             gen = torch.Generator().manual_seed(seed)
             fake = degrade(clips, [name], gen)
             per_clip = critics.w1_per_frame(plf, clips, fake, reduction="none")
-            per_clip = per_clip[:, 1 : critics.num_frames].mean(1)
+            per_clip = per_clip.nanmean(1)  # the frames this critic measures (others NaN)
             table[name] = {"w1": float(per_clip.mean()), "se": _se(per_clip)}
         if train_clips is not None:
             seen, unseen = (

@@ -42,14 +42,7 @@ from ..metrics.packaged import packaged_classifier_path
 from .family import family_sources, pframe_bits, run_checkpoint
 from .figures import dp_figure, family_figures
 from .report import experiment_tables, permanence_tables
-from .tables import (
-    dp_points,
-    error_permanence,
-    factor_of_two,
-    permanence_summary,
-    reference_comparison,
-    universality_gap,
-)
+from .tables import dp_points, error_permanence, family_summary, universality_gap
 
 ZOO_LAMBDA_P = 0.01  # the zoo recipes' perception weight (zoo/ssf_plf-fixed-q*-universal.json)
 DP_LAMBDAS = (0.003, 0.03)
@@ -64,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", required=True, help="MNIST root (holding MNIST/raw)")
     p.add_argument("--out", default="docs/results", help="results folder")
     p.add_argument("--source", choices=("runs", "zoo"), default="runs")
-    p.add_argument("--runs-dir", default="runs", help="training runs (--source runs)")
+    p.add_argument(
+        "--runs-dir",
+        default="runs",
+        help="training runs (the family with --source runs; experiments)",
+    )
     p.add_argument("--work-dir", default="results/reproduction", help="caches and per-clip files")
     p.add_argument("--max-clips", type=int, default=500, help="test clips per model")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
@@ -119,10 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "source": args.source,
         "clips": rates["settings"]["clips"],
-        "error_permanence": rows,
-        "permanence_summary": permanence_summary(rows),
-        "factor_of_two": factor_of_two(rows),
-        "reference_comparison": reference_comparison(rows),
+        **family_summary(rows),
     }
     dp_src = [(0.0, rates, "q1", "mse"), (ZOO_LAMBDA_P, rates, "q1", "fmd")]
     runs = Path(args.runs_dir)  # experiments come from training runs, whatever the source
@@ -151,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         made.append(dp_figure(summary["dp"], figs / "dp-mse-vs-w1-fmd.png"))
     summary["figures"] = [str(p) for p in made]
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False, default=str))
-    (out / "tables.md").write_text(permanence_tables(rows) + "\n" + experiment_tables(summary))
+    (out / "tables.md").write_text(permanence_tables(summary) + "\n" + experiment_tables(summary))
     print((out / "tables.md").read_text())
     return summary
 

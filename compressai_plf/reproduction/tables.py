@@ -28,6 +28,7 @@ __all__ = [
     "dp_points",
     "error_permanence",
     "factor_of_two",
+    "family_summary",
     "markdown_table",
     "permanence_summary",
     "reference_comparison",
@@ -200,6 +201,16 @@ def factor_of_two(rows: Sequence[Row], head: str = "fmd") -> list[Row]:
             }
         )
     return out
+
+
+def family_summary(rows: Sequence[Row]) -> dict[str, list[Row]]:
+    """Every table derived from :func:`error_permanence` rows, by name."""
+    return {
+        "error_permanence": list(rows),
+        "permanence_summary": permanence_summary(rows),
+        "factor_of_two": factor_of_two(rows),
+        "reference_comparison": reference_comparison(rows),
+    }
 
 
 def reference_comparison(rows: Sequence[Row]) -> list[Row]:
