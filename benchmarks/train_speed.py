@@ -3,7 +3,8 @@
     python benchmarks/train_speed.py [--batch-size 64] [--blocks 3] [--json OUT]
 
 Configuration: the paper's Moving MNIST setting (batch 64, 3-frame 64x64 clips, fixed-rate
-ssf_plf with the zoo's q1 layout at width 64 (context 32), JD and FMD critics, 5 critic steps per codec step).
+ssf_plf with the zoo's q1 layout at width 64 (context 32), JD and FMD critics, 5 critic steps
+per codec step).
 Measured, each in its own child process (so peak RSS is per configuration):
 
 * ``mse``: one rate-distortion codec step (the baseline);
@@ -50,14 +51,14 @@ def _child(
     from compressai_plf.zoo.presets import architecture
 
     # the zoo's q1 layout at the paper-scale width (the shipped zoo models are narrower)
-    PAPER_SCALE = {**architecture(1, "fixed"), "mid_planes": 64, "context_planes": 32}
+    paper_scale = {**architecture(1, "fixed"), "mid_planes": 64, "context_planes": 32}
 
     torch.set_num_threads(threads)
     import_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # torch + package, no work
     args = namespace(
         stage="mse" if mode == "mse" else "plf",
         plf=[] if mode == "mse" else ["jd", "fmd"],
-        model_args={**PAPER_SCALE, "decoders": ["mse", "jd", "fmd"]},
+        model_args={**paper_scale, "decoders": ["mse", "jd", "fmd"]},
         batch_size=batch,
         critic_steps=5,
         optimizer="rmsprop",

@@ -21,9 +21,11 @@ and saved with that metadata; the file loads with ``weights_only=True``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -193,6 +195,10 @@ def validate_eval_critics(
     return out
 
 
+def _plain_meta(meta: Any) -> Any:
+    return json.loads(json.dumps(meta, default=str))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m compressai_plf.eval.build_eval_critics",
@@ -217,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     p.add_argument("--download", action="store_true", help="download MNIST if missing")
+    p.add_argument("--json", help="also write the build record (validation table) here")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -277,6 +284,8 @@ def main(argv: list[str] | None = None) -> EvalCritics:
         }
     )
     critics.save(args.out)
+    if args.json:
+        Path(args.json).write_text(json.dumps(_plain_meta(critics.meta), indent=2))
     print(f"trained in {train_seconds:.0f} s, saved to {args.out}")
     for plf, table in validation.items():
         cells = ", ".join(f"{k} {v['w1']:.3f} ± {v['se']:.3f}" for k, v in table.items())

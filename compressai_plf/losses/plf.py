@@ -157,7 +157,7 @@ class PLFLoss(nn.Module):
             output: the codec's output dict or its list of reconstructed frames.
             frames: source frames.
             critics: dict PLF name -> critic.
-            backward: back-propagate each P-frame's critic loss as soon as it is computed
+            backward: back-propagate each frame's critic loss as soon as it is computed
                 (gradients accumulate in the critics' ``.grad``) and return detached losses:
                 peak memory holds one critic graph instead of all of them.
         """
