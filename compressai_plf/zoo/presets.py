@@ -2,10 +2,12 @@
 
 Two families share the quality scale 1..9:
 
-* ``rate_mode="hyperprior"`` (default): RGB ScaleSpaceFlow widths (128/192), trained with the
-  video rate-distortion loss ``lmbda * 255**2 * MSE + bpp``; ``quality`` picks ``lmbda`` from
-  :data:`HYPERPRIOR_LAMBDAS` (CompressAI's image-zoo MSE lambdas 0.0018 ... 0.18, extended
-  by one doubling to nine levels).
+* ``rate_mode="hyperprior"`` (default): entropy-coded latents with scale hyperpriors, trained
+  with the video rate-distortion loss ``lmbda * 255**2 * MSE + bpp``; ``quality`` picks
+  ``lmbda`` from :data:`HYPERPRIOR_LAMBDAS` (CompressAI's image-zoo MSE lambdas 0.0018 ...
+  0.18, extended by one doubling to nine levels). The zoo's widths (:data:`HYPERPRIOR_WIDTHS`)
+  are for 1-channel 64x64 Moving MNIST clips and a CPU training budget;
+  :func:`rgb_architecture` gives CompressAI ``ssf2020``'s RGB widths for natural video.
 * ``rate_mode="fixed"``: the PLF paper's Moving MNIST regime (https://arxiv.org/abs/2305.19301):
   1-channel 64x64 frames coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and
   P-frames of :data:`FIXED_PFRAME_BITS` bits (motion and residual latents of ``bits / 2``
@@ -31,6 +33,20 @@ HYPERPRIOR_LAMBDAS = {
     9: 0.3600,
 }
 
+# Zoo hyperprior codec: 1-channel frames, latents at 1/16 (4x4 for 64x64 frames), hyper-latents
+# at 1/64. About 1.5 M parameters, so three qualities fit the package's weight budget.
+HYPERPRIOR_WIDTHS = {
+    "channels": 1,
+    "mid_planes": 48,
+    "latent_planes": 32,
+    "hyper_planes": 32,
+    "context_planes": 24,
+    "stages": 4,
+    "hyper_stages": 2,
+    "num_levels": 3,
+    "sigma0": 1.5,
+}
+
 FIXED_PFRAME_BITS = {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 64}
 FIXED_KEYFRAME_BITS = 12
 # Widths of the fixed-rate zoo codecs: 32/16 keeps a model with four heads near 1.5 M
@@ -44,7 +60,7 @@ def architecture(quality: int, rate_mode: str = "hyperprior") -> dict[str, Any]:
     """Constructor arguments of :class:`~compressai_plf.models.ScaleSpaceFlowPLF` for a quality."""
     check_quality(quality)
     if rate_mode == "hyperprior":
-        return {"rate_mode": "hyperprior"}
+        return {"rate_mode": "hyperprior", **HYPERPRIOR_WIDTHS}
     if rate_mode == "fixed":
         half = FIXED_PFRAME_BITS[quality] // 2
         return {
@@ -63,6 +79,12 @@ def architecture(quality: int, rate_mode: str = "hyperprior") -> dict[str, Any]:
             "levels": 2,
         }
     raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
+
+
+def rgb_architecture() -> dict[str, Any]:
+    """CompressAI ``ssf2020``'s widths (RGB, 128/192, five scale-space levels) in hyperprior
+    mode: the constructor's defaults, for training on natural RGB video such as Vimeo-90k."""
+    return {"rate_mode": "hyperprior"}
 
 
 def check_quality(quality: int) -> None:

@@ -34,3 +34,27 @@ def test_sweep_layout_and_monotonic_rate(tmp_path):
 def test_bad_clips():
     with pytest.raises(ValueError, match="N, T, C, H, W"):
         anchor_rd_results(lambda q: X264LowDelayP(quality=q), torch.rand(3, 1, 64, 64), [20])
+
+
+def test_generic_sweep_against_hand_computed_values():
+    """A fake codec that adds 0.1 (q=1) or 0.2 (q=2) and spends [100, 20] bits per clip."""
+    from compressai_plf.anchors.rd_sweep import rd_sweep
+
+    clips = torch.full((2, 2, 1, 8, 8), 0.5)
+
+    def code(q, clip):
+        return clip + 0.1 * q, [100.0, 20.0]
+
+    res = rd_sweep(code, clips, [1, 2], "fake", "a fake codec", fps=10)["results"]
+    np.testing.assert_allclose(res["mse"], [0.01, 0.04], rtol=1e-5)  # float32 frames
+    np.testing.assert_allclose(res["psnr"], [20.0, 10 * np.log10(1 / 0.04)], rtol=1e-5)
+    np.testing.assert_allclose(res["bpp"], [120 / (2 * 64)] * 2)
+    np.testing.assert_allclose(res["bitrate"], [120 * 10 / 2 / 1000] * 2)
+    assert res["bits-per-frame"] == [[100.0, 20.0], [100.0, 20.0]]
+
+
+def test_generic_sweep_rejects_a_wrong_reconstruction_shape():
+    from compressai_plf.anchors.rd_sweep import rd_sweep
+
+    with pytest.raises(ValueError, match="decoded"):
+        rd_sweep(lambda q, c: (c[:1], [1.0, 1.0]), torch.rand(1, 2, 1, 8, 8), [1], "bad")

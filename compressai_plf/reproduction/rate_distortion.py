@@ -1,0 +1,209 @@
+"""Rate-distortion comparison of the hyperprior family: ssf_plf against x264, x265 and
+CompressAI's ``ssf2020`` trained on the same CPU budget, with BD-rates.
+
+Usage::
+
+    python -m compressai_plf.reproduction.rate_distortion --data-root DATA/mnist
+        --out docs/results/rd [--source zoo|runs] [--runs-dir runs] [--max-clips 200]
+        [--crf 20 26 32 38 44 50] [--threads 2]
+
+Every codec codes the same first ``--max-clips`` Moving MNIST test clips (3 frames, 64x64,
+gray, low-delay P: an intra frame then P-frames) to real bitstreams and is measured by one
+function (:func:`compressai_plf.anchors.rd_sweep.rd_sweep`): bits per pixel from the
+bitstream bytes, PSNR as the mean of per-frame PSNRs.
+
+* ``ssf_plf`` hyperprior qualities 3, 5 and 7 (MMSE head), from the zoo or from the runs of
+  ``zoo/ssf_plf-hyperprior-q*-mse.json``; bits: the rANS strings.
+* ``ssf2020``: the runs of ``zoo/experiments/ssf2020-mmnist-q*.json`` (its weights are not
+  shipped: 34 M parameters per quality); skipped with a note when the runs are missing.
+  Clips are zero-padded to 128x128 and replicated to RGB (:mod:`compressai_plf.eval.compressai_video`).
+* x264 and x265 low-delay P through ffmpeg, one CRF per point; bits: the elementary stream
+  with its parameter sets (:mod:`compressai_plf.anchors`).
+
+BD-rates (PSNR, piecewise cubic interpolation, as the learned curves have three points) of
+every curve against x264, and of ssf_plf against ssf2020, are written with the curves to
+``--out``: one results JSON per codec, ``bd_rate.json``, ``rd.md`` and ``rd-psnr.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..anchors import X264LowDelayP, X265LowDelayP, anchor_rd_results, encoder_available
+from ..datasets.moving_mnist import MovingMNIST
+from ..eval.compressai_video import compressai_video_sweep
+from ..eval.sources import from_checkpoint
+from ..plot import save_results
+from ..plot.rate_distortion import plot_rate_distortion
+from ..utils.bd_rate import bd_psnr, bd_rate
+from ..zoo import ssf_plf
+from ..zoo.presets import HYPERPRIOR_LAMBDAS
+from .family import run_checkpoint
+from .tables import markdown_table
+
+QUALITIES = (3, 5, 7)
+DEFAULT_CRFS = (20, 26, 32, 38, 44, 50)
+FPS = 25.0
+
+
+def test_clips(data_root: str | None, max_clips: int, frames: int = 3) -> torch.Tensor:
+    """The first ``max_clips`` Moving MNIST test clips, (N, T, 1, 64, 64) in [0, 1]."""
+    if max_clips < 1:
+        raise ValueError(f"max_clips must be >= 1, got {max_clips}")
+    ds = MovingMNIST(data_root, split="test", frames=frames)
+    return torch.stack([torch.stack(ds[i]) for i in range(min(max_clips, len(ds)))])
+
+
+def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]]:
+    """The hyperprior family (quality, model): shipped weights or training runs."""
+    if source == "zoo":
+        return [(q, ssf_plf(q, rate_mode="hyperprior", pretrained=True)) for q in QUALITIES]
+    if source != "runs":
+        raise ValueError(f"source must be 'zoo' or 'runs', got {source!r}")
+    out = []
+    for q in QUALITIES:
+        path = run_checkpoint(runs_dir, f"ssf_plf-hyperprior-q{q}-mse")
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"training run missing: {path}; train it with `python examples/train_video.py "
+                f"--config zoo/ssf_plf-hyperprior-q{q}-mse.json` or use --source zoo"
+            )
+        out.append((q, from_checkpoint(path).model))
+    return out
+
+
+def ssf2020_models(runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]] | None:
+    """CompressAI's ``ssf2020`` runs (quality, model), or None when any run is missing."""
+    from compressai.models.video import ScaleSpaceFlow
+
+    from ..training.checkpoint import load_checkpoint
+
+    out = []
+    for q in QUALITIES:
+        path = run_checkpoint(runs_dir, f"ssf2020-mmnist-q{q}")
+        if not path.is_file():
+            return None
+        net = ScaleSpaceFlow()
+        net.load_state_dict(load_checkpoint(path)["state_dict"])
+        out.append((q, net))
+    return out
+
+
+def bd_rates(curves: Mapping[str, Mapping], anchors: Sequence[str]) -> list[dict[str, Any]]:
+    """BD-rate (%) and BD-PSNR (dB) of every curve against each anchor curve (bpp, PSNR).
+
+    A pair whose PSNR ranges do not overlap gets ``None`` and the reason."""
+    rows = []
+    for anchor in anchors:
+        a = curves[anchor]["results"]
+        for name, data in curves.items():
+            if name == anchor:
+                continue
+            t = data["results"]
+            row: dict[str, Any] = {"test": name, "anchor": anchor}
+            try:
+                row["bd_rate_percent"] = bd_rate(a["bpp"], a["psnr"], t["bpp"], t["psnr"], "pchip")
+                row["bd_psnr_db"] = bd_psnr(a["bpp"], a["psnr"], t["bpp"], t["psnr"], "pchip")
+            except ValueError as err:
+                row.update(bd_rate_percent=None, bd_psnr_db=None, note=str(err))
+            rows.append(row)
+    return rows
+
+
+def rd_tables(curves: Mapping[str, Mapping], rows: Sequence[Mapping]) -> str:
+    """Markdown: the rate points of every curve, then the BD-rates."""
+    points = [
+        {"codec": name, "q": q, "bpp": bpp, "psnr": psnr, "mse": mse}
+        for name, data in curves.items()
+        for q, bpp, psnr, mse in zip(
+            data["results"]["q"],
+            data["results"]["bpp"],
+            data["results"]["psnr"],
+            data["results"]["mse"],
+            strict=True,
+        )
+    ]
+    first = markdown_table(
+        points,
+        ["codec", "q", "bpp", "psnr", "mse"],
+        ["codec", "quality / CRF", "bpp", "PSNR (dB)", "MSE"],
+        {"bpp": ".4f", "psnr": ".2f", "mse": ".5f"},
+    )
+    second = markdown_table(
+        rows,
+        ["test", "anchor", "bd_rate_percent", "bd_psnr_db"],
+        ["codec", "against", "BD-rate (%)", "BD-PSNR (dB)"],
+        {"bd_rate_percent": "+.1f", "bd_psnr_db": "+.2f"},
+    )
+    return f"### Rate points\n\n{first}\n\n### BD-rate (PSNR, pchip)\n\n{second}\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m compressai_plf.reproduction.rate_distortion",
+        description="Hyperprior family against x264, x265 and ssf2020 (BD-rate).",
+    )
+    p.add_argument("--data-root", default=None, help="MNIST root (default: torchvision's)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--source", choices=("zoo", "runs"), default="zoo")
+    p.add_argument("--runs-dir", default="runs", help="training runs (ssf2020; --source runs)")
+    p.add_argument("--max-clips", type=int, default=200)
+    p.add_argument("--crf", type=int, nargs="+", default=list(DEFAULT_CRFS), help="x264/x265 CRFs")
+    p.add_argument("--threads", type=int, default=2)
+    return p
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    clips = test_clips(args.data_root, args.max_clips)
+    curves: dict[str, dict] = {}
+    notes: list[str] = []
+    lambdas = ", ".join(f"q{q}: {HYPERPRIOR_LAMBDAS[q]}" for q in QUALITIES)
+    curves["ssf_plf"] = compressai_video_sweep(
+        ssf_plf_models(args.source, args.runs_dir),
+        clips,
+        "ssf_plf",
+        multiple=64,
+        channels=1,
+        description=f"ssf_plf hyperprior ({args.source}), MMSE head, lambdas {lambdas}",
+        fps=FPS,
+    )
+    ssf2020 = ssf2020_models(args.runs_dir)
+    if ssf2020 is None:
+        notes.append(f"ssf2020 skipped: runs missing under {args.runs_dir} (zoo/experiments)")
+    else:
+        curves["ssf2020"] = compressai_video_sweep(
+            ssf2020, clips, "ssf2020", description="CompressAI ssf2020, same CPU budget", fps=FPS
+        )
+    for cls, encoder in ((X264LowDelayP, "libx264"), (X265LowDelayP, "libx265")):
+        if not encoder_available(encoder):
+            notes.append(f"{cls.name} skipped: ffmpeg with {encoder} not found")
+            continue
+        curves[cls.name] = anchor_rd_results(lambda q, c=cls: c(quality=q), clips, args.crf, FPS)
+    for name, data in curves.items():
+        save_results(data, out / f"{name}.json")
+    anchors = [a for a in ("x264", "ssf2020") if a in curves]
+    rows = bd_rates(curves, anchors)
+    summary = {"clips": len(clips), "notes": notes, "bd_rate": rows}
+    (out / "bd_rate.json").write_text(json.dumps(summary, indent=2) + "\n")
+    header = "<!-- generated by python -m compressai_plf.reproduction.rate_distortion -->\n\n"
+    (out / "rd.md").write_text(header + rd_tables(curves, rows))
+    plot_rate_distortion(list(curves.values()), "psnr", out / "rd-psnr.png")
+    for note in notes:
+        print(note, file=sys.stderr)
+    print(rd_tables(curves, rows))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Coding clips with CompressAI-style video models: padding, channel replication, bits."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from compressai.models.video import ScaleSpaceFlow
+
+from compressai_plf.eval.compressai_video import CompressAIVideoCodec, string_bytes
+
+from .conftest import tiny_hyperprior
+
+
+class RecordingModel(torch.nn.Module):
+    """Stores what it was given; 'decodes' the padded frames plus a per-channel offset."""
+
+    def update(self, force=False):
+        self.updated = force
+
+    def compress(self, frames):
+        self.frames = frames
+        return [[[b"abc"], [b"de"]] for _ in frames], [None] * len(frames)
+
+    def decompress(self, strings, shapes):
+        offset = torch.tensor([0.0, 0.1, 0.2]).view(1, 3, 1, 1)
+        return [f + offset for f in self.frames]
+
+
+def test_gray_clip_is_padded_replicated_and_cropped_back():
+    model = RecordingModel()
+    codec = CompressAIVideoCodec(model, multiple=128)
+    clip = torch.rand(3, 1, 64, 48) * 0.5
+    recon, bits = codec(clip)
+    assert model.updated is True
+    assert [tuple(f.shape) for f in model.frames] == [(1, 3, 128, 128)] * 3
+    assert torch.equal(model.frames[1][0, 2, :64, :48], clip[1, 0])  # replicated
+    assert model.frames[0][:, :, 64:].abs().max() == 0  # zero padding
+    # channel mean of x + (0, 0.1, 0.2) is x + 0.1, on the original 64x48 pixels
+    assert recon.shape == clip.shape
+    torch.testing.assert_close(recon, clip + 0.1)
+    assert bits == [40.0, 40.0, 40.0]  # 5 bytes per frame
+
+
+def test_string_bytes_counts_nested_lists():
+    assert string_bytes([[b"ab", [b"c"]], b"defg"]) == 7
+    with pytest.raises(TypeError, match="bytes"):
+        string_bytes([1])
+
+
+def test_ssf_plf_round_trip_matches_its_own_decompress():
+    net = tiny_hyperprior()
+    clip = torch.rand(2, 3, 64, 64)
+    recon, bits = CompressAIVideoCodec(net, multiple=32, channels=3)(clip)
+    strings, shapes = net.compress([clip[i : i + 1] for i in range(2)])
+    expected = torch.cat(net.decompress(strings, shapes)).clamp(0, 1)
+    torch.testing.assert_close(recon, expected)
+    assert bits == [8.0 * string_bytes(s) for s in strings] and min(bits) > 0
+
+
+def test_compressai_ssf2020_codes_a_padded_gray_clip():
+    torch.manual_seed(0)
+    codec = CompressAIVideoCodec(ScaleSpaceFlow(), multiple=128)
+    clip = torch.zeros(2, 1, 64, 64)
+    clip[:, :, 20:40, 20:40] = 1.0
+    recon, bits = codec(clip)
+    assert recon.shape == clip.shape and torch.isfinite(recon).all()
+    assert len(bits) == 2 and all(b > 0 for b in bits)
+
+
+@pytest.mark.parametrize(
+    "clip, match",
+    [
+        (torch.rand(2, 2, 64, 64), "C = 1 or 3"),
+        (torch.rand(2, 1, 64), "C = 1 or 3"),
+        (torch.full((2, 1, 64, 64), 1.5), r"\[0, 1\]"),
+        (torch.full((2, 1, 64, 64), float("nan")), "finite"),
+    ],
+)
+def test_bad_clips_are_named(clip, match):
+    with pytest.raises(ValueError, match=match):
+        CompressAIVideoCodec(RecordingModel())(clip)
+
+
+def test_rgb_clip_for_a_gray_model_is_refused():
+    with pytest.raises(ValueError, match="3 channels, the model codes 1"):
+        CompressAIVideoCodec(RecordingModel(), channels=1)(torch.rand(2, 3, 64, 64))

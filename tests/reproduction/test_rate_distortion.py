@@ -1,0 +1,62 @@
+"""The hyperprior family's rate-distortion comparison: BD-rate rows and the command."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from compressai_plf.anchors import encoder_available
+from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.reproduction.rate_distortion import bd_rates, main, rd_tables
+from compressai_plf.zoo.presets import tiny_architecture
+
+
+def _curve(name, bpp, psnr):
+    return {"name": name, "results": {"q": [1, 2, 3], "bpp": bpp, "psnr": psnr, "mse": [0.1] * 3}}
+
+
+def test_half_the_rate_at_equal_psnr_is_minus_fifty_percent():
+    curves = {
+        "x264": _curve("x264", [0.1, 0.2, 0.4], [20.0, 25.0, 30.0]),
+        "ours": _curve("ours", [0.05, 0.1, 0.2], [20.0, 25.0, 30.0]),
+        "far": _curve("far", [0.1, 0.2, 0.4], [40.0, 45.0, 50.0]),
+    }
+    rows = {r["test"]: r for r in bd_rates(curves, ["x264"])}
+    assert set(rows) == {"ours", "far"}
+    assert rows["ours"]["bd_rate_percent"] == pytest.approx(-50.0)
+    assert rows["ours"]["bd_psnr_db"] > 0  # more PSNR at equal rate
+    # PSNR ranges that do not overlap have no BD-rate, and say why
+    assert rows["far"]["bd_rate_percent"] is None and "overlap" in rows["far"]["note"]
+    table = rd_tables(curves, list(rows.values()))
+    assert "| ours | x264 | -50.0 |" in table and "| far | x264 | n/a |" in table
+
+
+@pytest.mark.skipif(not encoder_available("libx264"), reason="ffmpeg with libx264 not found")
+def test_command_writes_curves_bd_rates_and_figure(mnist_root, tmp_path):
+    runs = tmp_path / "runs"
+    for i, q in enumerate((3, 5, 7)):
+        torch.manual_seed(i)
+        net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "channels": 1})
+        (runs / f"ssf_plf-hyperprior-q{q}-mse").mkdir(parents=True)
+        torch.save(
+            {"state_dict": net.state_dict()},
+            runs / f"ssf_plf-hyperprior-q{q}-mse" / "checkpoint.pth.tar",
+        )
+    out = tmp_path / "rd"
+    summary = main([
+        "--data-root", str(mnist_root), "--out", str(out), "--source", "runs",
+        "--runs-dir", str(runs), "--max-clips", "2", "--crf", "30", "45", "--threads", "1",
+    ])  # fmt: skip
+    assert summary["clips"] == 2
+    assert any("ssf2020 skipped" in n for n in summary["notes"])
+    ours = json.loads((out / "ssf_plf.json").read_text())["results"]
+    x264 = json.loads((out / "x264.json").read_text())["results"]
+    assert ours["q"] == [3, 5, 7] and x264["q"] == [30, 45]
+    assert all(b > 0 for b in ours["bpp"]) and x264["bpp"][0] > x264["bpp"][1]
+    assert all(math.isfinite(p) for p in ours["psnr"])
+    written = json.loads((out / "bd_rate.json").read_text())
+    assert {(r["test"], r["anchor"]) for r in written["bd_rate"]} >= {("ssf_plf", "x264")}
+    assert (out / "rd-psnr.png").stat().st_size > 0 and "BD-rate" in (out / "rd.md").read_text()
