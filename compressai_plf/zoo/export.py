@@ -108,6 +108,9 @@ def export_weights(
         "stage": ckpt.get("stage_name"),
         "step": ckpt.get("step"),
         "plf": (ckpt.get("args") or {}).get("plf"),
+        # the training weights, so a file records its operating point
+        "lmbda": (ckpt.get("args") or {}).get("lmbda"),
+        "lambda_p": (ckpt.get("args") or {}).get("lambda_p"),
         "float16": half,
     }
     path = Path(out) if out else weights_path(quality, "mse", rate_mode)

@@ -16,7 +16,9 @@ def fixed_q2_checkpoint(tmp_path):
     torch.manual_seed(0)
     net = ssf_plf(2, rate_mode="fixed", decoders=("mse", "jd"))
     path = tmp_path / "checkpoint.pth.tar"
-    save_atomic({"state_dict": net.state_dict(), "stage_name": "universal", "step": 7}, path)
+    args = {"plf": ["jd"], "lmbda": 1.0, "lambda_p": 0.02}
+    state = {"state_dict": net.state_dict(), "stage_name": "universal", "step": 7, "args": args}
+    save_atomic(state, path)
     return path
 
 
@@ -34,6 +36,8 @@ def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
     # float16 rounding of random weights may flip a latent bit, but decodes stay close
     assert all(d < 0.25 for d in half["max_abs_decode_diff"].values())
     assert (half["stage"], half["step"]) == ("universal", 7)
+    meta = torch.load(half["path"], weights_only=True)["meta"]  # the operating point is recorded
+    assert (meta["plf"], meta["lmbda"], meta["lambda_p"]) == (["jd"], 1.0, 0.02)
     net = ssf_plf(2, rate_mode="fixed", pretrained=True)
     assert net.decoders == ("mse", "jd")
     assert all(p.dtype == torch.float32 for p in net.parameters())
