@@ -26,6 +26,7 @@ import torch
 
 from ..models import ScaleSpaceFlowPLF
 from ..training.checkpoint import load_checkpoint, save_atomic
+from .gaussian_tables import strip_gaussian_tables
 from .presets import architecture
 from .pretrained import load_weights_file, weights_path
 
@@ -100,17 +101,18 @@ def export_weights(
     net = ScaleSpaceFlowPLF.from_state_dict(state)
     _check_architecture(net, quality, rate_mode)
     net.update(force=True)
-    exported = net.state_dict()
+    exported = strip_gaussian_tables(net.state_dict())  # rebuilt by the loader
     if half:
         exported = half_state_dict(exported)
+    args = ckpt.get("args") or {}
     meta = {
         "source": Path(checkpoint).name,
         "stage": ckpt.get("stage_name"),
         "step": ckpt.get("step"),
-        "plf": (ckpt.get("args") or {}).get("plf"),
+        "plf": args.get("plf"),
         # the training weights, so a file records its operating point
-        "lmbda": (ckpt.get("args") or {}).get("lmbda"),
-        "lambda_p": (ckpt.get("args") or {}).get("lambda_p"),
+        "lmbda": args.get("lmbda"),
+        "lambda_p": args.get("lambda_p") if args.get("plf") else None,
         "float16": half,
     }
     path = Path(out) if out else weights_path(quality, "mse", rate_mode)
