@@ -17,8 +17,9 @@ bitstream bytes, PSNR as the mean of per-frame PSNRs.
 * ``ssf2020``: the runs of ``zoo/experiments/ssf2020-mmnist-q*.json`` (its weights are not
   shipped: 34 M parameters per quality); skipped with a note when the runs are missing.
   Clips are zero-padded to 128x128 and replicated to RGB (:mod:`compressai_plf.eval.compressai_video`).
-* x264 and x265 low-delay P through ffmpeg, one CRF per point; bits: the elementary stream
-  with its parameter sets (:mod:`compressai_plf.anchors`).
+* x264 and x265 low-delay P through ffmpeg, one CRF per point, PSNR-tuned (``psnr_tune``:
+  adaptive quantisation and psychovisual tools off, as a PSNR comparison calls for); bits:
+  the elementary stream with its parameter sets (:mod:`compressai_plf.anchors`).
 
 BD-rates (PSNR, piecewise cubic interpolation, as the learned curves have three points) of
 every curve against x264, and of ssf_plf against ssf2020, are written with the curves to
@@ -189,7 +190,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if not encoder_available(encoder):
             notes.append(f"{cls.name} skipped: ffmpeg with {encoder} not found")
             continue
-        curves[cls.name] = anchor_rd_results(lambda q, c=cls: c(quality=q), clips, args.crf, FPS)
+        curves[cls.name] = anchor_rd_results(
+            lambda q, c=cls: c(quality=q, psnr_tune=True), clips, args.crf, FPS
+        )
     for name, data in curves.items():
         save_results(data, out / f"{name}.json")
     anchors = [a for a in ("x264", "ssf2020") if a in curves]

@@ -21,9 +21,7 @@ _OWNER = "gaussian_conditional."
 def strip_gaussian_tables(state_dict: dict[str, Any]) -> dict[str, Any]:
     """``state_dict`` without the Gaussian conditionals' derived CDF tables."""
     return {
-        k: v
-        for k, v in state_dict.items()
-        if not (_OWNER in k and k.rsplit(".", 1)[-1] in DERIVED)
+        k: v for k, v in state_dict.items() if not (_OWNER in k and k.rsplit(".", 1)[-1] in DERIVED)
     }
 
 

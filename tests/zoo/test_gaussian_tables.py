@@ -20,7 +20,9 @@ def test_strip_then_restore_gives_the_encoder_tables_back():
     full = net.state_dict()
     stripped = strip_gaussian_tables(full)
     removed = set(full) - set(stripped)
-    assert removed and all("gaussian_conditional" in k and k.split(".")[-1] in DERIVED for k in removed)
+    assert removed and all(
+        "gaussian_conditional" in k and k.split(".")[-1] in DERIVED for k in removed
+    )
     assert any(k.endswith("entropy_bottleneck._quantized_cdf") for k in stripped)  # trained: kept
     restored = restore_gaussian_tables(stripped)
     assert set(restored) == set(full)
