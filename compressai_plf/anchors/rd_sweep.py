@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from ..metrics.ms_ssim import ms_ssim_per_frame, ms_ssim_window
 from ..metrics.psnr import mse_per_frame, psnr_per_frame
@@ -23,6 +24,7 @@ def rd_sweep(
     name: str,
     description: str = "",
     fps: float = 25.0,
+    progress: bool = False,
 ) -> dict:
     """Code every clip at every quality with ``code_clip`` and collect the results JSON dict.
 
@@ -40,12 +42,14 @@ def rd_sweep(
         name: curve name.
         description: free text; the clip count and size are appended.
         fps: frame rate for the kbit/s figure.
+        progress: show a progress bar over clips and qualities.
     """
     if not isinstance(clips, Tensor) or clips.dim() != 5:
         raise ValueError("clips must be a (N, T, C, H, W) tensor in [0, 1]")
     if not qualities:
         raise ValueError("no qualities given")
     n, t, _, h, w = clips.shape
+    bar = tqdm(total=n * len(qualities), desc=name, disable=not progress)
     try:
         ms_ssim_window(h, w)
         with_ms_ssim = True
@@ -56,7 +60,10 @@ def rd_sweep(
         keys.append("ms-ssim")
     table: dict[str, list] = {k: [] for k in keys}
     for q in qualities:
-        coded = [code_clip(q, clips[i]) for i in range(n)]
+        coded = []
+        for i in range(n):
+            coded.append(code_clip(q, clips[i]))
+            bar.update()
         recon = torch.stack([r for r, _ in coded])
         if recon.shape != clips.shape:
             raise ValueError(
@@ -74,6 +81,7 @@ def rd_sweep(
         table["bits-per-frame"].append(bits.mean(0).tolist())
         if with_ms_ssim:
             table["ms-ssim"].append(ms_ssim_per_frame(clips, recon).mean().item())
+    bar.close()
     return make_results(
         name,
         table.pop("bitrate"),
@@ -89,6 +97,7 @@ def anchor_rd_results(
     qualities: Sequence[int],
     fps: float = 25.0,
     name: str | None = None,
+    progress: bool = False,
 ) -> dict:
     """Encode every clip at every quality with a classical anchor (:func:`rd_sweep`).
 
@@ -101,6 +110,7 @@ def anchor_rd_results(
         qualities: CRF/QP values, one rate point each.
         fps: frame rate for the kbit/s figure.
         name: curve name (default: the anchor's name).
+        progress: show a progress bar.
     """
     if not qualities:
         raise ValueError("no qualities given")
@@ -113,4 +123,4 @@ def anchor_rd_results(
         return run.recon, run.frame_bits
 
     last = anchors[qualities[-1]]
-    return rd_sweep(code, clips, qualities, name or last.name, last.description, fps)
+    return rd_sweep(code, clips, qualities, name or last.name, last.description, fps, progress)

@@ -82,8 +82,10 @@ def compressai_video_sweep(
     fps: float = 25.0,
     multiple: int = 128,
     channels: int = 3,
+    progress: bool = False,
 ) -> dict:
     """Rate-distortion results (the anchors' layout, :func:`rd_sweep`) of video models, one
     per rate point, given as ``(quality label, model)`` pairs."""
     codecs = {q: CompressAIVideoCodec(m, multiple, channels) for q, m in models}
-    return rd_sweep(lambda q, clip: codecs[q](clip), clips, list(codecs), name, description, fps)
+    code = lambda q, clip: codecs[q](clip)  # noqa: E731
+    return rd_sweep(code, clips, list(codecs), name, description, fps, progress)

@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-clips", type=int, default=200)
     p.add_argument("--crf", type=int, nargs="+", default=list(DEFAULT_CRFS), help="x264/x265 CRFs")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
 
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     clips = test_clips(args.data_root, args.max_clips)
+    show = not args.no_progress
     curves: dict[str, dict] = {}
     notes: list[str] = []
     lambdas = ", ".join(f"q{q}: {HYPERPRIOR_LAMBDAS[q]}" for q in QUALITIES)
@@ -178,20 +180,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         channels=1,
         description=f"ssf_plf hyperprior ({args.source}), MMSE head, lambdas {lambdas}",
         fps=FPS,
+        progress=show,
     )
     ssf2020 = ssf2020_models(args.runs_dir)
     if ssf2020 is None:
         notes.append(f"ssf2020 skipped: runs missing under {args.runs_dir} (zoo/experiments)")
     else:
         curves["ssf2020"] = compressai_video_sweep(
-            ssf2020, clips, "ssf2020", description="CompressAI ssf2020, same CPU budget", fps=FPS
+            ssf2020,
+            clips,
+            "ssf2020",
+            description="CompressAI ssf2020, same CPU budget",
+            fps=FPS,
+            progress=show,
         )
     for cls, encoder in ((X264LowDelayP, "libx264"), (X265LowDelayP, "libx265")):
         if not encoder_available(encoder):
             notes.append(f"{cls.name} skipped: ffmpeg with {encoder} not found")
             continue
         curves[cls.name] = anchor_rd_results(
-            lambda q, c=cls: c(quality=q, psnr_tune=True), clips, args.crf, FPS
+            lambda q, c=cls: c(quality=q, psnr_tune=True), clips, args.crf, FPS, progress=show
         )
     for name, data in curves.items():
         save_results(data, out / f"{name}.json")

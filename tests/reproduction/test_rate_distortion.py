@@ -48,7 +48,7 @@ def test_command_writes_curves_bd_rates_and_figure(mnist_root, tmp_path):
     out = tmp_path / "rd"
     summary = main([
         "--data-root", str(mnist_root), "--out", str(out), "--source", "runs",
-        "--runs-dir", str(runs), "--max-clips", "2", "--crf", "30", "45", "--threads", "1",
+        "--runs-dir", str(runs), "--max-clips", "2", "--crf", "30", "45", "--threads", "1", "--no-progress",
     ])  # fmt: skip
     assert summary["clips"] == 2
     assert any("ssf2020 skipped" in n for n in summary["notes"])
