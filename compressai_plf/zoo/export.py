@@ -111,7 +111,7 @@ def export_weights(
         "step": ckpt.get("step"),
         "plf": args.get("plf"),
         # the training weights, so a file records its operating point
-        "lmbda": args.get("lmbda"),
+        "lmbda": args.get("lmbda") if ckpt.get("stage_name") == "mse" else None,
         "lambda_p": args.get("lambda_p") if args.get("plf") else None,
         "float16": half,
     }
