@@ -22,6 +22,7 @@ def test_weight_budget():
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+@torch.no_grad()
 def test_shipped_entry_codes_test_clips_better_than_a_black_frame(path, mnist_root):
     mode, quality = NAME.fullmatch(path.name).groups()
     torch.set_num_threads(1)
