@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from compressai.models.video import ScaleSpaceFlow
 
 from ..anchors import X264LowDelayP, X265LowDelayP, anchor_rd_results, encoder_available
 from ..datasets.moving_mnist import MovingMNIST
@@ -43,6 +44,7 @@ from ..eval.compressai_video import compressai_video_sweep
 from ..eval.sources import from_checkpoint
 from ..plot import save_results
 from ..plot.rate_distortion import plot_rate_distortion
+from ..training.checkpoint import load_checkpoint
 from ..utils.bd_rate import bd_psnr, bd_rate
 from ..zoo import ssf_plf
 from ..zoo.presets import HYPERPRIOR_LAMBDAS
@@ -54,7 +56,7 @@ DEFAULT_CRFS = (20, 26, 32, 38, 44, 50)
 FPS = 25.0
 
 
-def test_clips(data_root: str | None, max_clips: int, frames: int = 3) -> torch.Tensor:
+def load_test_clips(data_root: str | None, max_clips: int, frames: int = 3) -> torch.Tensor:
     """The first ``max_clips`` Moving MNIST test clips, (N, T, 1, 64, 64) in [0, 1]."""
     if max_clips < 1:
         raise ValueError(f"max_clips must be >= 1, got {max_clips}")
@@ -82,10 +84,6 @@ def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, torch.n
 
 def ssf2020_models(runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]] | None:
     """CompressAI's ``ssf2020`` runs (quality, model), or None when any run is missing."""
-    from compressai.models.video import ScaleSpaceFlow
-
-    from ..training.checkpoint import load_checkpoint
-
     out = []
     for q in QUALITIES:
         path = run_checkpoint(runs_dir, f"ssf2020-mmnist-q{q}")
@@ -167,7 +165,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    clips = test_clips(args.data_root, args.max_clips)
+    clips = load_test_clips(args.data_root, args.max_clips)
     show = not args.no_progress
     curves: dict[str, dict] = {}
     notes: list[str] = []
