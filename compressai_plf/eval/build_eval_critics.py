@@ -32,8 +32,8 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from ..losses.critic_inputs import PLF_NAMES, critic_inputs
 from ..losses.plf import PLFLoss, critic_score
+from ..plfs import get_plf, plf_names
 from .critic_clips import (
     RESERVED_DIGITS,
     VALIDATION_DIGITS,
@@ -53,7 +53,7 @@ def critic_references(plf: str, reference: Sequence[str]) -> tuple[str, ...]:
     """Degradations the ``plf`` critic is trained against: FMD sees single frames, so it only
     gets the ones that change frames (the others produce real frames)."""
     names = parse_reference(reference)
-    if plf == "fmd":
+    if get_plf(plf).stacked_frames(1) == 1:  # a critic of single frames (FMD)
         names = tuple(n for n in names if n in FRAME_DEGRADATIONS)
         if not names:
             raise ValueError(
@@ -63,19 +63,21 @@ def critic_references(plf: str, reference: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def _parse_plfs(plfs: str | Sequence[str]) -> tuple[str, ...]:
+def _parse_plfs(plfs: str | Sequence[str] | None) -> tuple[str, ...]:
+    if plfs is None:
+        return plf_names()
     names = plfs.split(",") if isinstance(plfs, str) else list(plfs)
     names = [n.strip().lower() for n in names if n.strip()]
-    bad = [n for n in names if n not in PLF_NAMES]
+    bad = [n for n in names if n not in plf_names()]
     if bad or not names:
-        raise ValueError(f"unknown PLF(s) {bad or names}; choose from {PLF_NAMES}")
+        raise ValueError(f"unknown PLF(s) {bad or names}; choose from {plf_names()}")
     return tuple(dict.fromkeys(names))
 
 
 def train_eval_critics(
     clips: Tensor,
     reference: str | Sequence[str] | None = None,
-    plfs: str | Sequence[str] = PLF_NAMES,
+    plfs: str | Sequence[str] | None = None,
     steps: int = 300,
     batch_size: int = 16,
     lr: float = 1e-3,
@@ -89,7 +91,7 @@ def train_eval_critics(
     Args:
         clips: real clips ``(N, T, C, H, W)`` in [0, 1] (``N >= 2``, ``T >= 2``).
         reference: degradation names (default: all of :data:`DEGRADATIONS`).
-        plfs: PLFs to build critics for.
+        plfs: PLFs to build critics for (default: every registered PLF).
         steps: optimiser steps (each trains every critic on one batch).
         batch_size: clips per step.
         lr: Adam learning rate (betas 0.5, 0.9 as in WGAN-GP).
@@ -147,7 +149,7 @@ def _real_scores(critics: EvalCritics, plf: str, clips: Tensor) -> Tensor:
     frames = list(clips.unbind(1))
     critic = critics.critics[plf]
     vals = [
-        critic_score(critic, critic_inputs(plf, frames, frames, j)[0], j)
+        critic_score(critic, get_plf(plf).critic_inputs(frames, frames, j)[0], j)
         for j in critic.frames
         if j < len(frames)
     ]
@@ -212,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(DEGRADATIONS),
         help=f"comma-separated degradations from {tuple(DEGRADATIONS)}",
     )
-    p.add_argument("--plf", default=",".join(PLF_NAMES), help="critics to build")
+    p.add_argument("--plf", default=",".join(plf_names()), help="critics to build")
     p.add_argument("--frames", type=int, default=3, help="frames per clip (critics per P-frame)")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=16)

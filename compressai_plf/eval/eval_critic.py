@@ -20,11 +20,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..losses.critic_inputs import PLF_NAMES, critic_inputs
 from ..losses.plf import critic_score
 from ..metrics._video import VideoLike, as_video_pair, check_reduction
 from ..modules.image_size import pair_size
 from ..modules.plf_critic import PLFCritic
+from ..plfs import get_plf
 
 __all__ = ["FORMAT", "EvalCritics", "load_eval_critics"]
 
@@ -56,8 +56,7 @@ class EvalCritics:
         self.configs: dict[str, dict[str, Any]] = {}
         self.critics: dict[str, PLFCritic] = {}
         for plf, cfg in configs.items():
-            if plf not in PLF_NAMES:
-                raise ValueError(f"unknown PLF {plf!r}: expected names from {PLF_NAMES}")
+            plf = get_plf(plf).name
             cfg = {**dict(cfg), "plf": plf}
             critic = PLFCritic(**cfg)
             if state_dicts is not None:
@@ -130,7 +129,7 @@ class EvalCritics:
         rec = list(x_hat.to(device).unbind(1))
         out = torch.full((n, t), float("nan"), dtype=torch.float64)
         for j in (j for j in critic.frames if j < t):
-            real, fake = critic_inputs(plf, frames, rec, j)
+            real, fake = get_plf(plf).critic_inputs(frames, rec, j)
             diff = critic_score(critic, real, j) - critic_score(critic, fake, j)
             out[:, j] = diff.double().cpu()
         return out.mean(0) if reduction == "mean" else out

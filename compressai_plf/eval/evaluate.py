@@ -27,7 +27,8 @@ from torch import Tensor
 from tqdm import tqdm
 
 from ..io import ClipInfo, read_clip_heads, write_clip
-from ..models.ssf_plf import HEAD_NAMES, ScaleSpaceFlowPLF
+from ..models.ssf_plf import ScaleSpaceFlowPLF
+from ..plfs import head_names
 from ..plot.results import PER_FRAME, head_key, validate_results
 from .aggregate import average_sequences, frechet_metrics, merge_rate_points
 from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite, finite_mean
@@ -104,7 +105,7 @@ def _resolve_heads(model: ScaleSpaceFlowPLF, heads: Sequence[str] | None, label:
     missing = [h for h in heads if h not in model.decoders]
     if missing:
         raise ValueError(f"model {label!r} has decoder heads {list(model.decoders)}, not {missing}")
-    return [h for h in HEAD_NAMES if h in heads] + [h for h in heads if h not in HEAD_NAMES]
+    return [h for h in head_names() if h in heads] + [h for h in heads if h not in head_names()]
 
 
 def evaluate_model(
@@ -364,8 +365,8 @@ def evaluate_models(
     data = {
         "name": name,
         "description": description,
-        "heads": [h for h in HEAD_NAMES if h in all_heads]
-        + [h for h in all_heads if h not in HEAD_NAMES],
+        "heads": [h for h in head_names() if h in all_heads]
+        + [h for h in all_heads if h not in head_names()],
         "results": results,
         "unavailable": unavailable,
         "settings": {

@@ -3,7 +3,6 @@
 ``compressai.registry.CRITERIONS``."""
 
 from .adaptive_weight import adaptive_weight
-from .critic_inputs import PLF_NAMES, critic_inputs, stacked_frames
 from .frozen_parameters import frozen_parameters
 from .gradient_penalty import gradient_penalty, interpolated_gradient_penalty
 from .hinge import hinge_discriminator_loss, hinge_generator_loss
@@ -14,14 +13,12 @@ from .video_rate_distortion import VideoRateDistortionLoss
 from .video_reconstruction import VideoReconstructionLoss
 
 __all__ = [
-    "PLF_NAMES",
     "PLFLoss",
     "VideoRateDistortionLoss",
     "VideoReconstructionLoss",
     "adaptive_weight",
     "bits_per_pixel",
     "check_video",
-    "critic_inputs",
     "critic_score",
     "frozen_parameters",
     "gradient_penalty",
@@ -30,6 +27,5 @@ __all__ = [
     "interpolated_gradient_penalty",
     "likelihoods_of",
     "reconstructions",
-    "stacked_frames",
     "total_bits",
 ]

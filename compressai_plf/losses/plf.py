@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from compressai.registry import register_criterion
 from torch import Tensor, nn
 
-from .critic_inputs import PLF_NAMES, constrained_frames, critic_inputs
+from ..plfs import get_plf
 from .frozen_parameters import frozen_parameters
 from .gradient_penalty import interpolated_gradient_penalty
 from .rate import bits_per_pixel
@@ -43,11 +43,12 @@ def _parse_plf(plf: Any) -> dict[str, float]:
         )
     weights = {}
     for name, w in plf.items():
-        if not isinstance(name, str) or name.lower() not in PLF_NAMES:
-            raise ValueError(f"unknown PLF {name!r}: expected names from {PLF_NAMES}")
+        if not isinstance(name, str):
+            raise ValueError(f"PLF names must be strings, got {name!r}")
+        name = get_plf(name).name
         if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
             raise ValueError(f"weight of PLF {name!r} must be a number >= 0, got {w!r}")
-        weights[name.lower()] = float(w)
+        weights[name] = float(w)
     return weights
 
 
@@ -55,11 +56,13 @@ def _parse_plf(plf: Any) -> dict[str, float]:
 class PLFLoss(nn.Module):
     r"""Codec loss ``bpp + lmbda * MSE + sum_plf w_plf * mean_j(-E critic_plf(fake_j))`` and
     the WGAN-GP critic losses, over the frames ``j`` each PLF constrains
-    (:func:`~compressai_plf.losses.critic_inputs.constrained_frames`: JD ``1..T-1``, the joint
-    up to ``j``; FMD and SA ``0..T-1``, the I-frame included).
+    (:meth:`~compressai_plf.plfs.PerceptionLossFunction.constrained_frames`: JD ``1..T-1``,
+    the joint up to ``j``; FMD and SA ``0..T-1``, the I-frame included; frames before
+    ``start_frame`` are fixed conditions and get no critic term).
 
-    Critic inputs follow :func:`~compressai_plf.losses.critic_inputs.critic_inputs` (JD: frames
-    ``0..j``; FMD: frame ``j``; SA: the detached reconstructed past then frame ``j``). MSE is
+    Critic inputs follow the PLF's
+    :meth:`~compressai_plf.plfs.PerceptionLossFunction.critic_inputs` (JD: frames ``0..j``;
+    FMD: frame ``j``; SA: the detached reconstructed past then frame ``j``). MSE is
     per pixel in [0, 1], averaged over all frames; the generator terms are averaged over the
     constrained frames, so ``w`` means the same per-frame trade-off for any clip length. Several PLFs can
     be trained at once, each with its own critic; a weight of 0 trains that critic only to
@@ -73,6 +76,9 @@ class PLFLoss(nn.Module):
             paper, e.g. 0.001-0.08), or a single name (weight 1).
         gp_weight: WGAN-GP penalty weight (paper: 10).
         rate_weight: weight of ``bpp`` (0 for fixed-rate codecs whose rate is constant).
+        start_frame: first frame with critic terms. 1 when frame 0 is a shared, frozen
+            perceptual I-frame (the PLF paper's recipe): the P-frame heads cannot change it, so
+            a critic of it would only cost time.
 
     ``forward(output, frames, critics)`` returns ``loss``, ``bpp_loss``, ``mse_loss``,
     ``frame{i}.mse_loss`` and, per PLF with ``w > 0``, ``{plf}_loss`` (its mean generator
@@ -88,6 +94,7 @@ class PLFLoss(nn.Module):
         plf: Mapping[str, float] | str | None = None,
         gp_weight: float = 10.0,
         rate_weight: float = 1.0,
+        start_frame: int = 0,
     ) -> None:
         super().__init__()
         self.plf = _parse_plf({"jd": 1.0} if plf is None else plf)
@@ -98,6 +105,13 @@ class PLFLoss(nn.Module):
         self.lmbda = float(lmbda)
         self.gp_weight = float(gp_weight)
         self.rate_weight = float(rate_weight)
+        if isinstance(start_frame, bool) or not isinstance(start_frame, int) or start_frame < 0:
+            raise ValueError(f"start_frame must be an int >= 0, got {start_frame!r}")
+        self.start_frame = start_frame
+
+    def frames_of(self, name: str, num_frames: int) -> range:
+        """Frames at which PLF ``name`` has critic terms in clips of ``num_frames``."""
+        return get_plf(name).constrained_frames(num_frames, self.start_frame)
 
     def _check(
         self, frames: Sequence[Tensor], recon: Sequence[Tensor], critics: Any
@@ -106,6 +120,8 @@ class PLFLoss(nn.Module):
         t = shape[0]
         if t < 2:
             raise ValueError("PLFLoss needs clips of at least 2 frames (an I- and a P-frame)")
+        if self.start_frame >= t:
+            raise ValueError(f"start_frame {self.start_frame} leaves no frame of a {t}-frame clip")
         if not isinstance(critics, Mapping):
             raise TypeError(
                 f"critics must be a dict PLF name -> critic, got {type(critics).__name__}"
@@ -136,8 +152,8 @@ class PLFLoss(nn.Module):
             critic = critics[name]
             with frozen_parameters(critic):
                 terms = []
-                for j in constrained_frames(name, t):
-                    _, fake = critic_inputs(name, frames, recon, j)
+                for j in self.frames_of(name, t):
+                    _, fake = get_plf(name).critic_inputs(frames, recon, j)
                     terms.append(-critic_score(critic, fake, j).mean())
             out[f"{name}_loss"] = torch.stack(terms).mean()
             loss = loss + weight * out[f"{name}_loss"]
@@ -150,6 +166,7 @@ class PLFLoss(nn.Module):
         frames: Sequence[Tensor],
         critics: Mapping[str, nn.Module],
         backward: bool = False,
+        gp_scale: float = 1.0,
     ) -> dict[str, Tensor]:
         """WGAN-GP losses of the critics; the reconstructions are detached here.
 
@@ -160,6 +177,10 @@ class PLFLoss(nn.Module):
             backward: back-propagate each frame's critic loss as soon as it is computed
                 (gradients accumulate in the critics' ``.grad``) and return detached losses:
                 peak memory holds one critic graph instead of all of them.
+            gp_scale: multiplies ``gp_weight``; 0 skips the gradient penalty. A lazy penalty
+                (every ``k`` critic steps with ``gp_scale=k``, as in StyleGAN2's lazy
+                regularisation, https://arxiv.org/abs/1912.04958) keeps its average weight and
+                saves the double backward, the dearest part of a critic step, on the others.
         """
         recon = [r.detach() for r in reconstructions(output)]
         t = self._check(frames, recon, critics)[0]
@@ -168,18 +189,18 @@ class PLFLoss(nn.Module):
         for name in self.plf:
             critic = critics[name]
             losses, w1s, gps = [], [], []
-            for j in constrained_frames(name, t):
-                real, fake = critic_inputs(name, frames, recon, j)
+            for j in self.frames_of(name, t):
+                real, fake = get_plf(name).critic_inputs(frames, recon, j)
                 # One forward over real and fake (the critics have no batch statistics, so
                 # this equals two forwards, at the cost of one larger matmul per layer).
                 scores = critic_score(critic, torch.cat([real, fake]), j)
                 d_real, d_fake = scores[: real.shape[0]].mean(), scores[real.shape[0] :].mean()
                 loss = d_fake - d_real
-                if self.gp_weight > 0:
+                if self.gp_weight > 0 and gp_scale > 0:
                     score = partial(critic_score, critic, j=j)
                     gp = interpolated_gradient_penalty(score, real, fake)
                     gps.append(gp.detach())
-                    loss = loss + self.gp_weight * gp
+                    loss = loss + self.gp_weight * gp_scale * gp
                 if backward:
                     loss.backward()
                     loss = loss.detach()

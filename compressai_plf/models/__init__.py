@@ -4,10 +4,9 @@ from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .hyperprior_coder import HyperpriorLatentCoder
 from .ssf2020_weights import load_ssf2020_weights
-from .ssf_plf import HEAD_NAMES, RATE_MODES, ScaleSpaceFlowPLF
+from .ssf_plf import RATE_MODES, ScaleSpaceFlowPLF
 
 __all__ = [
-    "HEAD_NAMES",
     "RATE_MODES",
     "DecoderHead",
     "FixedRateLatentCoder",

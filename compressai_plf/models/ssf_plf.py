@@ -20,12 +20,12 @@ from compressai.models.video.google import ScaleSpaceFlow
 from compressai.registry import register_model
 from torch import Tensor
 
+from ..plfs import head_names
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .hyperprior_coder import HyperpriorLatentCoder
 from .transforms import analysis_transform, synthesis_transform
 
-HEAD_NAMES = ("mse", "jd", "fmd", "sa")
 RATE_MODES = ("hyperprior", "fixed")
 
 
@@ -535,9 +535,10 @@ def _normalise_heads(names: Iterable[str], keep_order: bool = False) -> tuple[st
     if isinstance(names, str):
         names = (names,)
     names = tuple(names)
-    unknown = [n for n in names if n not in HEAD_NAMES]
+    known = head_names()
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown decoder head(s) {unknown}; choose from {HEAD_NAMES}")
+        raise ValueError(f"unknown decoder head(s) {unknown}; choose from {known}")
     if keep_order:
         return tuple(dict.fromkeys(names))
-    return tuple(n for n in HEAD_NAMES if n == "mse" or n in names)
+    return tuple(n for n in known if n == "mse" or n in names)

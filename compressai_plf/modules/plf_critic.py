@@ -2,9 +2,9 @@
 
 In the PLF paper (https://arxiv.org/abs/2305.19301) each frame ``j`` a PLF constrains has its
 own critic, estimating the Wasserstein-1 distance between the real and fake inputs of
-:func:`compressai_plf.losses.critic_inputs.critic_inputs` for that frame: JD at the P-frames
-(the joint up to ``j``), FMD and SA at every frame, the I-frame included
-(:func:`~compressai_plf.losses.critic_inputs.constrained_frames`). For JD and SA the stack
+the PLF's :meth:`~compressai_plf.plfs.PerceptionLossFunction.critic_inputs` for that frame: JD
+at the P-frames (the joint up to ``j``), FMD and SA at every frame, the I-frame included
+(:meth:`~compressai_plf.plfs.PerceptionLossFunction.constrained_frames`). For JD and SA the stack
 grows with ``j`` (``j + 1`` frames); for FMD it is one frame, but a separate critic per frame
 still measures each marginal rather than their mixture.
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from compressai.registry import register_module
 from torch import Tensor, nn
 
-from ..losses.critic_inputs import constrained_frames, stacked_frames
+from ..plfs import get_plf
 from .critic3d import Critic3D
 from .dcgan_critic import DCGANCritic
 
@@ -30,11 +30,11 @@ class PLFCritic(nn.Module):
     """Critics of one PLF for its constrained frames (0-based; frame 0 is the I-frame): JD
     ``1..num_frames-1``, FMD and SA ``0..num_frames-1``.
 
-    Called as ``critic(stack, j)`` with ``stack`` from ``critic_inputs(plf, ..., j)``;
+    Called as ``critic(stack, j)`` with ``stack`` from ``get_plf(plf).critic_inputs(..., j)``;
     ``frame_indexed = True`` tells :class:`~compressai_plf.losses.PLFLoss` to pass ``j``.
 
     Args:
-        plf: ``"jd"``, ``"fmd"`` or ``"sa"``.
+        plf: a registered PLF name (:func:`compressai_plf.plfs.plf_names`).
         num_frames: frames per clip (>= 2).
         channels: channels of one frame (1 for Moving MNIST, 3 for RGB).
         image_size: H = W or ``(H, W)`` (needed by the ``"dcgan"`` architecture).
@@ -42,6 +42,7 @@ class PLFCritic(nn.Module):
             for larger frames).
         widths: per-layer widths forwarded to the critic (its default when None).
         spectral_layers: leading convolutions with spectral norm.
+        start_frame: first frame with a critic (1 when frame 0 is a shared, frozen I-frame).
     """
 
     frame_indexed = True
@@ -55,6 +56,7 @@ class PLFCritic(nn.Module):
         arch: str = "dcgan",
         widths: Sequence[int] | None = None,
         spectral_layers: int = 3,
+        start_frame: int = 0,
     ) -> None:
         super().__init__()
         if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 2:
@@ -63,15 +65,18 @@ class PLFCritic(nn.Module):
             )
         if arch not in ARCHS:
             raise ValueError(f"unknown critic arch {arch!r}: expected one of {ARCHS}")
-        self.plf = plf.lower() if isinstance(plf, str) else plf
+        definition = get_plf(plf)
+        self.plf = definition.name
         self.num_frames = num_frames
         kwargs = {"spectral_layers": spectral_layers}
         if widths is not None:
             kwargs["widths"] = tuple(widths)
         critics = {}
-        self.frames = tuple(constrained_frames(self.plf, num_frames))
+        self.frames = tuple(definition.constrained_frames(num_frames, start_frame))
+        if not self.frames:
+            raise ValueError(f"start_frame {start_frame} leaves no frame of {num_frames}")
         for j in self.frames:
-            k = stacked_frames(self.plf, j)
+            k = definition.stacked_frames(j)
             if arch == "dcgan":
                 critics[str(j)] = DCGANCritic(channels, k, image_size, **kwargs)
             else:

@@ -23,8 +23,9 @@ import numbers
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..plfs import head_names
+
 PER_FRAME = "-per-frame"
-HEADS = ("mse", "jd", "fmd", "sa")
 # Keys that are not metrics plotted against the rate.
 NON_METRIC_KEYS = ("bitrate", "q", "bpp")
 
@@ -154,7 +155,8 @@ def save_results(data: Mapping, path: str | Path) -> None:
 def heads_of(results: Mapping) -> list[str]:
     """Decoder heads that appear in ``results`` keys, the standard ones first."""
     found = {split_key(k)[1] for k in results} - {None}
-    return [h for h in HEADS if h in found] + sorted(found - set(HEADS))
+    known = head_names()
+    return [h for h in known if h in found] + sorted(found - set(known))
 
 
 def scalar_metrics(results: Mapping) -> list[str]:

@@ -39,6 +39,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..plfs import plf_names
 from .stages import STAGES
 
 DEFAULT_CRITIC_STEPS = {"mse": 5, "plf": 5, "universal": 5, "recon3d": 1}
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--plf",
         nargs="*",
         default=[],
-        choices=["jd", "fmd", "sa"],
+        choices=plf_names(),
         help="perception loss functions: heads to train (plf/universal) or to measure (mse)",
     )
     p.add_argument(

@@ -3,7 +3,7 @@ import torch
 from compressai.registry import MODULES
 from torch.nn.utils.parametrize import is_parametrized
 
-from compressai_plf.losses import critic_inputs
+from compressai_plf.plfs import get_plf
 from compressai_plf.modules import Critic3D, DCGANCritic, PLFCritic
 
 
@@ -58,7 +58,7 @@ def test_plf_critic_accepts_its_stacks(plf, arch):
     frames = [torch.rand(2, ch, 64, 64) for _ in range(t)]
     recon = [torch.rand(2, ch, 64, 64) for _ in range(t)]
     for j in range(first, t):
-        real, fake = critic_inputs(plf, frames, recon, j)
+        real, fake = get_plf(plf).critic_inputs(frames, recon, j)
         assert critic(real, j).shape == (2,) and critic(fake, j).shape == (2,)
     for bad in ([0] if plf == "jd" else []) + [t]:
         with pytest.raises(ValueError, match="frame index"):
