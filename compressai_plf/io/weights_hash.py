@@ -19,9 +19,15 @@ import json
 import torch
 from torch import nn
 
-# Config entries that do not affect the bitstream: the heads a model carries, and the default
-# dither seed (the seed actually used is stored in the stream).
-_DECODE_TIME_OPTIONS = ("decoders", "dither_seed")
+# Config entries that do not affect the bitstream: the heads a model carries and their
+# architecture, and the default dither seed (the seed actually used is stored in the stream).
+_DECODE_TIME_OPTIONS = (
+    "decoders",
+    "dither_seed",
+    "head_arch",
+    "perceptual_iframe",
+    "iframe_planes",
+)
 _DOMAIN = b"compressai_plf encoder-side weights v1\0"
 
 

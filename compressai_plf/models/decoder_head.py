@@ -23,6 +23,10 @@ class DecoderHead(nn.Module):
     residual added to the prediction (conditional residual coding, Brand, Seiler, Kaup,
     https://arxiv.org/abs/2307.12864).
 
+    This is the MMSE head's structure, and the perceptual heads' in models saved before
+    ``head_arch="own_past"`` (:class:`~compressai_plf.models.own_past_head.OwnPastHead`)
+    existed: there the displayed past reaches the output only through the context.
+
     Args:
         channels: image channels.
         mid_planes: width of the keyframe and residual decoders.
@@ -30,6 +34,8 @@ class DecoderHead(nn.Module):
         context_planes: output channels (and width) of the context network.
         stages: stride-2 stages between frames and latents.
     """
+
+    uses_own_past = False
 
     def __init__(
         self,
@@ -52,9 +58,16 @@ class DecoderHead(nn.Module):
         return self.img_decoder(y_hat)
 
     def decode_inter(
-        self, y_res_hat: Tensor, y_motion_hat: Tensor, x_pred: Tensor, x_prev: Tensor
+        self,
+        y_res_hat: Tensor,
+        y_motion_hat: Tensor,
+        x_pred: Tensor,
+        x_prev: Tensor,
+        x_own: Tensor | None = None,
     ) -> Tensor:
         """Displayed frame ``x_pred + g_s(y_res_hat, y_motion_hat, context)``, where the
-        context is computed from the prediction and the previously displayed frame."""
+        context is computed from the prediction and the previously displayed frame (``x_own``,
+        the warped past, is not used by this head)."""
+        del x_own
         context = self.context_net(torch.cat((x_pred, x_prev), dim=1))
         return x_pred + self.res_decoder(torch.cat((y_res_hat, y_motion_hat, context), dim=1))

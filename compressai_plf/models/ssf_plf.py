@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -24,9 +25,42 @@ from ..plfs import head_names
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .hyperprior_coder import HyperpriorLatentCoder
+from .iframe_generator import PerceptualIFrameDecoder
+from .own_past_head import OwnPastHead
 from .transforms import analysis_transform, synthesis_transform
 
 RATE_MODES = ("hyperprior", "fixed")
+HEAD_ARCHS = ("own_past", "residual")
+IFRAME_MODES = ("shared", "per_head")
+# Decoder-side options that models saved before they existed had implicitly: per-head
+# residual heads (x_pred + correction) with per-head I-frame decoders.
+LEGACY_CONFIG = {"head_arch": "residual", "perceptual_iframe": "per_head", "iframe_planes": None}
+
+
+@dataclass
+class MMSEChain:
+    """What every decoder head of one coded clip shares: the keyframe latent, per P-frame the
+    motion latent, the decoded motion field, the MMSE prediction and the residual latent, the
+    MMSE head's frames (the motion references), the likelihoods, and optionally a frame 0
+    that replaces the perceptual heads' I-frame."""
+
+    y_hat: Tensor
+    mmse: list[Tensor]
+    iframe: Tensor | None = None
+    y_motion: list[Tensor] = field(default_factory=list)
+    motion: list[Tensor] = field(default_factory=list)
+    x_pred: list[Tensor] = field(default_factory=list)
+    y_res: list[Tensor] = field(default_factory=list)
+    likelihoods: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_inter(
+        self, y_motion: Tensor, motion: Tensor, x_pred: Tensor, y_res: Tensor, x_mmse: Tensor
+    ) -> None:
+        self.y_motion.append(y_motion)
+        self.motion.append(motion)
+        self.x_pred.append(x_pred)
+        self.y_res.append(y_res)
+        self.mmse.append(x_mmse)
 
 
 @register_model("ssf_plf")
@@ -46,14 +80,23 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     * **Two rate modes**: ``"hyperprior"`` (entropy bottleneck + Gaussian conditional, rANS)
       and ``"fixed"`` (an ``L``-level dithered scalar quantizer on [-1, 1], fixed-length
       code, dither seed carried in the keyframe's bitstream: the PLF paper's regime).
+    * **Perceptual heads that continue their own past** (``head_arch="own_past"``,
+      :class:`~compressai_plf.models.own_past_head.OwnPastHead`): the decoded motion also warps
+      the head's own previous frame, and the output, in [0, 1], mixes it with the MMSE
+      prediction and a synthesised image. ``"residual"`` is the older ``x_pred + correction``
+      head (:class:`~compressai_plf.models.decoder_head.DecoderHead`).
+    * **One shared perceptual I-frame decoder** (``perceptual_iframe="shared"``,
+      ``iframe_decoder``, :class:`~compressai_plf.models.iframe_generator.PerceptualIFrameDecoder`):
+      every perceptual head shows and continues the same frame 0 (the paper's recipe; trained
+      by the ``iframe`` stage, detached everywhere else); ``"per_head"`` gives each head its own.
     * **Configurable widths and depth**, and flow in **pixel units** (so a model trained on
       crops warps correctly at other sizes, CompressAI issue #307).
 
     Sub-module names and the output contract of ``ScaleSpaceFlow`` are kept: ``img_encoder``,
     ``img_decoder``, ``img_hyperprior``, ``res_encoder``, ``res_decoder``, ``res_hyperprior``,
     ``motion_encoder``, ``motion_decoder``, ``motion_hyperprior`` (the ``*_hyperprior``
-    modules are the latent coders of the selected rate mode), plus ``context_net`` (MMSE head)
-    and ``heads`` (perceptual heads).
+    modules are the latent coders of the selected rate mode), plus ``context_net`` (MMSE head),
+    ``heads`` (perceptual heads) and ``iframe_decoder`` (shared perceptual I-frame decoder).
 
     Args:
         channels: image channels (3 for RGB, 1 for Moving MNIST).
@@ -73,6 +116,12 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         decoders: names of the decoder heads; ``"mse"`` is always included.
         dither_seed: dither seed used by eval-mode ``forward`` and by ``compress`` when no
             seed is given (fixed mode).
+        head_arch: perceptual head architecture, ``"own_past"`` or ``"residual"`` (the MMSE
+            head is always the residual one: it defines the bitstream).
+        perceptual_iframe: ``"shared"`` (one ``iframe_decoder`` for every perceptual head) or
+            ``"per_head"``.
+        iframe_planes: width of the perceptual I-frame generator(s) (default
+            ``2 * mid_planes``; ``head_arch="own_past"`` only).
     """
 
     def __init__(
@@ -95,6 +144,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         keyframe_levels: int | None = None,
         decoders: Sequence[str] = ("mse",),
         dither_seed: int = 0,
+        head_arch: str = "own_past",
+        perceptual_iframe: str = "shared",
+        iframe_planes: int | None = None,
     ) -> None:
         # Skip ScaleSpaceFlow.__init__ (it builds fixed-width 3-channel networks), keep its
         # methods and the CompressionModel base.
@@ -109,6 +161,23 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         motion_planes = motion_planes or latent_planes
         residual_planes = residual_planes or latent_planes
         keyframe_levels = keyframe_levels or levels
+        if head_arch not in HEAD_ARCHS:
+            raise ValueError(f"head_arch must be one of {HEAD_ARCHS}, got {head_arch!r}")
+        if perceptual_iframe not in IFRAME_MODES:
+            raise ValueError(
+                f"perceptual_iframe must be one of {IFRAME_MODES}, got {perceptual_iframe!r}"
+            )
+        if head_arch == "residual" and perceptual_iframe == "shared":
+            raise ValueError(
+                "a shared perceptual I-frame decoder needs head_arch='own_past' (residual heads "
+                "decode their own I-frames)"
+            )
+        if head_arch == "own_past":
+            iframe_planes = int(iframe_planes or 2 * mid_planes)
+            if iframe_planes < 1:
+                raise ValueError(f"iframe_planes must be >= 1, got {iframe_planes}")
+        else:
+            iframe_planes = None
         # Stored with the weights (``_extra_state``) so a checkpoint rebuilds this exact
         # architecture and a mismatch is reported by name, not as a torch shape error.
         self._config = {
@@ -130,6 +199,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             "keyframe_levels": keyframe_levels,
             "decoders": decoders,
             "dither_seed": int(dither_seed),
+            "head_arch": head_arch,
+            "perceptual_iframe": perceptual_iframe,
+            "iframe_planes": iframe_planes,
         }
         self.channels = channels
         self.stages = stages
@@ -153,25 +225,36 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         self.res_encoder = analysis_transform(2 * channels, mid_planes, residual_planes, stages)
         self.res_hyperprior = coder(residual_planes, levels)
 
-        def head() -> DecoderHead:
-            return DecoderHead(
-                channels,
-                mid_planes,
-                keyframe_planes,
-                motion_planes,
-                residual_planes,
-                context_planes,
-                stages,
-            )
+        widths = (
+            channels,
+            mid_planes,
+            keyframe_planes,
+            motion_planes,
+            residual_planes,
+            context_planes,
+            stages,
+        )
+
+        def head() -> nn.Module:
+            if head_arch == "residual":
+                return DecoderHead(*widths)
+            own_iframe = iframe_planes if perceptual_iframe == "per_head" else None
+            return OwnPastHead(*widths, iframe_planes=own_iframe)
 
         # The MMSE head's networks sit at the top level under ScaleSpaceFlow's names; the
         # DecoderHead object only groups them (it is not registered twice in the state dict).
-        mse = head()
+        mse = DecoderHead(*widths)
         self.img_decoder = mse.img_decoder
         self.context_net = mse.context_net
         self.res_decoder = mse.res_decoder
         object.__setattr__(self, "_mse_head", mse)
         self.heads = nn.ModuleDict({name: head() for name in decoders if name != "mse"})
+        if perceptual_iframe == "shared" and len(self.heads):
+            self.iframe_decoder = PerceptualIFrameDecoder(
+                keyframe_planes, iframe_planes, channels, stages
+            )
+        else:
+            self.iframe_decoder = None
 
     # ------------------------------------------------------------------ configuration
     @property
@@ -193,7 +276,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         return {"config": {**self._config, "decoders": list(self._config["decoders"])}}
 
     def set_extra_state(self, state: Any) -> None:
-        saved = dict(state.get("config", {})) if isinstance(state, dict) else {}
+        saved = _with_legacy_defaults(state.get("config", {}) if isinstance(state, dict) else {})
         saved["decoders"] = tuple(saved.get("decoders", ()))
         diff = {
             k: (saved.get(k), self._config[k])
@@ -218,7 +301,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "state dict has no ssf_plf architecture record ('_extra_state'); it was not "
                 "saved from ScaleSpaceFlowPLF"
             )
-        net = cls(**extra["config"])
+        net = cls(**_with_legacy_defaults(extra["config"]))
         net.load_state_dict(state_dict)
         return net
 
@@ -248,15 +331,30 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         ]
 
     def freeze_encoder_side(self) -> list[nn.Parameter]:
-        """Freeze :meth:`encoder_side_modules` for universal-decoder training.
+        """Freeze :meth:`encoder_side_modules` (and the shared perceptual I-frame decoder) for
+        universal-decoder training.
 
         The bitstream (and the MMSE reconstruction) then stays exactly as it is, and only the
-        perceptual heads learn: the universality setting of the PLF paper. Returns the
-        parameters that remain trainable.
+        perceptual heads' P-frame decoders learn: the universality setting of the PLF paper.
+        Returns the parameters that remain trainable.
         """
         for module in self.encoder_side_modules():
             module.requires_grad_(False)
+        if self.iframe_decoder is not None:
+            self.iframe_decoder.requires_grad_(False)
         return [p for p in self.heads.parameters() if p.requires_grad]
+
+    def keyframe_modules(self) -> list[nn.Module]:
+        """The I-frame codec: keyframe encoder, latent coder, MMSE decoder and the shared
+        perceptual I-frame decoder (when there is one)."""
+        modules = [self.img_encoder, self.img_hyperprior, self.img_decoder]
+        return modules + ([self.iframe_decoder] if self.iframe_decoder is not None else [])
+
+    def freeze_keyframe_codec(self) -> None:
+        """Freeze :meth:`keyframe_modules`: every P-frame rate then shares one I-frame codec
+        (train the P-frame coders of a family from one keyframe checkpoint)."""
+        for module in self.keyframe_modules():
+            module.requires_grad_(False)
 
     def aux_loss(self) -> list[Tensor]:
         """Auxiliary (quantile) losses, one per latent coder with an entropy bottleneck."""
@@ -339,47 +437,124 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         return {"x_hat": out["x_hat"][decoder], "likelihoods": out["likelihoods"]}
 
     def forward_heads(
-        self, frames: list[Tensor], heads: Iterable[str] | None = None
+        self,
+        frames: list[Tensor],
+        heads: Iterable[str] | None = None,
+        iframe: Tensor | None = None,
     ) -> dict[str, Any]:
         """One pass over the shared encoder side, decoding with several heads at once.
 
         Returns ``{"x_hat": {head: [frames]}, "likelihoods": [...]}``; ``heads=None`` means
         every head. The MMSE chain is always computed (it is the motion reference).
+        ``iframe``, a ``(B, C, H, W)`` frame in [0, 1], replaces the perceptual heads' frame 0
+        (e.g. a posterior sample of the keyframe code); they all show and continue it.
         """
-        frames = self.check_frames(frames)
+        names = self._head_names(heads)
+        chain = self.mmse_chain(frames, iframe)
+        return {"x_hat": self.decode_heads(chain, names), "likelihoods": chain.likelihoods}
+
+    def _head_names(self, heads: Iterable[str] | None) -> tuple[str, ...]:
         names = self.decoders if heads is None else _normalise_heads(heads, keep_order=True)
         for name in names:
             self.head(name)
+        return names
+
+    def mmse_chain(self, frames: list[Tensor], iframe: Tensor | None = None) -> MMSEChain:
+        """Encode a clip and run the MMSE decoder: everything every head shares.
+
+        In universal training the encoder side is frozen, so the chain of a batch can be
+        computed once (under ``torch.no_grad()``) and decoded by the heads many times
+        (:meth:`decode_heads`), e.g. by several critic steps and the codec step.
+        """
+        frames = self.check_frames(frames)
+        if iframe is not None:
+            iframe = self._check_iframe(iframe, frames[0])
         self._reset_dither(None if self.training else self.dither_seed)
         try:
             y_hat, key_lik = self.img_hyperprior(self.img_encoder(frames[0]))
-            recon = {name: [self.head(name).decode_keyframe(y_hat)] for name in names}
-            x_ref = recon["mse"][0].detach() if "mse" in names else None
-            if x_ref is None:
-                x_ref = self.img_decoder(y_hat).detach()
-            likelihoods: list[dict[str, Any]] = [{"keyframe": key_lik}]
+            chain = MMSEChain(y_hat=y_hat, mmse=[self.img_decoder(y_hat)], iframe=iframe)
+            chain.likelihoods.append({"keyframe": key_lik})
+            # Only the keyframe reference is detached, as in ScaleSpaceFlow.
+            x_ref = chain.mmse[0].detach()
             for x_cur in frames[1:]:
                 y_motion_hat, motion_lik = self.motion_hyperprior(
                     self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
                 )
-                x_pred = self._predict(x_ref, y_motion_hat)
+                motion = self.motion_decoder(y_motion_hat)
+                x_pred = self.forward_prediction(x_ref, motion)
                 y_res_hat, res_lik = self.res_hyperprior(
                     self.res_encoder(torch.cat((x_cur - x_pred, x_pred), dim=1))
                 )
-                mse_next = None
-                for name in names:
-                    x_prev = recon[name][-1]
-                    x_new = self.head(name).decode_inter(y_res_hat, y_motion_hat, x_pred, x_prev)
-                    recon[name].append(x_new)
-                    if name == "mse":
-                        mse_next = x_new
-                if mse_next is None:
-                    mse_next = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
-                x_ref = mse_next
-                likelihoods.append({"motion": motion_lik, "residual": res_lik})
+                x_ref = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, chain.mmse[-1])
+                chain.add_inter(y_motion_hat, motion, x_pred, y_res_hat, x_ref)
+                chain.likelihoods.append({"motion": motion_lik, "residual": res_lik})
         finally:
             self._reset_dither(None)
-        return {"x_hat": recon, "likelihoods": likelihoods}
+        return chain
+
+    def decode_heads(self, chain: MMSEChain, heads: Iterable[str]) -> dict[str, list[Tensor]]:
+        """Every head's displayed frames from an :class:`MMSEChain` (``"mse"``: the chain's
+        own frames). A perceptual head warps its own previous frame with the decoded motion
+        (``head_arch="own_past"``) and starts from the shared perceptual I-frame."""
+        names = self._head_names(heads)
+        out: dict[str, list[Tensor]] = {}
+        shared = None
+        for name in names:
+            if name == "mse":
+                out[name] = list(chain.mmse)
+                continue
+            head = self.head(name)
+            if chain.iframe is not None:
+                first = chain.iframe
+            elif self.iframe_decoder is not None:
+                if shared is None:
+                    # Trained by the ``iframe`` stage only: every P-frame head continues the
+                    # same detached frame 0 (the PLF paper's recipe).
+                    shared = self.iframe_decoder(chain.y_hat).detach()
+                first = shared
+            else:
+                first = head.decode_keyframe(chain.y_hat)
+            shown = [first]
+            for t in range(len(chain.x_pred)):
+                prev = shown[-1]
+                own = self.forward_prediction(prev, chain.motion[t]) if head.uses_own_past else None
+                shown.append(
+                    head.decode_inter(chain.y_res[t], chain.y_motion[t], chain.x_pred[t], prev, own)
+                )
+            out[name] = shown
+        return out
+
+    def perceptual_keyframe(self, y_hat: Tensor) -> Tensor:
+        """Frame 0 of the perceptual heads from the keyframe latent, with the shared perceptual
+        I-frame decoder (the ``iframe`` stage trains it)."""
+        if self.iframe_decoder is None:
+            raise ValueError(
+                "this model has no shared perceptual I-frame decoder (perceptual_iframe="
+                f"{self._config['perceptual_iframe']!r}, heads {list(self.decoders)})"
+            )
+        return self.iframe_decoder(y_hat)
+
+    def forward_keyframe_heads(self, x: Tensor) -> dict[str, Any]:
+        """Code a keyframe batch ``x`` and decode it with the MMSE and the shared perceptual
+        I-frame decoders: ``{"x_hat": {"mse": ..., "iframe": ...}, "likelihoods": ...}``."""
+        x = self.check_frames([x])[0]
+        self._reset_dither(None if self.training else self.dither_seed)
+        try:
+            y_hat, key_lik = self.img_hyperprior(self.img_encoder(x))
+        finally:
+            self._reset_dither(None)
+        return {
+            "x_hat": {"mse": self.img_decoder(y_hat), "iframe": self.perceptual_keyframe(y_hat)},
+            "likelihoods": [{"keyframe": key_lik}],
+        }
+
+    def _check_iframe(self, iframe: Any, like: Tensor) -> Tensor:
+        if not isinstance(iframe, Tensor) or iframe.shape != like.shape:
+            shape = tuple(iframe.shape) if isinstance(iframe, Tensor) else type(iframe).__name__
+            raise ValueError(
+                f"iframe must be a tensor shaped like frame 0 {tuple(like.shape)}, got {shape}"
+            )
+        return self.check_frames([iframe])[0]
 
     # ------------------------------------------------------------------ ScaleSpaceFlow API
     def forward_keyframe(self, x: Tensor) -> tuple[Tensor, dict[str, Any]]:
@@ -442,7 +617,11 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     def decode_keyframe(
         self, strings: list, shape: tuple[int, int], decoder: str = "mse"
     ) -> Tensor:
-        return self.head(decoder).decode_keyframe(self._decode_keyframe_latent(strings, shape))
+        y_hat = self._decode_keyframe_latent(strings, shape)
+        if decoder != "mse" and self.iframe_decoder is not None:
+            self.head(decoder)
+            return self.perceptual_keyframe(y_hat)
+        return self.head(decoder).decode_keyframe(y_hat)
 
     def _decode_inter_latents(self, strings: dict, shapes: dict) -> tuple[Tensor, Tensor]:
         try:
@@ -477,17 +656,23 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         return self.decompress_heads(strings, shapes, (decoder,))[decoder]
 
     def decompress_heads(
-        self, strings: list, shapes: list, decoders: Iterable[str] | None = None
+        self,
+        strings: list,
+        shapes: list,
+        decoders: Iterable[str] | None = None,
+        iframe: Tensor | None = None,
     ) -> dict[str, list[Tensor]]:
         """Decode a clip with several heads (default: all) in one pass: the latents and the
         MMSE chain, every head's motion reference, are decoded once. Each head's frames are
-        exactly what :meth:`decompress` returns for it."""
+        exactly what :meth:`decompress` returns for it. ``iframe`` replaces the perceptual
+        heads' frame 0, as in :meth:`forward_heads`."""
         if isinstance(decoders, str):
             decoders = (decoders,)
         names = tuple(dict.fromkeys(self.decoders if decoders is None else decoders))
         if not names:
             raise ValueError("decoders must name at least one head")
-        heads = {name: self.head(name) for name in names}
+        for name in names:
+            self.head(name)
         if not isinstance(strings, (list, tuple)) or not isinstance(shapes, (list, tuple)):
             raise TypeError("strings and shapes must be lists with one entry per frame")
         if len(strings) != len(shapes) or len(strings) == 0:
@@ -495,25 +680,21 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 f"strings and shapes must have the same non-zero length, got "
                 f"{len(strings)} and {len(shapes)}"
             )
-        perceptual = [n for n in names if n != "mse"]
         try:
             y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
             x_ref = self.img_decoder(y_hat)
-            shown = {n: [heads[n].decode_keyframe(y_hat)] for n in perceptual}
-            mmse = [x_ref]
+            if iframe is not None:
+                iframe = self._check_iframe(iframe, x_ref)
+            chain = MMSEChain(y_hat=y_hat, mmse=[x_ref], iframe=iframe)
             for s, shape in zip(strings[1:], shapes[1:], strict=True):
                 y_motion_hat, y_res_hat = self._decode_inter_latents(s, shape)
-                x_pred = self._predict(x_ref, y_motion_hat)
-                for n in perceptual:
-                    prev = shown[n][-1]
-                    shown[n].append(heads[n].decode_inter(y_res_hat, y_motion_hat, x_pred, prev))
+                motion = self.motion_decoder(y_motion_hat)
+                x_pred = self.forward_prediction(x_ref, motion)
                 x_ref = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
-                mmse.append(x_ref)
+                chain.add_inter(y_motion_hat, motion, x_pred, y_res_hat, x_ref)
         finally:
             self._reset_dither(None)
-        if "mse" in names:
-            shown["mse"] = mmse
-        return {n: shown[n] for n in names}
+        return self.decode_heads(chain, names)
 
     # ------------------------------------------------------------------ rate accounting
     def fixed_bits_per_frame(self, frame_size: tuple[int, int]) -> dict[str, float]:
@@ -529,6 +710,14 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             "keyframe": bits(self.img_hyperprior),
             "inter": bits(self.motion_hyperprior) + bits(self.res_hyperprior),
         }
+
+
+def _with_legacy_defaults(config: Any) -> dict[str, Any]:
+    """A saved architecture record, completed with the options older files had implicitly."""
+    config = dict(config) if isinstance(config, dict) else {}
+    for key, value in LEGACY_CONFIG.items():
+        config.setdefault(key, value)
+    return config
 
 
 def _normalise_heads(names: Iterable[str], keep_order: bool = False) -> tuple[str, ...]:

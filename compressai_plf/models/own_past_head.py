@@ -1,0 +1,105 @@
+"""A perceptual P-frame decoder head that can continue its own past.
+
+The PLF paper's P-frame decoders (Salehkalaibar et al., NeurIPS 2023,
+https://arxiv.org/abs/2305.19301) re-synthesise each frame from a summary of the decoder's
+*own* displayed past and the motion-compensated prediction. A head built as ``x_pred +
+correction``, where ``x_pred`` warps the MMSE reference, is pulled to the transmitted content
+and cannot keep a wrong but realistic first frame (error permanence), whatever its loss.
+
+This head therefore has a pixel path from its own past: the decoded motion warps the head's
+own previous displayed frame (``x_own``) as it warps the MMSE reference (``x_pred``). The
+displayed frame is a per-pixel convex combination of ``x_own``, ``x_pred`` and a synthesised
+image, with weights from a softmax: it lies in [0, 1] whenever the two warped frames do, and
+the head can copy its past, follow the transmitted prediction, or draw anew, pixel by pixel.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .iframe_generator import PerceptualIFrameDecoder
+from .transforms import analysis_transform, synthesis_transform
+
+__all__ = ["OwnPastHead"]
+
+# Initial preference of the mixture (own past, prediction, synthesis): mostly the prediction,
+# so an untrained head starts close to the MMSE decoder's motion-compensated frame.
+_GATE_BIAS = (0.0, 1.0, 0.0)
+
+
+class OwnPastHead(nn.Module):
+    """Decoder head with a pixel path from its own warped past; outputs in [0, 1].
+
+    Args:
+        channels: image channels.
+        mid_planes: width of the synthesis transforms.
+        keyframe_planes, motion_planes, residual_planes: latent channels.
+        context_planes: width of the context network and of the full-resolution fusion.
+        stages: stride-2 stages between frames and latents.
+        iframe_planes: width of this head's own I-frame generator; ``None`` when the model
+            shares one perceptual I-frame decoder between its heads.
+    """
+
+    uses_own_past = True
+
+    def __init__(
+        self,
+        channels: int,
+        mid_planes: int,
+        keyframe_planes: int,
+        motion_planes: int,
+        residual_planes: int,
+        context_planes: int,
+        stages: int,
+        iframe_planes: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.channels = channels
+        if iframe_planes is not None:
+            self.img_decoder = PerceptualIFrameDecoder(
+                keyframe_planes, iframe_planes, channels, stages
+            )
+        # Summary of (prediction, own warped past) at the latent resolution.
+        self.context_net = analysis_transform(2 * channels, context_planes, context_planes, stages)
+        # Latents + context -> full-resolution features.
+        self.res_decoder = synthesis_transform(
+            residual_planes + motion_planes + context_planes, mid_planes, context_planes, stages
+        )
+        # Features + both warped frames -> synthesis logits (channels) and 3 mixture logits.
+        self.fusion = nn.Sequential(
+            nn.Conv2d(context_planes + 2 * channels, context_planes, 3, padding=1),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(context_planes, channels + 3, 3, padding=1),
+        )
+        with torch.no_grad():
+            self.fusion[-1].bias[channels:] = torch.tensor(_GATE_BIAS)
+
+    def decode_keyframe(self, y_hat: Tensor) -> Tensor:
+        if not hasattr(self, "img_decoder"):
+            raise RuntimeError(
+                "this head has no I-frame decoder of its own: the model's shared perceptual "
+                "I-frame decoder draws frame 0"
+            )
+        return self.img_decoder(y_hat)
+
+    def decode_inter(
+        self,
+        y_res_hat: Tensor,
+        y_motion_hat: Tensor,
+        x_pred: Tensor,
+        x_prev: Tensor,
+        x_own: Tensor,
+    ) -> Tensor:
+        """Displayed frame from the latents, the MMSE prediction ``x_pred`` and the head's own
+        previous frame warped by the decoded motion, ``x_own`` (``x_prev`` unwarped is not
+        used: the warp already aligns it)."""
+        del x_prev
+        x_pred = x_pred.clamp(0.0, 1.0)  # the MMSE head's frames may overshoot [0, 1]
+        x_own = x_own.clamp(0.0, 1.0)
+        context = self.context_net(torch.cat((x_pred, x_own), dim=1))
+        features = self.res_decoder(torch.cat((y_res_hat, y_motion_hat, context), dim=1))
+        out = self.fusion(torch.cat((features, x_pred, x_own), dim=1))
+        logits, gates = out[:, : self.channels], out[:, self.channels :]
+        w = torch.softmax(gates, dim=1)
+        return w[:, 0:1] * x_own + w[:, 1:2] * x_pred + w[:, 2:3] * torch.sigmoid(logits)
