@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
@@ -61,6 +61,22 @@ class MMSEChain:
         self.x_pred.append(x_pred)
         self.y_res.append(y_res)
         self.mmse.append(x_mmse)
+
+    def batch_slice(self, lo: int, hi: int) -> MMSEChain:
+        """The chain of clips ``lo:hi`` of the batch (for micro-batches)."""
+
+        def cut(value: Any) -> Any:
+            if isinstance(value, Tensor):
+                return value[lo:hi]
+            if isinstance(value, dict):
+                return {k: cut(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [cut(v) for v in value]
+            return value
+
+        return MMSEChain(
+            **{f.name: cut(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        )
 
 
 @register_model("ssf_plf")

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from ..plfs import plf_names
-from .stages import STAGES
+from .stages import CRITIC_BATCHES, STAGES
 
-DEFAULT_CRITIC_STEPS = {"mse": 5, "plf": 5, "universal": 5, "recon3d": 1}
+DEFAULT_CRITIC_STEPS = {"mse": 5, "iframe": 5, "plf": 5, "universal": 5, "recon3d": 1}
 
 
 def _json(text: str) -> dict:
@@ -146,6 +146,44 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="critic steps per codec step (default: 5; 1 for recon3d)",
     )
+    p.add_argument(
+        "--critic-batch",
+        choices=CRITIC_BATCHES,
+        default="fresh",
+        help="critic updates each on a fresh batch, or all on the step's batch decoded once "
+        "(shared; much cheaper) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--gp-every",
+        type=int,
+        default=1,
+        help="lazy gradient penalty: apply it on every k-th critic update with weight k * 10 "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--critic-warmup",
+        type=int,
+        default=0,
+        help="critic-only updates on the initial codec before the first codec update",
+    )
+    p.add_argument(
+        "--init-critics",
+        default=None,
+        help="start the critics from this checkpoint's critics (e.g. an earlier stage's)",
+    )
+    p.add_argument(
+        "--cache-chain",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="universal stage: compute the frozen MMSE chain of a batch once and reuse it "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--freeze-keyframe",
+        action="store_true",
+        help="mse/plf stages: keep the I-frame codec as initialised (one keyframe codec for "
+        "every P-frame rate)",
+    )
     p.add_argument("--critic-arch", choices=["dcgan", "3d"], default="dcgan")
     p.add_argument(
         "--critic-args",
@@ -225,7 +263,18 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         args.critic_steps = DEFAULT_CRITIC_STEPS[args.stage]
     if args.stage in ("plf", "universal") and not args.plf:
         raise SystemExit(f"error: stage {args.stage!r} needs --plf (jd, fmd and/or sa)")
-    for name in ("steps", "batch_size", "log_interval", "checkpoint_interval", "micro_batches"):
+    if args.stage == "iframe" and args.lambda_p < 0:
+        raise SystemExit("error: --lambda-p must be >= 0")
+    if args.critic_warmup < 0:
+        raise SystemExit("error: --critic-warmup must be >= 0")
+    for name in (
+        "steps",
+        "batch_size",
+        "log_interval",
+        "checkpoint_interval",
+        "micro_batches",
+        "gp_every",
+    ):
         if getattr(args, name) < 1:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be >= 1")
     return args

@@ -20,13 +20,19 @@ def split_parameters(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Para
     return net, aux
 
 
-def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float) -> torch.optim.Optimizer:
-    """``"adam"`` (CompressAI's choice) or ``"rmsprop"`` (the PLF paper's, with WGAN-GP)."""
+def make_optimizer(
+    name: str,
+    params: Iterable[nn.Parameter],
+    lr: float,
+    betas: tuple[float, float] | None = None,
+) -> torch.optim.Optimizer:
+    """``"adam"`` (CompressAI's choice; ``betas`` default to torch's) or ``"rmsprop"`` (the PLF
+    paper's, with WGAN-GP; ``betas`` ignored)."""
     params = list(params)
     if not params:
         raise ValueError("no trainable parameters for the optimiser")
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, **({"betas": betas} if betas else {}))
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
     raise ValueError(f"unknown optimizer {name!r}; choose from {OPTIMIZERS}")

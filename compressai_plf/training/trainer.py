@@ -79,8 +79,9 @@ def trained_heads(ckpt: dict[str, Any], state: dict[str, Any]) -> set[str]:
 def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     """Start a stage from another stage's checkpoint: copy every matching tensor, and start
     perceptual heads the source did not train (absent, or untrained in an ``mse`` stage) as
-    copies of its MMSE head (the MMSE decoder is a good starting point for any perceptual
-    decoder on the same bitstream)."""
+    copies of its MMSE head when they share its architecture (``head_arch="residual"``: the
+    MMSE decoder is a good starting point for any perceptual decoder on the same bitstream).
+    Own-past heads keep their initialisation, which starts close to the MMSE prediction."""
     ckpt = load_checkpoint(path)
     src = ckpt.get("state_dict", ckpt)
     trained = trained_heads(ckpt, src)
@@ -93,8 +94,8 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
             own[key] = value
             copied += 1
     from_mse = 0
-    for head in getattr(model, "heads", {}):
-        if head in trained:
+    for head, module in getattr(model, "heads", {}).items():
+        if head in trained or getattr(module, "uses_own_past", False):
             continue
         for part in ("img_decoder", "context_net", "res_decoder"):
             for key in [k for k in own if k.startswith(f"heads.{head}.{part}.")]:
@@ -104,6 +105,23 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
                     from_mse += 1
     nn.Module.load_state_dict(model, own)
     return {"copied": copied, "heads_from_mse": from_mse}
+
+
+def init_critics(stage: Any, path: str) -> int:
+    """Copy the critics of a checkpoint into ``stage`` where names and shapes match; returns
+    how many tensors were copied, and refuses to copy none (a silent no-op would leave random
+    critics)."""
+    ckpt = load_checkpoint(path)
+    src = (ckpt.get("stage") or {}).get("critics")
+    if not isinstance(src, dict):
+        raise ValueError(f"{path} holds no critics (a training checkpoint's stage state)")
+    own = stage.critics.state_dict()
+    matched = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+    if not matched:
+        raise ValueError(f"no critic in {path} matches this stage's critics {list(stage.critics)}")
+    own.update(matched)
+    stage.critics.load_state_dict(own)
+    return len(matched)
 
 
 def _plain(value: Any) -> Any:
@@ -128,11 +146,16 @@ def train(args: Any) -> dict[str, Any]:
         ddp = DistributedDataParallel(HeadsForward(model), find_unused_parameters=True)
         forward = ddp
     stage = make_stage(args.stage, model, args, forward)
+    if getattr(args, "init_critics", None):
+        copied = init_critics(stage, args.init_critics)
+        if rank == 0:
+            print(f"critics initialised from {args.init_critics}: {copied} tensors")
     stage.critics.to(device)
     broadcast_parameters(stage.critics)
 
     train_set = build_dataset(args, "train")
-    draws = args.critic_steps + 1 if len(stage.critics) else 1
+    shared = getattr(args, "critic_batch", "fresh") == "shared"
+    draws = args.critic_steps + 1 if len(stage.critics) and not shared else 1
     batches_cpu = StepBatches(train_set, args.batch_size, args.seed, draws, rank, world)
     if args.epochs:
         args.steps = args.epochs * batches_cpu.steps_per_epoch
@@ -180,6 +203,12 @@ def train(args: Any) -> dict[str, Any]:
         }
         save_atomic(state, ckpt_path)
 
+    if start == 0 and getattr(args, "critic_warmup", 0) > 0:
+        warm = stage.warm_up_critics(batches, args.critic_warmup)
+        log.write(0, "critic_warmup", {"updates": args.critic_warmup, **warm})
+        if rank == 0:
+            print(f"critics warmed up: {args.critic_warmup} updates")
+
     t0 = time.time()
     last: dict[str, float] = {}
     bar = tqdm(
@@ -200,7 +229,8 @@ def train(args: Any) -> dict[str, Any]:
         if eval_frames is not None and (done % args.eval_interval == 0 or done == args.steps):
             ev = stage.evaluate(eval_frames)
             log.write(done, "eval", ev)
-            stage.lr_scheduler.step(ev["loss"])
+            if stage.lr_scheduler is not None:
+                stage.lr_scheduler.step(ev["loss"])
             last = {**last, **{f"eval.{k}": v for k, v in ev.items()}}
         if done % args.checkpoint_interval == 0 and done != args.steps:
             save(done)

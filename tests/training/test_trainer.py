@@ -11,7 +11,7 @@ import torch
 from compressai_plf.training import load_checkpoint, train
 from compressai_plf.utils.video.eval_model import load_checkpoint as eval_load
 
-from .conftest import TINY_HYPER
+from .conftest import TINY_FIXED, TINY_HYPER
 
 
 def _params(path):
@@ -69,18 +69,24 @@ def test_universal_stage_keeps_the_bitstream(tiny_args, tmp_path):
 
 
 def test_init_starts_untrained_heads_from_the_mmse_head(tiny_args, tmp_path):
+    # residual heads share the MMSE head's architecture, so they can start as copies of it
+    residual = {**TINY_FIXED, "head_arch": "residual", "perceptual_iframe": "per_head"}
     from compressai_plf.training import init_from_checkpoint
     from compressai_plf.training.trainer import build_model
 
-    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    base = train(tiny_args(model_args=residual, stage="mse", save_dir=str(tmp_path / "a")))
     uni = train(
         tiny_args(
-            stage="universal", plf=["jd"], init=base["checkpoint"], save_dir=str(tmp_path / "b")
+            model_args=residual,
+            stage="universal",
+            plf=["jd"],
+            init=base["checkpoint"],
+            save_dir=str(tmp_path / "b"),
         )
     )
     mse_ckpt, uni_ckpt = _params(base["checkpoint"]), _params(uni["checkpoint"])
     # from an mse-stage checkpoint every perceptual head (random there) starts as the MMSE head
-    model = build_model(tiny_args())
+    model = build_model(tiny_args(model_args=residual))
     info = init_from_checkpoint(model, base["checkpoint"])
     sd = model.state_dict()
     head_keys = [k for k in sd if k.startswith("heads.fmd.")]
@@ -88,7 +94,7 @@ def test_init_starts_untrained_heads_from_the_mmse_head(tiny_args, tmp_path):
     for k in head_keys:
         assert torch.equal(sd[k], mse_ckpt[k[len("heads.fmd.") :]])
     # from a universal checkpoint the head it trained is kept, the others come from MMSE
-    model = build_model(tiny_args())
+    model = build_model(tiny_args(model_args=residual))
     init_from_checkpoint(model, uni["checkpoint"])
     sd = model.state_dict()
     assert all(torch.equal(sd[k], uni_ckpt[k]) for k in sd if k.startswith("heads.jd."))
@@ -104,13 +110,29 @@ def test_init_starts_untrained_heads_from_the_mmse_head(tiny_args, tmp_path):
     bare = {k: v for k, v in uni_ckpt.items() if not k.startswith("heads.sa.")}
     bare["_extra_state"] = load_checkpoint(uni["checkpoint"])["state_dict"]["_extra_state"]
     torch.save(bare, tmp_path / "bare.pth.tar")
-    model = build_model(tiny_args())
+    model = build_model(tiny_args(model_args=residual))
     init_from_checkpoint(model, str(tmp_path / "bare.pth.tar"))
     sd = model.state_dict()
     assert all(torch.equal(sd[k], uni_ckpt[k]) for k in sd if k.startswith("heads.jd."))
     assert all(
         torch.equal(sd[k], sd[k.replace("heads.sa.", "")]) for k in sd if k.startswith("heads.sa.")
     )
+
+
+def test_init_keeps_own_past_heads_at_their_initialisation(tiny_args, tmp_path):
+    from compressai_plf.training import init_from_checkpoint
+    from compressai_plf.training.trainer import build_model
+
+    # own-past heads do not share the MMSE head's architecture: they are never copied from it
+    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    source = _params(base["checkpoint"])
+    model = build_model(tiny_args())
+    info = init_from_checkpoint(model, base["checkpoint"])
+    assert info["heads_from_mse"] == 0
+    sd = model.state_dict()
+    keys = [k for k in sd if k.startswith("heads.jd.context_net.")]
+    assert keys and all(torch.equal(sd[k], source[k]) for k in keys)
+    assert not torch.equal(sd[keys[0]], source[keys[0][len("heads.jd.") :]])
 
 
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
