@@ -7,6 +7,7 @@ from .digit_classifier import (
     DigitClassifier,
     classifier_features,
     classifier_predictions,
+    classify_frames,
     load_digit_classifier,
 )
 from .frechet import (
@@ -23,6 +24,7 @@ __all__ = [
     "DigitClassifier",
     "classifier_features",
     "classifier_predictions",
+    "classify_frames",
     "digit_agreement_per_frame",
     "farneback_flow",
     "flow_difference_per_frame",

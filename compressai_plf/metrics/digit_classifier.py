@@ -140,3 +140,18 @@ def classifier_predictions(
 ) -> Tensor:
     """Predicted class of every frame, int64 shape (N, T)."""
     return _apply_frames(classifier, video, batch_size).argmax(-1)
+
+
+def classify_frames(
+    classifier: nn.Module, video: VideoLike, batch_size: int = 512
+) -> tuple[Tensor, Tensor]:
+    """Label and confidence of every frame: ``(labels, confidence)``, int64 and float (N, T).
+
+    The confidence is the softmax probability of the label. A label alone hides whether the
+    classifier saw a digit at all: on a blurry blob it must still name a class, but with the
+    codec-artefact training of :mod:`compressai_plf.metrics.build_classifier` its confidence
+    there is low (the realism gate of the evaluation counts frames with confidence >= 0.9).
+    """
+    prob = _apply_frames(classifier, video, batch_size).softmax(-1)
+    confidence, labels = prob.max(-1)
+    return labels, confidence

@@ -45,6 +45,7 @@ def place_digits(
     frame_size: int = 64,
     digit_size: int = 32,
     generator: torch.Generator | None = None,
+    positions: Tensor | None = None,
 ) -> Tensor:
     """Resize each digit and paste it at a uniformly random position on a black canvas.
 
@@ -53,6 +54,8 @@ def place_digits(
         frame_size: canvas side in pixels.
         digit_size: side of the resized digit.
         generator: random generator for the positions.
+        positions: int (B, 2) ``(top, left)`` of each digit instead of random ones (each in
+            ``0..frame_size - digit_size``).
 
     Returns:
         (B, 1, frame_size, frame_size) float frames in [0, 1].
@@ -70,7 +73,12 @@ def place_digits(
     d = d.clamp(0, 1)
     b = d.shape[0]
     span = frame_size - digit_size + 1
-    pos = torch.randint(0, span, (b, 2), generator=generator)
+    if positions is None:
+        pos = torch.randint(0, span, (b, 2), generator=generator)
+    else:
+        pos = torch.as_tensor(positions).long()
+        if pos.shape != (b, 2) or pos.min() < 0 or pos.max() >= span:
+            raise ValueError(f"positions must be (B, 2) in 0..{span - 1}, got {tuple(pos.shape)}")
     frames = d.new_zeros(b, 1, frame_size, frame_size)
     for i, (top, left) in enumerate(pos.tolist()):
         frames[i, :, top : top + digit_size, left : left + digit_size] = d[i]
