@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from ..metrics import frechet_distance_pairs, frechet_distance_per_frame
+from ..metrics.identity_statistics import class_tv_distance
 from ..plot.results import PER_FRAME, head_key
 
-__all__ = ["average_sequences", "frechet_metrics", "merge_rate_points"]
+__all__ = ["average_sequences", "class_tv_metrics", "frechet_metrics", "merge_rate_points"]
 
 
 def _nanmean(values: Sequence[float]) -> float:
@@ -68,6 +69,26 @@ def frechet_metrics(
             out[head_key(key, head)] = value
             if head == reference:
                 out[key] = value
+    return out
+
+
+def class_tv_metrics(
+    predictions: Mapping[str, torch.Tensor], true: torch.Tensor
+) -> dict[str, object]:
+    """Total-variation distance between predicted and true class histograms, per head.
+
+    Args:
+        predictions: per head (or ``"source"``), predicted classes of its clips ``(N, T)``.
+        true: the true digit of each clip ``(N,)``.
+
+    Returns:
+        ``class-tv-per-frame/<head>`` (``T`` entries) and ``class-tv/<head>`` (their mean).
+    """
+    out: dict[str, object] = {}
+    for head, pred in predictions.items():
+        per_frame = class_tv_distance(pred, true)
+        out[head_key("class-tv" + PER_FRAME, head)] = per_frame
+        out[head_key("class-tv", head)] = _nanmean(per_frame)
     return out
 
 

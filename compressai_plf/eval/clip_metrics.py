@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from ..metrics import (
     classifier_features,
-    classifier_predictions,
+    classify_frames,
     flow_difference_per_frame,
     load_digit_classifier,
     ms_ssim_per_frame,
@@ -26,6 +26,7 @@ from ..metrics import (
     mse_per_frame,
     psnr_per_frame,
 )
+from ..metrics.identity_statistics import identity_hits
 from .eval_critic import EvalCritics
 
 __all__ = ["MetricSuite", "build_metric_suite"]
@@ -38,8 +39,9 @@ class MetricSuite:
     """What to measure on each clip.
 
     Attributes:
-        classifier: digit classifier (Moving MNIST only) for digit agreement/accuracy and
-            Fréchet distances, or ``None``.
+        classifier: digit classifier (Moving MNIST only) for digit agreement, the identity
+            statistics (:mod:`compressai_plf.metrics.identity_statistics`) and Fréchet
+            distances, or ``None``.
         critics: frozen evaluation critics for ``w1-<plf>``, or ``None``.
         lpips: a ``FrozenLPIPS``-like module ``(x, y) -> (B,)``, or ``None``.
         ms_ssim: whether the frame size allows MS-SSIM.
@@ -89,17 +91,45 @@ class MetricSuite:
             for plf in self.critics.plfs:
                 out[f"w1-{plf}"] = self.critics.w1_per_frame(plf, source, recon).tolist()
         if self.classifier is not None:
-            pred_src = classifier_predictions(self.classifier, source)[0]
-            pred_rec = classifier_predictions(self.classifier, recon)[0]
-            out["digit-agreement"] = (pred_rec == pred_src).double().tolist()
-            if labels is not None and labels.numel() == 1:
-                out["digit-accuracy"] = (pred_rec == int(labels)).double().tolist()
+            src_labels = classify_frames(self.classifier, source)[0]
+            identity, rec_labels = self.identity_per_frame(recon, labels)
+            out["digit-agreement"] = (rec_labels[0] == src_labels[0]).double().tolist()
+            out.update(identity)
         if c == 3:  # CompressAI's names for RGB data (mse-rgb on the 0..255 scale)
             out["mse-rgb"] = [v * 255.0**2 for v in out["mse"]]
             out["psnr-rgb"] = out["psnr"]
             if "ms-ssim" in out:
                 out["ms-ssim-rgb"] = out["ms-ssim"]
         return out
+
+    @torch.no_grad()
+    def identity_per_frame(
+        self, video: Tensor, labels: Tensor | None = None
+    ) -> tuple[dict[str, list[float]], Tensor]:
+        """Digit-identity statistics of one clip (needs the classifier) and its labels.
+
+        Args:
+            video: ``(1, T, C, H, W)`` decoded (or source) frames.
+            labels: the clip's true digit labels; the statistics against the true digit
+                (``digit-accuracy``, ``permanence``, ``correction``) need exactly one.
+
+        Returns:
+            ``({metric: [value per frame]}, predicted labels (1, T))``: ``digit-confidence``,
+            ``confident``, ``self-consistency`` and, with one true digit, those of
+            :func:`~compressai_plf.metrics.identity_statistics.identity_hits` (NaN where
+            undefined).
+        """
+        if self.classifier is None:
+            raise ValueError("identity statistics need a digit classifier")
+        pred, conf = classify_frames(self.classifier, video)
+        out = {"digit-confidence": conf[0].double().tolist()}
+        if labels is not None and labels.numel() == 1:
+            hits = identity_hits(pred, conf, labels.reshape(1))
+        else:  # no single true digit: only the statistics that do not need it
+            hits = identity_hits(pred, conf, pred[:, 0])
+            hits = {k: hits[k] for k in ("self-consistency", "confident")}
+        out.update({k: v[0].tolist() for k, v in hits.items()})
+        return out, pred.cpu()
 
     @torch.no_grad()
     def features(self, video: Tensor) -> Tensor | None:

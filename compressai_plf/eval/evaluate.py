@@ -27,10 +27,11 @@ from torch import Tensor
 from tqdm import tqdm
 
 from ..io import ClipInfo, read_clip_heads, write_clip
+from ..metrics.identity_statistics import LAST_FRAME_METRICS
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 from ..plfs import head_names
 from ..plot.results import PER_FRAME, head_key, validate_results
-from .aggregate import average_sequences, frechet_metrics, merge_rate_points
+from .aggregate import average_sequences, class_tv_metrics, frechet_metrics, merge_rate_points
 from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite, finite_mean
 from .clips import ClipSet, load_clips
 from .eval_critic import EvalCritics
@@ -40,6 +41,8 @@ __all__ = ["RATE_COUNTS", "evaluate_model", "evaluate_models", "frame_bits"]
 
 RATE_COUNTS = ("file", "payload")
 REFERENCE_HEAD = "mse"
+#: Pseudo-head of the statistics measured on the source clips (the ceiling of every head).
+SOURCE = "source"
 
 
 def frame_bits(model: ScaleSpaceFlowPLF, info: ClipInfo) -> list[float]:
@@ -93,7 +96,9 @@ def _rates(
 def _head_metrics(per_frame: Mapping[str, list[float]], head: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for metric, values in per_frame.items():
-        out[head_key(metric, head)] = finite_mean(values)
+        # Permanence and correction are about where a clip ends up: its last frame.
+        scalar = values[-1] if metric in LAST_FRAME_METRICS else finite_mean(values)
+        out[head_key(metric, head)] = scalar
         if metric not in SCALAR_ONLY:
             out[head_key(metric + PER_FRAME, head)] = values
     return out
@@ -143,6 +148,8 @@ def evaluate_model(
     records: list[dict[str, Any]] = []
     src_feats: list[Tensor] = []
     head_feats: dict[str, list[Tensor]] = {h: [] for h in heads}
+    preds: dict[str, list[Tensor]] = {h: [] for h in (SOURCE, *heads)}
+    true_labels: list[Tensor] = []
     grid: dict[str, list[np.ndarray]] = {"source": [], **{h: [] for h in heads}}
     unavailable: dict[str, str] = {}
     tmp = None
@@ -181,6 +188,13 @@ def evaluate_model(
                 per_head.update(table)
                 if suite.classifier is not None:
                     head_feats[h].append(suite.features(rec))
+                    preds[h].append(suite.identity_per_frame(rec)[1])
+            if suite.classifier is not None:  # the ceiling: the same statistics on the source
+                identity, pred = suite.identity_per_frame(src, clip.labels)
+                per_head.update(_head_metrics(identity, SOURCE))
+                preds[SOURCE].append(pred)
+                if clip.labels is not None and clip.labels.numel() == 1:
+                    true_labels.append(clip.labels.reshape(1).long())
             results.update(per_head)
             if suite.classifier is not None:
                 src_feats.append(suite.features(src))
@@ -208,6 +222,14 @@ def evaluate_model(
             )
         else:
             unavailable["fd"] = "Fréchet distances need at least 2 clips of equal length"
+        if len(true_labels) == len(records) and len(lengths) == 1:
+            agg.update(
+                class_tv_metrics(
+                    {h: torch.cat(p) for h, p in preds.items()}, torch.cat(true_labels)
+                )
+            )
+        else:
+            unavailable["class-tv"] = "needs one true digit per clip and clips of equal length"
     arrays = None
     if grid_clips > 0:
         arrays = {k: np.stack(v).astype(np.float32) for k, v in grid.items()}
