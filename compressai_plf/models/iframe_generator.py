@@ -12,36 +12,41 @@ the wrong one: the precondition of error permanence.
 from __future__ import annotations
 
 import torch
+from compressai.models.utils import deconv
 from torch import Tensor, nn
 
-from .transforms import synthesis_transform
+__all__ = ["MIN_PLANES", "PerceptualIFrameDecoder"]
 
-__all__ = ["PerceptualIFrameDecoder"]
+#: Narrowest layer of the generator (at full resolution the width is what costs).
+MIN_PLANES = 16
 
 
 class PerceptualIFrameDecoder(nn.Module):
-    """``stages`` stride-2 transposed convolutions (as the SSF decoder), two 3x3 convolutions
-    at full resolution, then a sigmoid: the output always lies in [0, 1].
+    """A DCGAN-like pyramid (Radford et al., https://arxiv.org/abs/1511.06434): ``stages``
+    stride-2 5x5 transposed convolutions whose width halves at each stage from ``planes`` at
+    the latent resolution (never below :data:`MIN_PLANES`), a 3x3 convolution at full
+    resolution, then a sigmoid: the output always lies in [0, 1].
 
     Args:
         latent_planes: channels of the keyframe latent.
-        planes: width of the generator (no normalisation layers: a frozen decoder must not
-            change with the batch it decodes).
+        planes: width at the latent resolution. No normalisation layers: a frozen decoder
+            must not change with the batch it decodes.
         channels: image channels.
         stages: stride-2 stages from the latent to the frame.
     """
 
     def __init__(self, latent_planes: int, planes: int, channels: int, stages: int) -> None:
         super().__init__()
-        if planes < 1:
-            raise ValueError(f"planes must be >= 1, got {planes}")
-        self.synthesis = synthesis_transform(latent_planes, planes, planes, stages)
-        self.refine = nn.Sequential(
-            nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(planes, planes, 3, padding=1),
-            nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(planes, channels, 3, padding=1),
-        )
+        if planes < 1 or stages < 1:
+            raise ValueError(f"planes and stages must be >= 1, got {planes}, {stages}")
+        widths = [max(planes >> i, MIN_PLANES) for i in range(stages)]
+        layers: list[nn.Module] = []
+        cin = latent_planes
+        for w in widths:
+            layers += [deconv(cin, w, kernel_size=5, stride=2), nn.LeakyReLU(0.2, inplace=True)]
+            cin = w
+        layers.append(nn.Conv2d(cin, channels, 3, padding=1))
+        self.synthesis = nn.Sequential(*layers)
 
     def forward(self, y_hat: Tensor) -> Tensor:
-        return torch.sigmoid(self.refine(self.synthesis(y_hat)))
+        return torch.sigmoid(self.synthesis(y_hat))

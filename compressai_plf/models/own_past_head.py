@@ -26,6 +26,10 @@ __all__ = ["OwnPastHead"]
 # Initial preference of the mixture (own past, prediction, synthesis): mostly the prediction,
 # so an untrained head starts close to the MMSE decoder's motion-compensated frame.
 _GATE_BIAS = (0.0, 1.0, 0.0)
+# Feature maps at full resolution: the last transposed convolution and the fusion run at the
+# frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).
+FUSION_PLANES = 4
+FUSION_HIDDEN = 8
 
 
 class OwnPastHead(nn.Module):
@@ -64,13 +68,13 @@ class OwnPastHead(nn.Module):
         self.context_net = analysis_transform(2 * channels, context_planes, context_planes, stages)
         # Latents + context -> full-resolution features.
         self.res_decoder = synthesis_transform(
-            residual_planes + motion_planes + context_planes, mid_planes, context_planes, stages
+            residual_planes + motion_planes + context_planes, mid_planes, FUSION_PLANES, stages
         )
         # Features + both warped frames -> synthesis logits (channels) and 3 mixture logits.
         self.fusion = nn.Sequential(
-            nn.Conv2d(context_planes + 2 * channels, context_planes, 3, padding=1),
+            nn.Conv2d(FUSION_PLANES + 2 * channels, FUSION_HIDDEN, 3, padding=1),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(context_planes, channels + 3, 3, padding=1),
+            nn.Conv2d(FUSION_HIDDEN, channels + 3, 3, padding=1),
         )
         with torch.no_grad():
             self.fusion[-1].bias[channels:] = torch.tensor(_GATE_BIAS)

@@ -52,6 +52,8 @@ class MMSEChain:
     x_pred: list[Tensor] = field(default_factory=list)
     y_res: list[Tensor] = field(default_factory=list)
     likelihoods: list[dict[str, Any]] = field(default_factory=list)
+    # The shared perceptual I-frame, decoded on first use (it is frozen and detached).
+    shared_iframe: Tensor | None = None
 
     def add_inter(
         self, y_motion: Tensor, motion: Tensor, x_pred: Tensor, y_res: Tensor, x_mmse: Tensor
@@ -136,8 +138,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             head is always the residual one: it defines the bitstream).
         perceptual_iframe: ``"shared"`` (one ``iframe_decoder`` for every perceptual head) or
             ``"per_head"``.
-        iframe_planes: width of the perceptual I-frame generator(s) (default
-            ``2 * mid_planes``; ``head_arch="own_past"`` only).
+        iframe_planes: width of the perceptual I-frame generator(s) at the latent resolution
+            (halved at each upsampling stage; default ``4 * mid_planes``;
+            ``head_arch="own_past"`` only).
     """
 
     def __init__(
@@ -189,7 +192,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "decode their own I-frames)"
             )
         if head_arch == "own_past":
-            iframe_planes = int(iframe_planes or 2 * mid_planes)
+            iframe_planes = int(iframe_planes or 4 * mid_planes)
             if iframe_planes < 1:
                 raise ValueError(f"iframe_planes must be >= 1, got {iframe_planes}")
         else:
@@ -514,7 +517,6 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         (``head_arch="own_past"``) and starts from the shared perceptual I-frame."""
         names = self._head_names(heads)
         out: dict[str, list[Tensor]] = {}
-        shared = None
         for name in names:
             if name == "mse":
                 out[name] = list(chain.mmse)
@@ -523,11 +525,11 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             if chain.iframe is not None:
                 first = chain.iframe
             elif self.iframe_decoder is not None:
-                if shared is None:
-                    # Trained by the ``iframe`` stage only: every P-frame head continues the
-                    # same detached frame 0 (the PLF paper's recipe).
-                    shared = self.iframe_decoder(chain.y_hat).detach()
-                first = shared
+                # Trained by the ``iframe`` stage only: every P-frame head continues the same
+                # detached frame 0 (the PLF paper's recipe), decoded once per chain.
+                if chain.shared_iframe is None:
+                    chain.shared_iframe = self.iframe_decoder(chain.y_hat).detach()
+                first = chain.shared_iframe
             else:
                 first = head.decode_keyframe(chain.y_hat)
             shown = [first]

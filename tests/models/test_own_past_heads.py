@@ -1,0 +1,126 @@
+"""Own-past perceptual heads and the shared perceptual I-frame decoder."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.models.decoder_head import DecoderHead
+from compressai_plf.models.own_past_head import OwnPastHead
+
+from .conftest import clip, tiny_fixed, tiny_hyperprior
+
+PERCEPTUAL = ("jd", "fmd", "sa")
+
+
+def test_shared_iframe_is_frame_zero_of_every_perceptual_head(coded_model):
+    net, frames = coded_model
+    out = net.forward_heads(frames)["x_hat"]
+    first = out["jd"][0]
+    assert all(torch.equal(out[h][0], first) for h in PERCEPTUAL)
+    assert not torch.equal(first, out["mse"][0])  # its own decoder, not the MMSE one
+    strings, shapes = net.compress(frames)
+    decoded = net.decompress_heads(strings, shapes)
+    assert all(torch.equal(decoded[h][0], decoded["jd"][0]) for h in PERCEPTUAL)
+    assert torch.equal(net.decompress(strings, shapes, "fmd")[0], decoded["jd"][0])
+
+
+def test_per_head_iframes_differ_between_heads():
+    torch.manual_seed(0)
+    net = tiny_fixed(perceptual_iframe="per_head").eval()
+    assert net.iframe_decoder is None
+    out = net.forward_heads(clip(2, 1, 64, 64))["x_hat"]
+    assert not torch.equal(out["jd"][0], out["fmd"][0])
+
+
+def test_own_past_changes_the_next_frame_and_leaves_mmse_bit_identical():
+    torch.manual_seed(0)
+    net = tiny_fixed().eval()
+    net.update(force=True)
+    frames = clip(2, 1, 64, 64)
+    plain = net.forward_heads(frames)["x_hat"]
+    # A different frame 0 (e.g. a posterior sample): every perceptual head shows and
+    # continues it; the MMSE head, the motion reference, does not change by a single bit.
+    other = torch.rand(2, 1, 64, 64)
+    forced = net.forward_heads(frames, iframe=other)["x_hat"]
+    assert all(torch.equal(forced[h][0], other) for h in PERCEPTUAL)
+    assert all(torch.equal(forced["mse"][t], plain["mse"][t]) for t in range(3))
+    for h in PERCEPTUAL:
+        assert not torch.allclose(forced[h][1], plain[h][1])
+    strings, shapes = net.compress(frames)
+    decoded = net.decompress_heads(strings, shapes, iframe=other)
+    unforced = net.decompress_heads(strings, shapes)
+    assert all(torch.equal(decoded["mse"][t], unforced["mse"][t]) for t in range(3))
+    assert torch.allclose(decoded["jd"][2], forced["jd"][2], atol=1e-6)
+
+
+def test_own_past_head_can_copy_its_warped_past():
+    head = OwnPastHead(1, 8, 4, 2, 2, 8, 3)
+    with torch.no_grad():
+        head.fusion[-1].weight.zero_()
+        head.fusion[-1].bias.copy_(torch.tensor([0.0, 50.0, -50.0, -50.0]))
+    x_own, x_pred = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    y_res, y_motion = torch.randn(2, 2, 4, 4), torch.randn(2, 2, 4, 4)
+    out = head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
+    assert torch.allclose(out, x_own, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [tiny_fixed, tiny_hyperprior])
+def test_every_head_output_lies_in_unit_range(make):
+    torch.manual_seed(0)
+    net = make().eval()
+    with torch.no_grad():  # exaggerated weights drive every pre-activation far out of range
+        for name, p in net.named_parameters():
+            if name.startswith(("heads.", "iframe_decoder.")):
+                p.mul_(25.0)
+    channels = net.config["channels"]
+    out = net.forward_heads(clip(2, channels, 64, 64))["x_hat"]
+    for h in PERCEPTUAL:
+        stacked = torch.stack(out[h])
+        assert stacked.min() >= 0.0 and stacked.max() <= 1.0 and torch.isfinite(stacked).all()
+
+
+def test_iframe_override_is_checked():
+    net = tiny_fixed().eval()
+    frames = clip(2, 1, 64, 64)
+    with pytest.raises(ValueError, match="iframe must be a tensor shaped like frame 0"):
+        net.forward_heads(frames, iframe=torch.rand(1, 1, 64, 64))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        net.forward_heads(frames, iframe=torch.full((2, 1, 64, 64), 3.0))
+
+
+def test_older_weight_files_load_as_residual_per_head_models():
+    net = tiny_fixed(head_arch="residual", perceptual_iframe="per_head")
+    sd = net.state_dict()
+    config = dict(sd["_extra_state"]["config"])
+    for key in ("head_arch", "perceptual_iframe", "iframe_planes"):
+        config.pop(key)  # a file saved before these options existed
+    sd["_extra_state"] = {"config": config}
+    loaded = ScaleSpaceFlowPLF.from_state_dict(sd)
+    assert loaded.config["head_arch"] == "residual" and loaded.iframe_decoder is None
+    assert isinstance(loaded.heads["jd"], DecoderHead)
+    frames = clip(1, 1, 64, 64)
+    a, b = net.eval().forward_heads(frames), loaded.eval().forward_heads(frames)
+    assert all(torch.equal(a["x_hat"][h][-1], b["x_hat"][h][-1]) for h in a["x_hat"])
+
+
+def test_bad_head_options_are_named():
+    with pytest.raises(ValueError, match="head_arch"):
+        tiny_fixed(head_arch="gan")
+    with pytest.raises(ValueError, match="perceptual_iframe"):
+        tiny_fixed(perceptual_iframe="both")
+    with pytest.raises(ValueError, match="needs head_arch='own_past'"):
+        tiny_fixed(head_arch="residual", perceptual_iframe="shared")
+
+
+def test_mmse_chain_slices_per_clip():
+    torch.manual_seed(0)
+    net = tiny_fixed().eval()
+    frames = clip(4, 1, 64, 64)
+    chain = net.mmse_chain(frames)
+    part = chain.batch_slice(1, 3)
+    whole = net.decode_heads(chain, ("jd",))["jd"]
+    sliced = net.decode_heads(part, ("jd",))["jd"]
+    assert all(torch.allclose(w[1:3], s, atol=1e-6) for w, s in zip(whole, sliced, strict=True))
+    assert part.likelihoods[0]["keyframe"]["y"].shape[0] == 2

@@ -1,0 +1,207 @@
+"""The GAN recipe of the PLF stages: the I-frame stage, critic warm-up and initialisation,
+shared critic batches with a cached MMSE chain, lazy gradient penalty, schedulers, frozen
+keyframe codec."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from compressai_plf.training import load_checkpoint, train
+from compressai_plf.training.stages import CRITIC_BETAS, make_stage
+from compressai_plf.training.trainer import build_model, init_critics
+
+from .conftest import TINY_FIXED
+
+
+def _tensors(module):
+    return {
+        k: v.detach().clone()
+        for k, v in module.state_dict().items()
+        if torch.is_tensor(v) and v.is_floating_point()
+    }
+
+
+def _fixed_batches(batch, frames, seed=1, steps=4):
+    g = torch.Generator().manual_seed(seed)
+    data = [
+        [torch.rand(batch, 1, 64, 64, generator=g) for _ in range(frames)] for _ in range(steps)
+    ]
+
+    def batches(step, draw):
+        torch.manual_seed(1000 * step + draw)  # as StepBatches: the RNG depends on the step
+        return [x.clone() for x in data[(step + draw) % steps]]
+
+    return batches
+
+
+def test_iframe_stage_trains_only_the_shared_iframe_decoder(tiny_args, tmp_path):
+    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    args = tiny_args(
+        stage="iframe",
+        init=base["checkpoint"],
+        lambda_p=1.0,
+        eval_interval=2,
+        save_dir=str(tmp_path / "b"),
+    )
+    summary = train(args)
+    before = load_checkpoint(base["checkpoint"])["state_dict"]
+    after = load_checkpoint(summary["checkpoint"])["state_dict"]
+    changed = {
+        k for k in before if torch.is_tensor(before[k]) and not torch.equal(before[k], after[k])
+    }
+    assert changed and all(k.startswith("iframe_decoder.") for k in changed)
+    rows = [json.loads(line) for line in open(tmp_path / "b" / "log.jsonl")]
+    ev = [r for r in rows if r["kind"] == "eval"][-1]
+    assert "critic.iframe_w1" in ev and ev["mse_loss"] > 0
+
+
+def test_iframe_stage_needs_a_shared_iframe_decoder(tiny_args):
+    args = tiny_args(stage="iframe", model_args={**TINY_FIXED, "decoders": ["mse"]})
+    with pytest.raises(ValueError, match="perceptual_iframe='shared'"):
+        make_stage("iframe", build_model(args), args)
+
+
+def test_warm_up_trains_the_critics_before_any_codec_update(tiny_args):
+    args = tiny_args(stage="universal", plf=["jd", "fmd"])
+    stage = make_stage("universal", build_model(args), args)
+    codec, critics = _tensors(stage.model), _tensors(stage.critics)
+    stage.warm_up_critics(_fixed_batches(4, 3), 3)
+    assert all(torch.equal(v, _tensors(stage.model)[k]) for k, v in codec.items())
+    after = _tensors(stage.critics)
+    assert any(not torch.equal(v, after[k]) for k, v in critics.items())
+    assert stage.critic_updates == 3
+
+
+def test_train_warms_up_first_and_logs_it(tiny_args, tmp_path):
+    args = tiny_args(stage="universal", plf=["fmd"], critic_warmup=2, save_dir=str(tmp_path / "w"))
+    train(args)
+    rows = [json.loads(line) for line in open(tmp_path / "w" / "log.jsonl")]
+    assert rows[0]["kind"] == "critic_warmup" and rows[0]["step"] == 0
+    assert [r["kind"] for r in rows[1:]] == ["train", "train"]
+    # resuming does not warm up again
+    train(
+        tiny_args(
+            stage="universal",
+            plf=["fmd"],
+            critic_warmup=2,
+            steps=3,
+            resume=True,
+            save_dir=str(tmp_path / "w"),
+        )
+    )
+    rows = [json.loads(line) for line in open(tmp_path / "w" / "log.jsonl")]
+    assert [r["kind"] for r in rows].count("critic_warmup") == 1
+
+
+def test_critics_start_from_an_earlier_run(tiny_args, tmp_path):
+    first = train(tiny_args(stage="universal", plf=["jd"], save_dir=str(tmp_path / "a")))
+    args = tiny_args(stage="universal", plf=["jd"])
+    stage = make_stage("universal", build_model(args), args)
+    n = init_critics(stage, first["checkpoint"])
+    saved = load_checkpoint(first["checkpoint"])["stage"]["critics"]
+    own = stage.critics.state_dict()
+    assert n == len(saved) and all(torch.equal(own[k], v) for k, v in saved.items())
+    other = tiny_args(stage="universal", plf=["fmd"])
+    with pytest.raises(ValueError, match="no critic"):
+        init_critics(make_stage("universal", build_model(other), other), first["checkpoint"])
+
+
+@pytest.mark.parametrize(
+    "stage, plateau",
+    [("mse", True), ("iframe", False), ("universal", False), ("plf", False)],
+)
+def test_no_plateau_scheduler_on_losses_with_critic_scores(tiny_args, stage, plateau):
+    args = tiny_args(stage=stage, plf=["jd"])
+    s = make_stage(stage, build_model(args), args)
+    assert (s.lr_scheduler is not None) == plateau
+    assert s.critic_optimizer.defaults["betas"] == CRITIC_BETAS
+
+
+@pytest.mark.parametrize("frames", [2, 3])
+def test_cached_chain_step_equals_the_uncached_step(tiny_args, frames):
+    def run(cache):
+        args = tiny_args(
+            stage="universal",
+            plf=["jd", "fmd", "sa"],
+            critic_steps=2,
+            frames=frames,
+            critic_batch="shared",
+            cache_chain=cache,
+        )
+        torch.manual_seed(0)
+        stage = make_stage("universal", build_model(args), args)
+        batches = _fixed_batches(4, frames)
+        logs = [stage.train_step(step, batches) for step in range(2)]
+        return stage, logs
+
+    (a, la), (b, lb) = run(True), run(False)
+    assert la[-1]["loss"] == pytest.approx(lb[-1]["loss"], rel=1e-5)
+    for (name, p), q in zip(a.model.named_parameters(), b.model.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-6), name
+    for p, q in zip(a.critics.parameters(), b.critics.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_shared_critic_batch_decodes_once_per_step(tiny_args, monkeypatch):
+    args = tiny_args(stage="universal", plf=["jd"], critic_steps=3, critic_batch="shared")
+    stage = make_stage("universal", build_model(args), args)
+    calls = []
+    chain = stage.model.mmse_chain
+    monkeypatch.setattr(
+        stage.model, "mmse_chain", lambda *a, **k: calls.append(1) or chain(*a, **k)
+    )
+    stage.train_step(0, _fixed_batches(4, 3))
+    assert len(calls) == 1  # three critic updates and the codec update share one chain
+
+
+def test_lazy_gradient_penalty_runs_every_k_updates(tiny_args, monkeypatch):
+    args = tiny_args(stage="universal", plf=["jd"], critic_steps=4, gp_every=2)
+    stage = make_stage("universal", build_model(args), args)
+    scales = []
+    loss = stage.plf_losses["jd"]
+    original = loss.critic_loss
+    monkeypatch.setattr(
+        loss,
+        "critic_loss",
+        lambda *a, gp_scale=1.0, **k: (
+            scales.append(gp_scale) or original(*a, gp_scale=gp_scale, **k)
+        ),
+    )
+    stage.train_step(0, _fixed_batches(4, 3))
+    assert scales == [2.0, 0.0, 2.0, 0.0]
+
+
+def test_frozen_keyframe_codec_stays_as_initialised(tiny_args, tmp_path):
+    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    run = train(
+        tiny_args(
+            stage="mse", init=base["checkpoint"], freeze_keyframe=True, save_dir=str(tmp_path / "b")
+        )
+    )
+    before = load_checkpoint(base["checkpoint"])["state_dict"]
+    after = load_checkpoint(run["checkpoint"])["state_dict"]
+    keyframe = [
+        k for k in before if k.startswith(("img_encoder.", "img_decoder.", "iframe_decoder."))
+    ]
+    assert keyframe and all(torch.equal(before[k], after[k]) for k in keyframe)
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("res_encoder."))
+
+
+def test_universal_critics_skip_a_shared_frozen_iframe(tiny_args):
+    args = tiny_args(stage="universal", plf=["jd", "fmd", "sa"])
+    stage = make_stage("universal", build_model(args), args)
+    assert {p: c.frames for p, c in stage.critics.items()} == {
+        "jd": (1, 2),
+        "fmd": (1, 2),
+        "sa": (1, 2),
+    }
+    per_head = tiny_args(
+        stage="universal",
+        plf=["fmd"],
+        model_args={**TINY_FIXED, "head_arch": "residual", "perceptual_iframe": "per_head"},
+    )
+    stage = make_stage("universal", build_model(per_head), per_head)
+    assert stage.critics["fmd"].frames == (0, 1, 2)
