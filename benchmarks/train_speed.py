@@ -50,8 +50,16 @@ def _child(
     from compressai_plf.training.trainer import build_model, namespace
     from compressai_plf.zoo.presets import architecture
 
-    # the zoo's q1 layout at the paper-scale width (the shipped zoo models are narrower)
-    paper_scale = {**architecture(1, "fixed"), "mid_planes": 64, "context_planes": 32}
+    # the zoo's q1 layout at the paper-scale width (the shipped zoo models are narrower), with
+    # the residual per-head decoders it was measured with (benchmarks/universal_speed.py
+    # compares them with own-past heads and a shared I-frame)
+    paper_scale = {
+        **architecture(1, "fixed"),
+        "mid_planes": 64,
+        "context_planes": 32,
+        "head_arch": "residual",
+        "perceptual_iframe": "per_head",
+    }
 
     torch.set_num_threads(threads)
     import_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # torch + package, no work
@@ -66,6 +74,8 @@ def _child(
         lmbda=1.0,
         data_root=data_root,
         micro_batches=micro,
+        critic_batch="fresh",
+        gp_every=1,
         critic_args={"widths": [64, 128, 256, 512]} if mode == "plf_dcgan64" else {},
     )
     args.patch_size = [64]

@@ -19,6 +19,8 @@ __all__ = ["MIN_PLANES", "PerceptualIFrameDecoder"]
 
 #: Narrowest layer of the generator (at full resolution the width is what costs).
 MIN_PLANES = 16
+# Initial output logit: sigmoid(-3) = 0.05, near the black background of most frames.
+_INITIAL_LOGIT = -3.0
 
 
 class PerceptualIFrameDecoder(nn.Module):
@@ -46,6 +48,8 @@ class PerceptualIFrameDecoder(nn.Module):
             layers += [deconv(cin, w, kernel_size=5, stride=2), nn.LeakyReLU(0.2, inplace=True)]
             cin = w
         layers.append(nn.Conv2d(cin, channels, 3, padding=1))
+        with torch.no_grad():  # start dark, as most of a frame is background
+            layers[-1].bias.fill_(_INITIAL_LOGIT)
         self.synthesis = nn.Sequential(*layers)
 
     def forward(self, y_hat: Tensor) -> Tensor:
