@@ -313,7 +313,14 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
 
     @classmethod
     def from_state_dict(cls, state_dict: dict[str, Any]) -> ScaleSpaceFlowPLF:
-        """Return a new model with the architecture and weights stored in ``state_dict``."""
+        """Return a new model with the architecture and weights stored in ``state_dict``.
+
+        Gaussian conditional CDF tables that a zoo file leaves out are rebuilt from their
+        ``scale_table`` (:mod:`compressai_plf.zoo.gaussian_tables`).
+        """
+        # imported here: compressai_plf.zoo imports this module
+        from ..zoo.gaussian_tables import restore_gaussian_tables
+
         extra = state_dict.get("_extra_state")
         if not isinstance(extra, dict) or "config" not in extra:
             raise ValueError(
@@ -321,7 +328,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "saved from ScaleSpaceFlowPLF"
             )
         net = cls(**_with_legacy_defaults(extra["config"]))
-        net.load_state_dict(state_dict)
+        net.load_state_dict(restore_gaussian_tables(state_dict))
         return net
 
     # ------------------------------------------------------------------ heads

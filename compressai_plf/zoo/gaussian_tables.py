@@ -3,7 +3,8 @@
 A ``GaussianConditional``'s quantized CDFs (``_quantized_cdf``, ``_offset``,
 ``_cdf_length``) are a function of its ``scale_table`` alone, not of trained weights: 64
 scales x ~3000 int32 entries, 0.8 MB per coder, 2.4 MB of a 5.5 MB hyperprior zoo file.
-The files keep ``scale_table`` and the loader recomputes the tables with CompressAI's own
+The files keep ``scale_table`` and ``ScaleSpaceFlowPLF.from_state_dict`` (what the zoo, the
+eval tools and ``update_model`` load with) recomputes the tables with CompressAI's own
 ``update_scale_table``, so the decoder gets exactly the tables the encoder had. Entropy
 bottleneck tables depend on trained weights and stay in the file.
 """

@@ -9,7 +9,6 @@ import torch
 
 from compressai_plf.models import ScaleSpaceFlowPLF
 
-from .gaussian_tables import restore_gaussian_tables
 from .presets import architecture, check_metric, check_quality
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -22,10 +21,9 @@ def weights_path(quality: int, metric: str = "mse", rate_mode: str = "hyperprior
 
 def load_weights_file(path: str | Path) -> ScaleSpaceFlowPLF:
     """The model stored in a zoo weight file (float16 weights load into float32; Gaussian
-    conditional tables, left out of the files, are rebuilt)."""
+    conditional tables, left out of the files, are rebuilt by ``from_state_dict``)."""
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    state_dict = restore_gaussian_tables(state_dict.get("state_dict", state_dict))
-    return ScaleSpaceFlowPLF.from_state_dict(state_dict)
+    return ScaleSpaceFlowPLF.from_state_dict(state_dict.get("state_dict", state_dict))
 
 
 def ssf_plf(

@@ -42,3 +42,27 @@ def test_restore_leaves_complete_state_dicts_alone():
     full = net.state_dict()
     restored = restore_gaussian_tables(full)
     assert all(restored[k] is full[k] for k in full)
+
+
+def test_shipped_hyperprior_file_loads_through_from_state_dict():
+    from compressai_plf.zoo import ssf_plf
+    from compressai_plf.zoo.pretrained import weights_path
+
+    path = weights_path(5, "mse", "hyperprior")
+    if not path.is_file():
+        import pytest
+
+        pytest.skip(f"{path} is not shipped")
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    assert not any(k.endswith("gaussian_conditional._quantized_cdf") for k in state)  # stripped
+    net = ScaleSpaceFlowPLF.from_state_dict(state).eval()
+    zoo = ssf_plf(5, pretrained=True).eval()
+    torch.manual_seed(0)
+    frames = [torch.rand(1, 1, 64, 64) for _ in range(2)]
+    with torch.no_grad():
+        strings, shapes = net.compress(frames)
+        assert strings == zoo.compress(frames)[0]
+        for a, b in zip(
+            net.decompress(strings, shapes), zoo.decompress(strings, shapes), strict=True
+        ):
+            assert torch.equal(a, b)
