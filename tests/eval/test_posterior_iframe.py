@@ -1,0 +1,83 @@
+import pytest
+import torch
+
+from compressai_plf.eval.posterior_iframe import PosteriorIFrameSampler, factor_of_two
+from compressai_plf.utils.cache_dir import CACHE_ENV, cache_dir
+
+from .conftest import tiny_fixed
+
+
+def test_factor_of_two_on_a_two_frame_posterior():
+    # Two frames a, b share one code: the posterior mean is (a + b) / 2 (MSE |a-b|^2 / 4);
+    # a posterior sample is a or b with probability 1/2 each, independent of the source
+    # (expected MSE |a-b|^2 / 2). Enumerating every (source, sample) pair gives exactly 2.
+    a, b = torch.zeros(1, 4), torch.tensor([[1.0, 0.0, 2.0, 0.0]])
+    source = torch.cat([a, a, b, b])
+    sample = torch.cat([a, b, a, b])
+    mmse = ((a + b) / 2).expand(4, 4)
+    out = factor_of_two(source, sample, mmse)
+    assert out["ratio"] == pytest.approx(2.0)
+    assert out["mse_mmse"] == pytest.approx(5 / 4 / 4)  # |a-b|^2 = 5, over 4 pixels, / 4
+    # A sample that copies the source is no posterior sample: ratio 0.
+    assert factor_of_two(source, source, mmse)["ratio"] == 0.0
+    with pytest.raises(ValueError, match="shapes differ"):
+        factor_of_two(source, sample[:2], mmse)
+
+
+@pytest.fixture(scope="module")
+def sampler(mnist_root, tmp_path_factory):
+    model = tiny_fixed(("mse", "jd"))
+    return PosteriorIFrameSampler(
+        model, mnist_root, cache=tmp_path_factory.mktemp("cache"), max_digits=300, progress=False
+    )
+
+
+def test_samples_have_the_received_code(sampler):
+    model = sampler.model
+    gen = torch.Generator().manual_seed(0)
+    x = sampler.frames(torch.arange(0, 40, 4))  # index frames: an exact match exists
+    seed = 7
+    out = sampler.sample_keyframe(x, seed, gen)
+    assert (out.mismatches == 0).all() and (out.matches >= 1).all()
+    code, dither = sampler.code_of(x, seed)
+    again, _ = sampler.code_of(out.frames, seed)  # the sample, coded with the same dither
+    assert torch.equal(again, code)
+    assert torch.equal(out.labels, sampler.labels[out.index])
+    # What the decoder reads from a real bitstream is the same code and dither.
+    with torch.no_grad():
+        strings, shapes = model.compress([x[:1]], seed=seed)
+    k, u = sampler.code_of_strings(strings[0], shapes[0])
+    assert torch.equal(k, code[:1]) and torch.equal(u, dither[:1])
+
+
+def test_fewest_mismatches_when_nothing_matches(sampler):
+    gen = torch.Generator().manual_seed(1)
+    code, dither = sampler.code_of(sampler.frames(torch.arange(3)), 0)
+    flat = sampler.quantise(sampler.y.flatten(1), dither[0].view(1, -1))
+    unseen = code.clone()
+    # A code no index frame has: flip symbols until it is absent.
+    while (flat == unseen[0].view(1, -1)).all(1).any():
+        unseen[0].view(-1)[torch.randint(0, unseen[0].numel(), (1,), generator=gen)] ^= 1
+    out = sampler.sample(unseen[:1], dither[:1], gen)
+    got = sampler.quantise(sampler.y[out.index].flatten(1), dither[0].view(1, -1))
+    wrong = int((got != unseen[0].view(1, -1)).sum())
+    assert out.mismatches.item() == wrong >= 1
+    best = int((flat != unseen[0].view(1, -1)).sum(1).min())
+    assert wrong == best
+
+
+def test_index_is_cached_and_reused(sampler, mnist_root, monkeypatch, tmp_path):
+    assert sampler.cache_path is not None and sampler.cache_path.is_file()
+    again = PosteriorIFrameSampler(
+        sampler.model, mnist_root, cache=sampler.cache_path.parents[1], max_digits=300
+    )
+    assert torch.equal(again.y, sampler.y)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
+    assert cache_dir() == tmp_path / "elsewhere"
+
+
+def test_rejects_entropy_coded_models(mnist_root):
+    from .conftest import tiny_hyperprior
+
+    with pytest.raises(ValueError, match="fixed-rate"):
+        PosteriorIFrameSampler(tiny_hyperprior(), mnist_root, cache=False, max_digits=10)
