@@ -37,7 +37,8 @@ def restore_gaussian_tables(state_dict: dict[str, Any]) -> dict[str, Any]:
         if all(prefix + name in out for name in DERIVED):
             continue
         coder = GaussianConditional(None)
-        coder.update_scale_table(scale_table.float(), force=True)
+        if scale_table.numel():  # an empty table (never updated) has empty CDFs
+            coder.update_scale_table(scale_table.float(), force=True)
         for name in DERIVED:
             out[prefix + name] = getattr(coder, name).clone()
     return out

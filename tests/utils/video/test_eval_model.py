@@ -1,4 +1,5 @@
-"""`python -m compressai_plf.utils.video.eval_model` runs CompressAI's tool on ssf_plf."""
+"""`python -m compressai_plf.utils.video.eval_model` runs CompressAI's tool on ssf_plf, and
+`python -m compressai_plf.utils.update_model` CompressAI's update_model."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from compressai_plf.models import ScaleSpaceFlowPLF
@@ -21,7 +23,7 @@ def _write_yuv(path, frames: int = 3, h: int = 64, w: int = 64) -> None:
             f.write(rng.integers(0, 256, 2 * (h // 2) * (w // 2), dtype=np.uint8).tobytes())
 
 
-def test_checkpoint_mode_writes_json(tmp_path):
+def test_checkpoint_mode_writes_json_into_the_output_folder(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv")
@@ -40,11 +42,10 @@ def test_checkpoint_mode_writes_json(tmp_path):
         "ssf_plf",
         "-p",
         str(ckpt),
-        "-d",
-        str(out),
-    ]
+    ]  # no -d: the aggregate goes to the positional OUTPUT
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "RuntimeWarning" not in proc.stderr  # runpy's "found in sys.modules" warning
     agg = json.loads((out / "ssf_plf-ans.json").read_text())
     assert agg["name"] == "ssf_plf-mse"
     res = agg["results"]
@@ -58,8 +59,6 @@ def test_unknown_architecture_is_rejected(tmp_path):
 
     ckpt = tmp_path / "x.pth.tar"
     torch.save({"state_dict": {}}, ckpt)
-    import pytest
-
     with pytest.raises(ValueError, match="unknown architecture"):
         load_checkpoint("nope", False, str(ckpt))
     with pytest.raises(FileNotFoundError):
@@ -81,3 +80,103 @@ def test_pretrained_mode_uses_shipped_weights(tmp_path, monkeypatch):
     main(["pretrained", str(data), str(out), "-a", "ssf_plf", "-q", "2", "-d", str(out)])
     agg = json.loads((out / "ssf_plf-ans.json").read_text())
     assert agg["results"]["q"] == ["ssf_plf-mse-2-ans"] and agg["results"]["bitrate"][0] > 0
+
+
+def _smooth_clip(path, frames: int = 3, h: int = 48, w: int = 72) -> None:
+    """A smooth RGB clip written as 4:2:0 (frame size not a multiple of the model's 32)."""
+    from compressai_plf.datasets.raw_yuv import rgb_to_yuv420
+
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    clip = torch.stack(
+        [
+            torch.stack([0.5 + 0.4 * torch.sin(6 * xx + 3 * yy + 0.3 * k + c) for c in range(3)])
+            for k in range(frames)
+        ]
+    )
+    y, u, v = rgb_to_yuv420(clip)
+    with open(path, "wb") as f:
+        for i in range(frames):
+            f.write(y[i].tobytes() + u[i].tobytes() + v[i].tobytes())
+
+
+def _tiny_checkpoint(path, seed: int) -> None:
+    torch.manual_seed(seed)
+    net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "decoders": ("mse",)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"epoch": 0, "state_dict": net.state_dict()}, path)
+
+
+def _run_tool(data, out, *ckpts) -> dict:
+    from compressai_plf.utils.video.eval_model import main
+
+    main(["checkpoint", str(data), str(out), "-a", "ssf_plf", "-p", *map(str, ckpts)])
+    return json.loads((out / "ssf_plf-ans.json").read_text())["results"]
+
+
+def test_same_file_name_in_two_runs_gives_two_results(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    _smooth_clip(data / "clip_72x48_30Hz_8bit_P420.yuv", frames=2)
+    run_a, run_b = tmp_path / "a" / "checkpoint.pth.tar", tmp_path / "b" / "checkpoint.pth.tar"
+    _tiny_checkpoint(run_a, 0)
+    _tiny_checkpoint(run_b, 1)
+    out = tmp_path / "out"  # one output folder: CompressAI would reuse run a's cached JSON
+    a = _run_tool(data, out, run_a)
+    b = _run_tool(data, out, run_b)
+    assert a["psnr-rgb"] != b["psnr-rgb"]
+    assert len(list(out.glob("clip_*.json"))) == 2
+    assert _run_tool(data, out, run_a) == a  # same weights: the cache entry is reused
+
+
+def test_both_eval_tools_give_the_same_numbers(tmp_path):
+    """One checkpoint, one YUV clip whose size needs padding: CompressAI's tool through this
+    package and `compressai_plf.eval` code the same pixels into the same latents."""
+    from compressai_plf.eval.__main__ import main as plf_eval
+
+    data = tmp_path / "data"
+    data.mkdir()
+    frames, fps = 3, 30
+    _smooth_clip(data / "clip_72x48_30Hz_8bit_P420.yuv", frames=frames)
+    ckpt = tmp_path / "run" / "checkpoint.pth.tar"
+    _tiny_checkpoint(ckpt, 0)
+    tool = _run_tool(data, tmp_path / "tool", ckpt)
+    plf_eval(
+        ["--checkpoint", str(ckpt), "--dataset", "yuv", "--data-root", str(data)]
+        + ["--out", str(tmp_path / "plf"), "--lpips", "none", "--no-progress"]
+    )
+    plf = json.loads((tmp_path / "plf" / "ssf_plf-yuv.json").read_text())["results"]
+    # CompressAI's file: 13 header bytes, per frame one body per latent pair (3 uint32 + one
+    # uint32 length per string): 20 bytes for the I-frame, 2 x 20 for each P-frame
+    overhead_bits = 8 * (13 + 20 + 40 * (frames - 1))
+    expected = plf["bitrate-payload"][0] + overhead_bits * fps / frames / 1000
+    assert tool["bitrate"][0] == pytest.approx(expected, rel=1e-9)
+    # the tool rounds both frames to 8 bits before measuring; nothing else differs
+    assert tool["psnr-rgb"][0] == pytest.approx(plf["psnr-rgb"][0], abs=0.005)
+    assert tool["mse-rgb"][0] == pytest.approx(plf["mse-rgb"][0], rel=1e-3)
+
+
+def test_missing_checkpoint_is_one_line(tmp_path):
+    from compressai_plf.utils.video.eval_model import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=1)
+    with pytest.raises(SystemExit, match="^error: checkpoint not found"):
+        main(["checkpoint", str(data), str(tmp_path / "o"), "-a", "ssf_plf", "-p", "nope.pth"])
+
+
+def test_update_model_through_this_package(tmp_path):
+    from compressai_plf.utils.update_model import main
+    from compressai_plf.zoo.gaussian_tables import strip_gaussian_tables
+
+    torch.manual_seed(0)
+    net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "decoders": ("mse",)})
+    ckpt = tmp_path / "run.pth.tar"
+    torch.save({"epoch": 3, "state_dict": strip_gaussian_tables(net.state_dict())}, ckpt)
+    main([str(ckpt), "-a", "ssf_plf", "-d", str(tmp_path / "out")])
+    (path,) = (tmp_path / "out").glob("run-*.pth.tar")
+    back = ScaleSpaceFlowPLF.from_state_dict(torch.load(path, weights_only=True)).eval()
+    net.update(force=True)
+    frames = [torch.rand(1, 3, 64, 64) for _ in range(2)]
+    with torch.no_grad():
+        assert back.compress(frames)[0] == net.eval().compress(frames)[0]

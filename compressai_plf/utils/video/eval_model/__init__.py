@@ -1,5 +1,5 @@
 """CompressAI's video eval tool with compressai_plf's architectures added."""
 
-from .__main__ import load_checkpoint, main
+from .plugin import install, load_checkpoint, main, state_digest
 
-__all__ = ["load_checkpoint", "main"]
+__all__ = ["install", "load_checkpoint", "main", "state_digest"]

@@ -1,0 +1,202 @@
+"""CompressAI's video eval tool with this package's architectures and conventions.
+
+CompressAI's tool (``compressai.utils.video.eval_model``) never imports plugins: its
+architectures live in a dict inside its ``__main__`` module and pretrained mode reads
+``compressai.zoo.video_models``. :func:`install` adds ``ssf_plf`` to both and changes what a
+user of this package relies on, then :func:`main` runs CompressAI's own ``main``:
+
+* checkpoints load on CPU-only machines (``map_location``), refuse pickled code
+  (``weights_only=True``) and ``ssf_plf`` is rebuilt with its stored architecture;
+* cached per-sequence results are keyed by the model's content (a digest of its state dict),
+  not only by the checkpoint's file name: two runs' ``checkpoint.pth.tar`` never share a cache
+  entry, while re-evaluating the same weights reuses it;
+* ``-d/--output_directory`` defaults to the positional OUTPUT (CompressAI writes the aggregate
+  to ``/`` without it);
+* frames follow ``python -m compressai_plf.eval``'s convention (docs/evaluation.md): RGB from
+  the YUV 4:2:0 file is clipped to [0, 1] and replicate-padded at the bottom and right to the
+  model's ``size_multiple`` (128 for models without one), and each P-frame is predicted from
+  the unclipped reconstruction the decoder has (:class:`UnclampedReference`), so both tools
+  code the same pixels into the same latents;
+* MS-SSIM uses a window that fits frames under 161 px (the tool asserts otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import compressai.utils.video.eval_model.__main__ as _tool
+import torch
+import torch.nn as nn
+from pytorch_msssim import ms_ssim
+from torch import Tensor
+
+import compressai_plf  # noqa: F401  (registers models and zoo entries)
+from compressai_plf.io.clip_frames import crop_frames, pad_frames
+from compressai_plf.metrics.ms_ssim import ms_ssim_window
+from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.zoo import video_models
+
+__all__ = ["install", "load_checkpoint", "main", "state_digest"]
+
+ARCHITECTURES = {"ssf_plf": ScaleSpaceFlowPLF}
+_STATE_DICT_KEYS = ("network", "state_dict", "model_state_dict")
+#: Size multiple of the model being evaluated (CompressAI's ``pad`` does not see the model).
+_MULTIPLE: ContextVar[int] = ContextVar("size_multiple", default=128)
+_ORIGINAL = {
+    name: getattr(_tool, name)
+    for name in ("eval_model", "eval_model_entropy_estimation", "run_inference")
+}
+_convert_yuv420_to_rgb = _tool.convert_yuv420_to_rgb
+
+
+def load_checkpoint(arch: str, no_update: bool, checkpoint_path: str) -> nn.Module:
+    """Load a checkpoint for ``arch`` onto the CPU (CompressAI's loader semantics)."""
+    install()
+    path = Path(checkpoint_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for damaged files
+        raise ValueError(f"cannot read checkpoint {path}: {err}") from err
+    state_dict = checkpoint
+    for key in _STATE_DICT_KEYS:
+        if isinstance(checkpoint, dict) and key in checkpoint:
+            state_dict = checkpoint[key]
+    if arch not in _tool.models:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(_tool.models)}")
+    cls = _tool.models[arch]
+    if hasattr(cls, "from_state_dict") and arch in ARCHITECTURES:
+        net = cls.from_state_dict(state_dict)
+    else:
+        net = cls()
+        net.load_state_dict(state_dict)
+    if not no_update:
+        net.update(force=True)
+    return net.eval()
+
+
+def state_digest(net: nn.Module, length: int = 8) -> str:
+    """Hex digest of a model's state dict (names, dtypes, shapes and bytes of every entry)."""
+    h = hashlib.sha256()
+    for key, value in sorted(net.state_dict().items()):
+        h.update(key.encode())
+        if isinstance(value, Tensor):
+            t = value.detach().cpu().contiguous().reshape(-1)
+            h.update(f"{t.dtype}{tuple(value.shape)}".encode())
+            h.update(t.view(torch.uint8).numpy().tobytes())
+        else:
+            h.update(repr(value).encode())
+    return h.hexdigest()[:length]
+
+
+def ms_ssim_fitting(x: Tensor, y: Tensor, data_range: float = 255, **kwargs) -> Tensor:
+    """CompressAI's MS-SSIM call with a window that fits the frame: identical to the tool's
+    value from 161 px on, and defined (instead of an AssertionError) for smaller frames."""
+    kwargs.setdefault("win_size", ms_ssim_window(*x.shape[-2:]))
+    return ms_ssim(x, y, data_range=data_range, **kwargs)
+
+
+def yuv420_to_rgb_clipped(frame: Any, device: torch.device, max_val: int) -> Tensor:
+    """CompressAI's YUV 4:2:0 -> RGB conversion, clipped to [0, 1] (the range a codec takes,
+    and what :class:`compressai_plf.datasets.RawYUVFolder` gives ``compressai_plf.eval``)."""
+    return _convert_yuv420_to_rgb(frame, device, max_val).clamp(0, 1)
+
+
+def pad(x: Tensor, p: int | None = None) -> tuple[Tensor, tuple[int, int]]:
+    """Replicate-pad at the bottom and right to the model's size multiple (``p`` ignored:
+    CompressAI passes its own 128); returns the frame and its original ``(H, W)``."""
+    del p
+    return pad_frames([x], _MULTIPLE.get())[0], tuple(x.shape[-2:])
+
+
+def crop(x: Tensor, size: tuple[int, int]) -> Tensor:
+    return crop_frames([x], *size)[0]
+
+
+class UnclampedReference(nn.Module):
+    """Predict each P-frame from the reconstruction the decoder has.
+
+    CompressAI's loop clips each reconstruction to [0, 1] for its metrics and then passes
+    the clipped frame as the next reference, whereas the model's ``decompress`` (and
+    ``compressai_plf.eval``) predicts from the unclipped one: the bitstream would not decode
+    to what was measured. This wrapper keeps the unclipped reconstruction and uses it when
+    the tool hands back its clipped copy.
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        self._ref: Tensor | None = None
+
+    def _reference(self, x_ref: Tensor) -> Tensor:
+        ref = self._ref
+        if ref is not None and ref.shape == x_ref.shape and torch.equal(ref.clamp(0, 1), x_ref):
+            return ref
+        return x_ref
+
+    def _keep(self, out: tuple[Tensor, Any]) -> tuple[Tensor, Any]:
+        self._ref = out[0]
+        return out
+
+    def encode_keyframe(self, x: Tensor) -> tuple[Tensor, Any]:
+        return self._keep(self.net.encode_keyframe(x))
+
+    def encode_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, Any]:
+        return self._keep(self.net.encode_inter(x_cur, self._reference(x_ref)))
+
+    def forward_keyframe(self, x: Tensor) -> tuple[Tensor, Any]:
+        return self._keep(self.net.forward_keyframe(x))
+
+    def forward_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, Any]:
+        return self._keep(self.net.forward_inter(x_cur, self._reference(x_ref)))
+
+
+def _with_conventions(name: str):
+    def run(net: nn.Module, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        token = _MULTIPLE.set(int(getattr(net, "size_multiple", 128)))
+        try:
+            return _ORIGINAL[name](UnclampedReference(net), *args, **kwargs)
+        finally:
+            _MULTIPLE.reset(token)
+
+    run.__name__ = name
+    return run
+
+
+def run_inference(filepaths, inputdir, net, outputdir, *args: Any, **kwargs: Any):
+    """CompressAI's ``run_inference`` with the cache key extended by :func:`state_digest`."""
+    kwargs["trained_net"] = f"{kwargs.get('trained_net', '')}-{state_digest(net)}"
+    return _ORIGINAL["run_inference"](filepaths, inputdir, net, outputdir, *args, **kwargs)
+
+
+def install() -> None:
+    """Add this package's architectures, loader and conventions to CompressAI's tool module."""
+    _tool.models.update(ARCHITECTURES)
+    _tool.pretrained_models.update(video_models)
+    _tool.load_checkpoint = load_checkpoint
+    _tool.ms_ssim = ms_ssim_fitting
+    _tool.convert_yuv420_to_rgb = yuv420_to_rgb_clipped
+    _tool.pad, _tool.crop = pad, crop
+    for name in ("eval_model", "eval_model_entropy_estimation"):
+        setattr(_tool, name, _with_conventions(name))
+    _tool.run_inference = run_inference
+
+
+def with_output_directory(argv: list[str]) -> list[str]:
+    """``argv`` with ``-d OUTPUT`` added when no output directory is given."""
+    args = _tool.create_parser().parse_args(argv)
+    return argv if args.output_directory else [*argv, "-d", args.output]
+
+
+def main(argv: list[str] | None = None) -> None:
+    install()
+    argv = with_output_directory(sys.argv[1:] if argv is None else list(argv))
+    try:
+        _tool.main(argv)
+    except (FileNotFoundError, ValueError) as err:  # one line, not a traceback
+        raise SystemExit(f"error: {err}") from None
