@@ -38,8 +38,8 @@ fine-tuning), ``universal`` (perceptual heads on the frozen encoder), ``recon3d`
 
 Examples::
 
-    python examples/train_video.py --config zoo/ssf_plf_mmnist_mse.json --data-root DATA/mnist
-    python examples/train_video.py --config zoo/ssf_plf_mmnist_mse.json --resume
+    python examples/train_video.py --config zoo/ssf_plf-fixed-q1-mse.json -d DATA/mnist
+    python examples/train_video.py --config zoo/ssf_plf-fixed-q1-mse.json -d DATA/mnist --resume
     torchrun --nproc_per_node 2 examples/train_video.py --config ... # multi-process (gloo on CPU)
 """
 
@@ -53,7 +53,10 @@ from compressai_plf.training.trainer import train
 
 def main(argv):
     args = parse_args(argv)
-    summary = train(args)
+    try:
+        summary = train(args)
+    except (FileExistsError, FileNotFoundError, ValueError) as err:  # one line, no traceback
+        raise SystemExit(f"error: {err}") from None
     print(json.dumps(summary, indent=2, default=str))
 
 

@@ -19,12 +19,14 @@ import numpy as np
 import torch
 
 
-def save_atomic(obj: dict[str, Any], path: str | os.PathLike) -> Path:
-    """``torch.save`` to ``path`` atomically (temporary file, fsync, rename)."""
+def save_atomic(obj: dict[str, Any], path: str | os.PathLike, mode: int = 0o644) -> Path:
+    """``torch.save`` to ``path`` atomically (temporary file, fsync, rename), with file
+    permissions ``mode`` (``mkstemp`` creates 0600; a checkpoint is shared like any output)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
             f.flush()

@@ -39,6 +39,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from compressai.registry import DATASETS
+
 from ..plfs import plf_names
 from .stages import CRITIC_BATCHES, STAGES
 
@@ -62,11 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
         "-m", "--model", default="ssf_plf", help="registered model (default: %(default)s)"
     )
     p.add_argument("--model-args", type=_json, default={}, help="model constructor kwargs (JSON)")
+    # CompressAI's -d/--dataset is the data folder: here -d is the folder (--data-root) and
+    # --dataset the registered dataset class that reads it
     p.add_argument(
-        "-d", "--dataset", default="MovingMNIST", help="registered dataset (default: %(default)s)"
+        "--dataset", default="MovingMNIST", help="registered dataset (default: %(default)s)"
     )
     p.add_argument(
-        "--data-root", default=None, help="dataset root folder (MovingMNIST: MNIST root)"
+        "-d",
+        "--data-root",
+        default=None,
+        help="dataset folder, CompressAI's -d (MovingMNIST: the MNIST root)",
+    )
+    p.add_argument(
+        "-n",
+        "--num-workers",
+        type=int,
+        default=0,
+        help="DataLoader workers making batches ahead of the steps; the batches do not depend "
+        "on it (default: %(default)s, in the training process)",
     )
     p.add_argument(
         "--dataset-args", type=_json, default={}, help="dataset constructor kwargs (JSON)"
@@ -197,6 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save-dir", default="runs/train", help="checkpoint and log folder")
     p.add_argument(
+        "--save",
+        action="store_true",
+        default=True,
+        help="accepted for CompressAI compatibility: checkpoints are always saved",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start a new run in a SAVE_DIR that holds one (its checkpoints and log are removed)",
+    )
+    p.add_argument(
         "--init", default=None, help="start from this checkpoint's weights (other stage)"
     )
     p.add_argument(
@@ -232,13 +258,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args, _ = parser.parse_known_args(argv)
     if args.config:
         recipe = load_recipe(args.config)
-        known = {a.dest for a in parser._actions}
-        unknown = sorted(set(recipe) - known)
+        dests = option_dests(parser)
+        unknown = sorted(set(recipe) - set(dests))
         if unknown:
             raise SystemExit(f"error: recipe {args.config} has unknown keys {unknown}")
-        parser.set_defaults(**recipe)
+        parser.set_defaults(**{dests[k]: v for k, v in recipe.items()})
     args = parser.parse_args(argv)
     return finalize(args)
+
+
+def option_dests(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Recipe key -> argument: every long option name (``lambda``, ``test_batch_size``) and
+    every destination (``lmbda``, ``eval_batch_size``), dashes as underscores."""
+    out: dict[str, str] = {}
+    for action in parser._actions:
+        if action.dest == "help":
+            continue
+        out[action.dest] = action.dest
+        for opt in action.option_strings:
+            if opt.startswith("--"):
+                out[opt[2:].replace("-", "_")] = action.dest
+    return out
 
 
 def load_recipe(path: str | Path) -> dict[str, Any]:
@@ -265,6 +305,13 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         raise SystemExit(f"error: stage {args.stage!r} needs --plf (jd, fmd and/or sa)")
     if args.stage == "iframe" and args.lambda_p < 0:
         raise SystemExit("error: --lambda-p must be >= 0")
+    if args.num_workers < 0:
+        raise SystemExit("error: --num-workers must be >= 0")
+    if args.dataset not in DATASETS and Path(str(args.dataset)).exists():
+        raise SystemExit(
+            f"error: --dataset takes a registered dataset name, not a folder ({args.dataset}); "
+            "pass the folder with -d/--data-root"
+        )
     if args.critic_warmup < 0:
         raise SystemExit("error: --critic-warmup must be >= 0")
     for name in (

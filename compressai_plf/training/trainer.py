@@ -3,12 +3,18 @@
 Step-based (on-the-fly data has no natural epoch), with atomic periodic checkpoints, exact
 resume, non-finite step skipping, a JSON-lines log, held-out evaluation and
 ``torch.distributed`` multi-process training.
+
+Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``state_dict``,
+``loss``, ``optimizer``, ``aux_optimizer``, ``lr_scheduler``) and add ``step``,
+``stage_name``, ``stage`` (critics and their optimiser), ``rng``, ``args``, ``best_loss`` and
+``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as in CompressAI.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,16 @@ from .stages import make_stage
 from .step_batches import StepBatches, _frames_of, seed_everything
 
 CHECKPOINT_NAME = "checkpoint.pth.tar"
+BEST_NAME = "checkpoint_best_loss.pth.tar"
+LOG_NAME = "log.jsonl"
+#: Stage state stored at the top level of a checkpoint, where CompressAI puts it.
+TOP_LEVEL_STATE = ("optimizer", "aux_optimizer", "lr_scheduler")
+#: What resume takes from the checkpoint's stored arguments: the model it holds.
+MODEL_ARGS = ("model", "model_args", "channels")
+
+
+class RunExistsError(FileExistsError):
+    """The save folder already holds a run, and neither ``--resume`` nor ``--force`` was given."""
 
 
 class HeadsForward(nn.Module):
@@ -124,6 +140,53 @@ def init_critics(stage: Any, path: str) -> int:
     return len(matched)
 
 
+def stage_state(ckpt: dict[str, Any]) -> dict[str, Any]:
+    """The stage state of a checkpoint: CompressAI's top-level optimiser entries merged back
+    into ``stage`` (checkpoints written before that layout hold them inside ``stage``)."""
+    state = dict(ckpt.get("stage") or {})
+    for key in TOP_LEVEL_STATE:
+        if key in ckpt:
+            state[key] = ckpt[key]
+    return state
+
+
+def reuse_model_args(args: Any, stored: dict[str, Any], path: Path) -> None:
+    """Rebuild the model a resumed checkpoint holds: its stored ``model``, ``model_args`` and
+    ``channels`` replace the defaults; a different value given explicitly is an error."""
+    from .cli import build_parser
+
+    defaults = build_parser().parse_args([])
+    for name in MODEL_ARGS:
+        if name not in stored:
+            continue
+        given, default = getattr(args, name, None), getattr(defaults, name, None)
+        if name == "channels":
+            default = int((getattr(defaults, "model_args", None) or {}).get("channels", 3))
+        if given not in (None, default) and _plain(given) != stored[name]:
+            raise ValueError(
+                f"--{name.replace('_', '-')} {given!r} differs from the one {path} was "
+                f"trained with ({stored[name]!r}); resume takes the model from the checkpoint"
+            )
+        setattr(args, name, stored[name])
+
+
+def claim_save_dir(save_dir: Path, force: bool, rank: int) -> None:
+    """Refuse to write a new run over an existing one unless ``force`` (then its checkpoints
+    and log are removed, so nothing of the old run is appended to)."""
+    old = [save_dir / n for n in (CHECKPOINT_NAME, BEST_NAME, LOG_NAME)]
+    found = [p.name for p in old if p.exists()]
+    if not found:
+        return
+    if not force:
+        raise RunExistsError(
+            f"{save_dir} already holds a run ({', '.join(found)}); pass --resume to continue "
+            "it or --force to start over"
+        )
+    if rank == 0:
+        for p in old:
+            p.unlink(missing_ok=True)
+
+
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -133,6 +196,14 @@ def train(args: Any) -> dict[str, Any]:
     rank, world = init_from_env()
     save_dir = Path(args.save_dir)
     device = torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+    ckpt_path, best_path = save_dir / CHECKPOINT_NAME, save_dir / BEST_NAME
+    ckpt, resume_path = None, None
+    if args.resume:
+        resume_path = Path(args.resume) if isinstance(args.resume, str) else ckpt_path
+        ckpt = load_checkpoint(resume_path, map_location=device)
+        reuse_model_args(args, ckpt.get("args") or {}, resume_path)
+    else:
+        claim_save_dir(save_dir, getattr(args, "force", False), rank)
     seed_everything(args.seed)
 
     model = build_model(args).to(device)
@@ -156,7 +227,9 @@ def train(args: Any) -> dict[str, Any]:
     train_set = build_dataset(args, "train")
     shared = getattr(args, "critic_batch", "fresh") == "shared"
     draws = args.critic_steps + 1 if len(stage.critics) and not shared else 1
-    batches_cpu = StepBatches(train_set, args.batch_size, args.seed, draws, rank, world)
+    batches_cpu = StepBatches(
+        train_set, args.batch_size, args.seed, draws, rank, world, getattr(args, "num_workers", 0)
+    )
     if args.epochs:
         args.steps = args.epochs * batches_cpu.steps_per_epoch
 
@@ -171,37 +244,41 @@ def train(args: Any) -> dict[str, Any]:
             x.to(device) for x in default_collate([_frames_of(test_set[i]) for i in range(n)])
         ]
 
-    log = JsonlLog(save_dir / "log.jsonl" if rank == 0 else None)
-    ckpt_path = save_dir / CHECKPOINT_NAME
-    start = 0
-    if args.resume:
-        path = Path(args.resume) if isinstance(args.resume, str) else ckpt_path
-        ckpt = load_checkpoint(path, map_location=device)
+    log = JsonlLog(save_dir / LOG_NAME if rank == 0 else None)
+    start, best_loss, last_loss = 0, math.inf, None
+    if ckpt is not None:
         if ckpt.get("stage_name") != args.stage:
             raise ValueError(
-                f"{path} is a {ckpt.get('stage_name')!r} checkpoint, not {args.stage!r}"
+                f"{resume_path} is a {ckpt.get('stage_name')!r} checkpoint, not {args.stage!r}"
             )
         model.load_state_dict(ckpt["state_dict"])
-        stage.load_state_dict(ckpt["stage"])
+        stage.load_state_dict(stage_state(ckpt))
         set_rng_state(ckpt["rng"])
         start = int(ckpt["step"])
+        best_loss = float(ckpt.get("best_loss", math.inf))
+        last_loss = ckpt.get("loss")
         if rank == 0:
-            print(f"resumed from {path} at step {start}")
+            print(f"resumed from {resume_path} at step {start}")
 
-    def save(step: int, final: bool = False) -> None:
+    def save(step: int, path: Path, final: bool = False) -> None:
         if rank != 0:
             return
-        state = {
+        state = stage.state_dict()
+        top = {k: state.pop(k, None) for k in TOP_LEVEL_STATE}
+        checkpoint = {
             "epoch": step // batches_cpu.steps_per_epoch,
-            "step": step,
             "state_dict": model.state_dict(),
+            "loss": last_loss,
+            **top,
+            "step": step,
             "stage_name": args.stage,
-            "stage": stage.state_dict(),
+            "stage": state,
             "rng": rng_state(),
             "args": _plain(vars(args)),
+            "best_loss": best_loss,
             "final": final,
         }
-        save_atomic(state, ckpt_path)
+        save_atomic(checkpoint, path)
 
     if start == 0 and getattr(args, "critic_warmup", 0) > 0:
         warm = stage.warm_up_critics(batches, args.critic_warmup)
@@ -211,6 +288,7 @@ def train(args: Any) -> dict[str, Any]:
 
     t0 = time.time()
     last: dict[str, float] = {}
+    best_now = False
     bar = tqdm(
         range(start, args.steps),
         initial=start,
@@ -226,17 +304,26 @@ def train(args: Any) -> dict[str, Any]:
             log.write(done, "train", logs)
             bar.set_postfix(loss=f"{logs['loss']:.4g}")
             last = logs
+        best_now = False
         if eval_frames is not None and (done % args.eval_interval == 0 or done == args.steps):
             ev = stage.evaluate(eval_frames)
             log.write(done, "eval", ev)
             if stage.lr_scheduler is not None:
                 stage.lr_scheduler.step(ev["loss"])
             last = {**last, **{f"eval.{k}": v for k, v in ev.items()}}
+            last_loss = float(ev["loss"])
+            best_now = last_loss < best_loss
+            best_loss = min(best_loss, last_loss)
+        if best_now and done != args.steps:
+            save(done, best_path)
         if done % args.checkpoint_interval == 0 and done != args.steps:
-            save(done)
+            save(done, ckpt_path)
+    batches_cpu.close()
     if hasattr(model, "update"):
         model.update(force=True)  # CDF tables, so the checkpoint codes real bitstreams
-    save(args.steps, final=True)
+    save(args.steps, ckpt_path, final=True)
+    if best_now:  # the final checkpoint is the best one: keep its updated CDF tables
+        save(args.steps, best_path, final=True)
     if is_distributed():
         if args.save_rank_states and rank > 0:
             save_atomic(
@@ -248,6 +335,7 @@ def train(args: Any) -> dict[str, Any]:
         "steps": args.steps,
         "seconds": time.time() - t0,
         "checkpoint": str(ckpt_path),
+        "best_checkpoint": str(best_path) if best_path.is_file() else None,
         "skipped_nonfinite": stage.guard.total,
         **last,
     }

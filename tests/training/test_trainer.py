@@ -156,7 +156,7 @@ def test_hyperprior_mode_trains_aux(tiny_args):
     assert summary["aux_loss"] > 0
 
 
-def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args):
+def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args, tmp_path):
     """A registry model without decoder heads (CompressAI's ssf2020) trains as the mse head."""
     summary = train(
         tiny_args(
@@ -173,4 +173,12 @@ def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args):
     assert "img_encoder.0.weight" in sd and summary["steps"] == 1
     assert math.isfinite(summary["loss"]) and summary["loss"] > 0  # a real RD loss was trained
     with pytest.raises(ValueError, match="no decoder head"):
-        train(tiny_args(model="ssf2020", model_args={}, stage="universal", plf=["jd"]))
+        train(
+            tiny_args(
+                model="ssf2020",
+                model_args={},
+                stage="universal",
+                plf=["jd"],
+                save_dir=str(tmp_path / "universal"),
+            )
+        )
