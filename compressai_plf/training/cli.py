@@ -42,7 +42,7 @@ from typing import Any
 from compressai.registry import DATASETS
 
 from ..plfs import plf_names
-from .stages import CRITIC_BATCHES, STAGES
+from .stages import CRITIC_BATCHES, IFRAME_SOURCES, STAGES
 
 DEFAULT_CRITIC_STEPS = {"mse": 5, "iframe": 5, "plf": 5, "universal": 5, "recon3d": 1}
 
@@ -192,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="universal stage: compute the frozen MMSE chain of a batch once and reuse it "
         "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--iframe-source",
+        choices=IFRAME_SOURCES,
+        default="decoder",
+        help="universal stage: frame 0 the heads continue: the model's perceptual I-frame "
+        "decoder, or exact posterior samples of the keyframe code (default: %(default)s)",
     )
     p.add_argument(
         "--freeze-keyframe",

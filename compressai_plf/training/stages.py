@@ -44,6 +44,7 @@ from .optimizers import make_optimizer, split_parameters
 
 STAGES = ("mse", "iframe", "plf", "universal", "recon3d")
 CRITIC_BATCHES = ("fresh", "shared")
+IFRAME_SOURCES = ("decoder", "posterior")
 # Adam moments for critics, as in WGAN-GP (Gulrajani et al., https://arxiv.org/abs/1704.00028):
 # a small beta1 keeps the critic responsive to a generator that moves.
 CRITIC_BETAS = (0.5, 0.9)
@@ -256,7 +257,7 @@ class Stage:
     def evaluate(self, frames: list[Tensor]) -> dict[str, float]:
         """Held-out metrics of one batch: per-head per-frame MSE, bpp, critics' W1."""
         self.model.eval()
-        out = heads_forward(self.model)(frames, self.heads)
+        out = self.eval_output(frames)
         logs = {k: float(v) for k, v in self.codec_loss(out, frames, 10**9).items() if v.dim() == 0}
         for head, recon in out["x_hat"].items():
             for i, (r, x) in enumerate(zip(recon, frames, strict=True)):
@@ -266,6 +267,10 @@ class Stage:
                 c = self.critic_loss(out["x_hat"], frames, 10**9)
             logs.update({f"critic.{k}": float(v.detach()) for k, v in c.items() if v.dim() == 0})
         return logs
+
+    def eval_output(self, frames: list[Tensor]) -> dict[str, Any]:
+        """The codec output :meth:`evaluate` measures (the model itself, not a wrapper)."""
+        return heads_forward(self.model)(frames, self.heads)
 
     # -- checkpoint state ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -424,7 +429,13 @@ class UniversalStage(Stage):
 
     The encoder side and the MMSE chain do not change here, so with ``args.cache_chain`` a
     batch's :class:`~compressai_plf.models.ssf_plf.MMSEChain` is computed once, without a
-    graph, and every critic update and the codec update decode the heads from it."""
+    graph, and every critic update and the codec update decode the heads from it.
+
+    With ``args.iframe_source == "posterior"`` the heads' frame 0 is an exact posterior sample
+    of each clip's keyframe code (:class:`~compressai_plf.eval.posterior_iframe.
+    PosteriorIFrameSampler`: a real training frame with the same 12-bit code): a perfectly
+    realistic I-frame, often of the wrong digit, so that the P-frame heads' behaviour (error
+    permanence) can be trained and studied apart from I-frame GAN training."""
 
     name = "universal"
     perceptual_codec_loss = True
@@ -447,6 +458,12 @@ class UniversalStage(Stage):
             for p in args.plf
         }
         self._chain: tuple[Any, Any] = (None, None)
+        self.iframe_source = getattr(args, "iframe_source", "decoder")
+        if self.iframe_source not in IFRAME_SOURCES:
+            raise ValueError(
+                f"iframe_source must be one of {IFRAME_SOURCES}, got {self.iframe_source!r}"
+            )
+        self._sampler = None
         super().__init__(model, args, forward)
 
     @property
@@ -459,13 +476,36 @@ class UniversalStage(Stage):
     def prepare_model(self) -> None:
         self.model.freeze_encoder_side()
 
+    def first_frames(self, frames: list[Tensor], key: tuple[int, int] | None) -> Tensor | None:
+        """Frame 0 the perceptual heads continue: ``None`` (the model's own I-frame decoder) or
+        posterior samples of the keyframe codes, drawn reproducibly from ``key``."""
+        if self.iframe_source == "decoder":
+            return None
+        if self._sampler is None:  # built on first use: after --resume has loaded the weights
+            from ..eval.posterior_iframe import PosteriorIFrameSampler
+
+            self._sampler = PosteriorIFrameSampler(self.model, self.args.data_root)
+        step, draw = key if key is not None else (-1, 0)
+        seed = (step * 1009 + draw) % 2**32
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            return self._sampler.sample_keyframe(frames[0], seed, generator).frames
+
     def prepare_batch(self, frames, key=None):
         if not self.caches_chain:
+            if self.iframe_source != "decoder":
+                raise ValueError("iframe_source='posterior' needs cache_chain")
             return frames
         if key is None or self._chain[0] != key:
             with torch.no_grad():
-                self._chain = (key, self.model.mmse_chain(frames))
+                chain = self.model.mmse_chain(frames, self.first_frames(frames, key))
+            self._chain = (key, chain)
         return self._chain[1]
+
+    def eval_output(self, frames):
+        if not self.caches_chain:
+            return super().eval_output(frames)
+        return self.decode(self.prepare_batch(frames, None))
 
     def decode(self, batch):
         if not self.caches_chain:

@@ -205,3 +205,29 @@ def test_universal_critics_skip_a_shared_frozen_iframe(tiny_args):
     )
     stage = make_stage("universal", build_model(per_head), per_head)
     assert stage.critics["fmd"].frames == (0, 1, 2)
+
+
+def test_posterior_iframe_source_feeds_real_frames_as_frame_zero(tiny_args, mnist_root):
+    from compressai_plf.eval.posterior_iframe import PosteriorIFrameSampler
+
+    args = tiny_args(stage="universal", plf=["jd", "fmd"], iframe_source="posterior")
+    stage = make_stage("universal", build_model(args), args)
+    # a small index (the default indexes the 60k training digits, about a minute)
+    stage._sampler = PosteriorIFrameSampler(
+        stage.model, mnist_root, cache=False, progress=False, max_digits=200
+    )
+    frames = _fixed_batches(4, 3)(0, 0)
+    chain = stage.prepare_batch(frames, (0, 0))
+    index_frames = stage._sampler.frames(torch.arange(200))
+    # frame 0 of every head is one of the index's real frames, the same for both heads
+    out = stage.decode(chain)["x_hat"]
+    assert torch.equal(out["jd"][0], out["fmd"][0])
+    for x in out["jd"][0]:
+        assert ((index_frames - x).abs().flatten(1).amax(1) == 0).any()
+    # reproducible per (step, draw), and the training step runs with it
+    again = stage.first_frames(frames, (0, 0))
+    assert torch.equal(again, chain.iframe)
+    logs = stage.train_step(1, _fixed_batches(4, 3))
+    assert torch.isfinite(torch.tensor(logs["loss"]))
+    ev = stage.evaluate(frames)
+    assert "critic.jd_w1" in ev
