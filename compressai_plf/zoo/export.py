@@ -29,6 +29,7 @@ from ..training.checkpoint import load_checkpoint, save_atomic
 from .gaussian_tables import strip_gaussian_tables
 from .presets import architecture
 from .pretrained import load_weights_file, weights_path
+from .weight_cards import write_card
 
 __all__ = ["compare_decodes", "export_weights", "half_state_dict"]
 
@@ -118,7 +119,7 @@ def export_weights(
     path = Path(out) if out else weights_path(quality, "mse", rate_mode)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_atomic({"state_dict": exported, "meta": meta}, path)
-    path.chmod(0o644)  # a package file: readable by every user of an installation
+    write_card(path, quality, rate_mode)  # the metadata sidecar list_pretrained() reads
 
     back = load_weights_file(path)  # as ssf_plf(..., pretrained=True) loads it
     check = compare_decodes(net, back, _clips(net, data_root))
