@@ -182,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="critic-only updates on the initial codec before the first codec update",
     )
     p.add_argument(
+        "--init-iframe",
+        default=None,
+        help="copy the shared perceptual I-frame decoder from this checkpoint (after --init)",
+    )
+    p.add_argument(
         "--init-critics",
         default=None,
         help="start the critics from this checkpoint's critics (e.g. an earlier stage's)",

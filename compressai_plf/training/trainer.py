@@ -123,6 +123,31 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     return {"copied": copied, "heads_from_mse": from_mse}
 
 
+def init_iframe_decoder(model: nn.Module, path: str) -> int:
+    """Copy the shared perceptual I-frame decoder (``iframe_decoder.*``) of a checkpoint into
+    ``model``: every P-frame rate of a family shares the one the ``iframe`` stage trained on
+    the family's keyframe codec. Returns how many tensors were copied; refuses to copy none."""
+    if getattr(model, "iframe_decoder", None) is None:
+        raise ValueError("--init-iframe: this model has no shared perceptual I-frame decoder")
+    ckpt = load_checkpoint(path)
+    src = ckpt.get("state_dict", ckpt)
+    own = model.state_dict()
+    matched = {
+        k: v
+        for k, v in src.items()
+        if k.startswith("iframe_decoder.") and k in own and own[k].shape == v.shape
+    }
+    expected = [k for k in own if k.startswith("iframe_decoder.")]
+    if len(matched) != len(expected):
+        raise ValueError(
+            f"{path} holds {len(matched)} of the {len(expected)} tensors of this model's shared "
+            "perceptual I-frame decoder (different architecture, or none)"
+        )
+    own.update(matched)
+    nn.Module.load_state_dict(model, own)
+    return len(matched)
+
+
 def init_critics(stage: Any, path: str) -> int:
     """Copy the critics of a checkpoint into ``stage`` where names and shapes match; returns
     how many tensors were copied, and refuses to copy none (a silent no-op would leave random
@@ -211,6 +236,10 @@ def train(args: Any) -> dict[str, Any]:
         info = init_from_checkpoint(model, args.init)
         if rank == 0:
             print(f"initialised from {args.init}: {info}")
+    if getattr(args, "init_iframe", None):
+        copied = init_iframe_decoder(model, args.init_iframe)
+        if rank == 0:
+            print(f"shared perceptual I-frame decoder from {args.init_iframe}: {copied} tensors")
     broadcast_parameters(model)
     forward = None
     if world > 1:

@@ -231,3 +231,22 @@ def test_posterior_iframe_source_feeds_real_frames_as_frame_zero(tiny_args, mnis
     assert torch.isfinite(torch.tensor(logs["loss"]))
     ev = stage.evaluate(frames)
     assert "critic.jd_w1" in ev
+
+
+def test_init_iframe_copies_only_the_shared_iframe_decoder(tiny_args, tmp_path):
+    from compressai_plf.training.trainer import init_iframe_decoder
+
+    first = train(tiny_args(stage="iframe", save_dir=str(tmp_path / "i")))
+    source = load_checkpoint(first["checkpoint"])["state_dict"]
+    torch.manual_seed(5)
+    model = build_model(tiny_args())
+    before = {k: v.clone() for k, v in model.state_dict().items() if torch.is_tensor(v)}
+    n = init_iframe_decoder(model, first["checkpoint"])
+    after = model.state_dict()
+    keys = [k for k in after if k.startswith("iframe_decoder.")]
+    assert n == len(keys) > 0
+    assert all(torch.equal(after[k], source[k]) for k in keys)
+    assert all(torch.equal(after[k], v) for k, v in before.items() if k not in keys)
+    other = build_model(tiny_args(model_args={**TINY_FIXED, "iframe_planes": 8}))
+    with pytest.raises(ValueError, match="tensors of this model's shared"):
+        init_iframe_decoder(other, first["checkpoint"])
