@@ -15,6 +15,7 @@ fi
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
-  .venv/bin/python -m pip install -q -U pip wheel setuptools
+  .venv/bin/python -m pip install -q --disable-pip-version-check -U pip wheel setuptools
 fi
-.venv/bin/python -m pip install -q -e '.[dev]'
+# -q and setup.cfg's find_namespace: (no "package would be ignored" warnings) keep this quiet
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
