@@ -1,10 +1,16 @@
-"""Decode any video file ffmpeg understands (AVI, MP4, ...) to raw frames through a subprocess."""
+"""Decode any video file FFmpeg understands (AVI, MP4, Y4M, ...) to raw frames with PyAV.
+
+PyAV (https://pyav.basswood-io.com) wraps FFmpeg's libraries and its wheels bundle the
+decoders, so reading video needs no ``ffmpeg`` binary (the x264/x265 anchors still run the
+binary). Frames are converted by FFmpeg's swscale as ``ffmpeg -f rawvideo -pix_fmt FMT``
+does: identical output to that pipe for raw inputs such as Y4M (tested); for compressed
+streams the decoder version matters (PyAV 18 bundles FFmpeg 8; against Debian's ffmpeg 5.1 an
+MPEG-4 AVI differed in 0.003 % of pixels by at most 2 levels).
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,35 +21,16 @@ _PIX_FMTS = {"gray": 1, "rgb24": 3}
 
 
 def ffmpeg_available() -> bool:
-    """Return whether both ``ffmpeg`` and ``ffprobe`` are on the ``PATH``."""
-    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
-
-
-def _probe_size(path: Path) -> tuple[int, int]:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=width,height",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode != 0 or "," not in out.stdout:
-        raise ValueError(f"ffprobe found no video stream in {path}: {out.stderr.strip()}")
-    w, h = out.stdout.strip().splitlines()[0].split(",")[:2]
-    return int(w), int(h)
+    """Return whether video files can be decoded (PyAV is importable)."""
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def decode_video(path: str | os.PathLike, pix_fmt: str = "gray") -> np.ndarray:
-    """Decode all frames of a video file with ffmpeg.
+    """Decode all frames of a video file.
 
     Args:
         path: video file.
@@ -54,7 +41,7 @@ def decode_video(path: str | os.PathLike, pix_fmt: str = "gray") -> np.ndarray:
 
     Raises:
         FileNotFoundError: if the file is missing.
-        RuntimeError: if ffmpeg/ffprobe are not installed or decoding fails.
+        RuntimeError: if PyAV is not installed or decoding fails.
         ValueError: on an unknown ``pix_fmt`` or a file without video stream.
     """
     if pix_fmt not in _PIX_FMTS:
@@ -62,19 +49,24 @@ def decode_video(path: str | os.PathLike, pix_fmt: str = "gray") -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"video file not found: {path}")
-    if not ffmpeg_available():
-        raise RuntimeError(
-            f"cannot decode {path}: ffmpeg/ffprobe not found on PATH (install ffmpeg, "
-            "or use pre-extracted frames / y4m files)"
-        )
-    w, h = _probe_size(path)
-    cmd = ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path)]
-    cmd += ["-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
-    out = subprocess.run(cmd, capture_output=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"ffmpeg failed on {path}: {out.stderr.decode(errors='replace')}")
-    c = _PIX_FMTS[pix_fmt]
-    frame = w * h * c
-    n = len(out.stdout) // frame
-    arr = np.frombuffer(out.stdout, dtype=np.uint8, count=n * frame)
-    return arr.reshape((n, h, w) if c == 1 else (n, h, w, c))
+    try:
+        import av
+    except ImportError as err:
+        raise RuntimeError(f"cannot decode {path}: PyAV is not installed (pip install av)") from err
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as err:
+        raise ValueError(f"no video stream in {path}: {err}") from err
+    with container:
+        if not container.streams.video:
+            raise ValueError(f"no video stream in {path}")
+        stream = container.streams.video[0]
+        try:
+            frames = [f.to_ndarray(format=pix_fmt) for f in container.decode(stream)]
+        except av.FFmpegError as err:
+            raise RuntimeError(f"decoding {path} failed: {err}") from err
+    if not frames:
+        c = _PIX_FMTS[pix_fmt]
+        h, w = stream.codec_context.height, stream.codec_context.width
+        return np.zeros((0, h, w) if c == 1 else (0, h, w, c), dtype=np.uint8)
+    return np.stack(frames)

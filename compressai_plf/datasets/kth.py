@@ -107,7 +107,7 @@ class KTH(Dataset):
 
     Sources are found recursively under ``root`` by name,
     ``person<NN>_<action>_d<S>[_seg<K>][_uncomp]`` with extension ``.avi``/``.mp4``/``.mkv``
-    (decoded with ffmpeg as a subprocess) or ``.y4m`` (read in numpy), or a folder of that name
+    (decoded with PyAV) or ``.y4m`` (read in numpy), or a folder of that name
     holding pre-extracted frame images. The original archives (``jogging/*.avi``, ...) can be
     unpacked under ``root`` as they are. All selected sources are decoded once at
     construction, converted to gray, optionally centre-cropped to a square and resized to
