@@ -3,8 +3,8 @@
 Usage::
 
     python -m compressai_plf.eval.build_eval_critics --data-root MNIST_ROOT --out FILE
-        [--reference blur,noise,ghost,freeze,shuffle,swap] [--plf jd,fmd,sa] [--frames 3]
-        [--steps 300] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
+        [--reference blur,noise,ghost,freeze,shuffle,swap,identity] [--plf jd,fmd,sa] [--frames 3]
+        [--steps 500] [--identity-weight 6] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
         [--clips 4000] [--val-clips 500] [--seed 0] [--threads N] [--download]
 
 One :class:`~compressai_plf.modules.PLFCritic` per PLF (``dcgan`` architecture, 1 channel,
@@ -37,16 +37,28 @@ from ..plfs import get_plf, plf_names
 from .critic_clips import (
     RESERVED_DIGITS,
     VALIDATION_DIGITS,
+    draw_trajectories,
     load_reserved_digits,
-    render_clips,
     split_reserved,
 )
-from .degradations import DEGRADATIONS, FRAME_DEGRADATIONS, degrade, parse_reference
+from .degradations import (
+    FRAME_DEGRADATIONS,
+    IDENTITY,
+    REFERENCE_NAMES,
+    IdentitySwap,
+    degrade,
+    parse_reference,
+)
 from .eval_critic import EvalCritics
+from .identity_swap import ClipTrajectories
 
 __all__ = ["critic_references", "main", "train_eval_critics", "validate_eval_critics"]
 
 DEFAULT_WIDTHS = (32, 64, 128, 256)
+#: Relative probability of the identity swap among the fakes (each other degradation: 1).
+#: Identity is the hardest difference to learn (both sides are real frames with real
+#: motion), so the critics see it more often.
+IDENTITY_WEIGHT = 6.0
 
 
 def critic_references(plf: str, reference: Sequence[str]) -> tuple[str, ...]:
@@ -85,12 +97,15 @@ def train_eval_critics(
     gp_weight: float = 10.0,
     seed: int = 0,
     progress: bool = True,
+    trajectories: ClipTrajectories | None = None,
+    identity_weight: float = IDENTITY_WEIGHT,
 ) -> tuple[EvalCritics, dict[str, Any]]:
     """Train one critic per PLF on real ``clips`` against their degraded versions.
 
     Args:
         clips: real clips ``(N, T, C, H, W)`` in [0, 1] (``N >= 2``, ``T >= 2``).
-        reference: degradation names (default: all of :data:`DEGRADATIONS`).
+        reference: degradation names (default: all of :data:`REFERENCE_NAMES`, without
+            ``"identity"`` when no ``trajectories`` are given).
         plfs: PLFs to build critics for (default: every registered PLF).
         steps: optimiser steps (each trains every critic on one batch).
         batch_size: clips per step.
@@ -99,6 +114,10 @@ def train_eval_critics(
         gp_weight: WGAN-GP weight.
         seed: seed of batches, degradations, interpolates and initial weights.
         progress: show a progress bar.
+        trajectories: the digits and walks ``clips`` were rendered from
+            (:func:`~compressai_plf.eval.critic_clips.draw_trajectories`), for the
+            ``"identity"`` fakes.
+        identity_weight: relative probability of ``"identity"`` among a critic's fakes.
 
     Returns:
         ``(critics, log)``: the frozen critics and the last step's W1 estimates per PLF.
@@ -111,7 +130,13 @@ def train_eval_critics(
     if steps < 1 or batch_size < 2:
         raise ValueError(f"need steps >= 1 and batch_size >= 2, got {steps}, {batch_size}")
     plfs = _parse_plfs(plfs)
-    refs = {p: critic_references(p, parse_reference(reference)) for p in plfs}
+    names = parse_reference(reference)
+    if reference is None and trajectories is None:  # identity swaps need the trajectories
+        names = tuple(n for n in names if n != IDENTITY)
+    refs = {p: critic_references(p, names) for p in plfs}
+    if trajectories is not None and len(trajectories) != n:
+        raise ValueError(f"{len(trajectories)} trajectories for {n} clips")
+    weights = {IDENTITY: identity_weight}
     torch.manual_seed(seed)  # initial weights and the WGAN-GP interpolates
     gen = torch.Generator().manual_seed(seed)
     base = {"num_frames": t, "channels": c, "image_size": [h, w], "arch": "dcgan"}
@@ -126,10 +151,11 @@ def train_eval_critics(
     log: dict[str, Any] = {}
     bar = tqdm(range(steps), desc="eval critics", disable=not progress, file=sys.stderr)
     for _ in bar:
-        real = clips[torch.randint(0, n, (batch_size,), generator=gen)]
+        idx = torch.randint(0, n, (batch_size,), generator=gen)
+        real = clips[idx]
         total = 0.0
         for p in plfs:
-            fake = degrade(real, refs[p], gen)
+            fake = degrade(real, refs[p], gen, _swapper(trajectories, idx), weights)
             out = losses[p].critic_loss(list(fake.unbind(1)), list(real.unbind(1)), {p: modules[p]})
             total = total + out["loss"]
             log[f"{p}_w1"] = float(out[f"{p}_w1"])
@@ -140,6 +166,13 @@ def train_eval_critics(
     critics.freeze()
     critics.meta.update({"reference": {p: list(r) for p, r in refs.items()}})
     return critics, log
+
+
+def _swapper(trajectories: ClipTrajectories | None, clips: Tensor) -> IdentitySwap | None:
+    """Identity-swap fakes of batch rows, for a batch of clip indices ``clips``."""
+    if trajectories is None:
+        return None
+    return lambda rows, g: trajectories.swap(clips[rows], g)
 
 
 @torch.no_grad()
@@ -166,8 +199,10 @@ def validate_eval_critics(
     reference: str | Sequence[str] | None = None,
     seed: int = 1,
     train_clips: Tensor | None = None,
+    trajectories: ClipTrajectories | None = None,
 ) -> dict[str, Any]:
-    """W1 estimates of frozen critics on held-out clips against each degradation.
+    """W1 estimates of frozen critics on held-out clips against each degradation
+    (``"identity"`` needs the clips' ``trajectories``; without them it is skipped).
 
     Returns, per PLF: ``{degradation: {"w1": mean, "se": standard error over clips}}`` and,
     when ``train_clips`` is given, ``"generalisation_gap"`` (same fields): mean score of
@@ -175,12 +210,15 @@ def validate_eval_critics(
     when the critic did not memorise its clips).
     """
     names = parse_reference(reference)
+    if trajectories is None:
+        names = tuple(n for n in names if n != IDENTITY)
+    swapper = _swapper(trajectories, torch.arange(clips.shape[0]))
     out: dict[str, Any] = {}
     for plf in critics.plfs:
         table: dict[str, Any] = {}
         for name in names:
             gen = torch.Generator().manual_seed(seed)
-            fake = degrade(clips, [name], gen)
+            fake = degrade(clips, [name], gen, swapper)
             per_clip = critics.w1_per_frame(plf, clips, fake, reduction="none")
             per_clip = per_clip.nanmean(1)  # the frames this critic measures (others NaN)
             table[name] = {"w1": float(per_clip.mean()), "se": _se(per_clip)}
@@ -197,6 +235,11 @@ def validate_eval_critics(
     return out
 
 
+def _own_digits(traj: ClipTrajectories) -> Tensor:
+    """Every frame of every clip shows the clip's own digit (the real clips)."""
+    return traj.clip_digits.view(-1, 1).repeat(1, traj.paths.shape[1])
+
+
 def _plain_meta(meta: Any) -> Any:
     return json.loads(json.dumps(meta, default=str))
 
@@ -211,12 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output file (.pt)")
     p.add_argument(
         "--reference",
-        default=",".join(DEGRADATIONS),
-        help=f"comma-separated degradations from {tuple(DEGRADATIONS)}",
+        default=",".join(REFERENCE_NAMES),
+        help=f"comma-separated degradations from {REFERENCE_NAMES}",
+    )
+    p.add_argument(
+        "--identity-weight",
+        type=float,
+        default=IDENTITY_WEIGHT,
+        help="relative probability of the identity swap among the fakes (others: 1 each)",
     )
     p.add_argument("--plf", default=",".join(plf_names()), help="critics to build")
     p.add_argument("--frames", type=int, default=3, help="frames per clip (critics per P-frame)")
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=500)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), help="critic widths")
@@ -237,14 +286,18 @@ def main(argv: list[str] | None = None) -> EvalCritics:
     try:
         widths = tuple(int(w) for w in args.widths.split(","))
         reference = parse_reference(args.reference)
-        digits, _ = load_reserved_digits(args.data_root, download=args.download)
+        digits, labels = load_reserved_digits(args.data_root, download=args.download)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from err
     train_idx, val_idx = split_reserved(len(digits), VALIDATION_DIGITS, seed=args.seed)
-    train_digits, val_digits = digits[train_idx], digits[val_idx]
     start = time.time()
-    clips = render_clips(train_digits, args.clips, args.frames, seed=args.seed)
-    val = render_clips(val_digits, args.val_clips, args.frames, seed=args.seed + 1)
+    traj = draw_trajectories(
+        digits[train_idx], labels[train_idx], args.clips, args.frames, args.seed
+    )
+    val_traj = draw_trajectories(
+        digits[val_idx], labels[val_idx], args.val_clips, args.frames, args.seed + 1
+    )
+    clips, val = (t.render(torch.arange(len(t)), _own_digits(t)) for t in (traj, val_traj))
     critics, last = train_eval_critics(
         clips,
         reference,
@@ -255,10 +308,17 @@ def main(argv: list[str] | None = None) -> EvalCritics:
         widths,
         seed=args.seed,
         progress=not args.no_progress,
+        trajectories=traj,
+        identity_weight=args.identity_weight,
     )
     train_seconds = time.time() - start
     validation = validate_eval_critics(
-        critics, val, reference, seed=args.seed + 2, train_clips=clips[: args.val_clips]
+        critics,
+        val,
+        reference,
+        seed=args.seed + 2,
+        train_clips=clips[: args.val_clips],
+        trajectories=val_traj,
     )
     lo, hi = RESERVED_DIGITS
     critics.meta.update(
@@ -279,6 +339,7 @@ def main(argv: list[str] | None = None) -> EvalCritics:
             "lr": args.lr,
             "optimizer": "Adam(betas=(0.5, 0.9))",
             "gp_weight": 10.0,
+            "identity_weight": args.identity_weight,
             "seed": args.seed,
             "train_seconds": round(train_seconds, 1),
             "last_step_w1": last,

@@ -23,11 +23,13 @@ import torch
 from torch import Tensor
 
 from ..datasets.mnist_idx import load_mnist
-from ..datasets.moving_mnist import bouncing_walk, render_clip, resize_digit
+from ..datasets.moving_mnist import bouncing_walk
+from .identity_swap import ClipTrajectories
 
 __all__ = [
     "RESERVED_DIGITS",
     "VALIDATION_DIGITS",
+    "draw_trajectories",
     "load_reserved_digits",
     "render_clips",
     "split_reserved",
@@ -69,6 +71,31 @@ def split_reserved(
     return np.sort(perm[:-validation]), np.sort(perm[-validation:])
 
 
+def draw_trajectories(
+    digits: np.ndarray,
+    labels: np.ndarray,
+    count: int,
+    frames: int = 3,
+    seed: int = 0,
+    image_size: int = 64,
+    digit_size: int = 32,
+    max_speed: int = 4,
+) -> ClipTrajectories:
+    """The digit and bouncing walk of each of ``count`` clips, as :func:`render_clips` draws
+    them (clip ``k``: digit ``k mod len(digits)``, walk from a generator seeded by
+    ``(seed, k)``); :meth:`ClipTrajectories.swap` re-renders them with another digit."""
+    if count < 1 or frames < 1 or len(digits) == 0:
+        raise ValueError(f"need count >= 1, frames >= 1 and digits, got {count}, {frames}")
+    limit = image_size - digit_size
+    paths = torch.empty(count, frames, 2, dtype=torch.long)
+    for k in range(count):
+        state = np.random.SeedSequence([seed, k]).generate_state(2, dtype=np.uint32)
+        g = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+        paths[k] = bouncing_walk(frames, limit, max_speed, g)
+    clip_digits = torch.arange(count) % len(digits)
+    return ClipTrajectories(digits, labels, clip_digits, paths, image_size, digit_size)
+
+
 def render_clips(
     digits: np.ndarray,
     count: int,
@@ -77,6 +104,7 @@ def render_clips(
     image_size: int = 64,
     digit_size: int = 32,
     max_speed: int = 4,
+    labels: np.ndarray | None = None,
 ) -> Tensor:
     """Render ``count`` one-digit Moving MNIST clips, ``(count, frames, 1, H, W)`` in [0, 1].
 
@@ -89,15 +117,9 @@ def render_clips(
         frames: clip length.
         seed: seed of the set.
         image_size, digit_size, max_speed: ``MovingMNIST`` geometry (the paper's defaults).
+        labels: the digits' classes (only needed by :func:`draw_trajectories`' swaps).
     """
-    if count < 1 or frames < 1 or len(digits) == 0:
-        raise ValueError(f"need count >= 1, frames >= 1 and digits, got {count}, {frames}")
-    limit = image_size - digit_size
-    out = torch.empty(count, frames, 1, image_size, image_size)
-    for k in range(count):
-        state = np.random.SeedSequence([seed, k]).generate_state(2, dtype=np.uint32)
-        g = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-        patch = resize_digit(digits[k % len(digits)], digit_size)
-        path = bouncing_walk(frames, limit, max_speed, g)
-        out[k, :, 0] = render_clip([patch], [path], image_size)
-    return out
+    if labels is None:
+        labels = np.arange(len(digits)) % 2  # rendering does not read classes
+    traj = draw_trajectories(digits, labels, count, frames, seed, image_size, digit_size, max_speed)
+    return traj.render(torch.arange(count), traj.clip_digits.view(-1, 1).repeat(1, frames))

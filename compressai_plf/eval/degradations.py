@@ -5,8 +5,10 @@ An evaluation critic (see :mod:`compressai_plf.eval.eval_critic`) is trained onc
 Moving MNIST clips from these degraded versions, then frozen. The degradations cover the ways
 the decoders of the PLF study (https://arxiv.org/abs/2305.19301) differ: per-frame realism
 (blur and ghosting, as in MMSE reconstructions at low rate; noise) and temporal consistency
-(frozen frames, shuffled frames, a digit that changes identity mid-clip: the failure PLF-FMD
-allows and PLF-JD/PLF-SA forbid).
+(frozen frames, shuffled frames, another clip's frames from a random frame on) and, as
+``"identity"``, the same trajectory with another digit from a random frame on
+(:mod:`compressai_plf.eval.identity_swap`: the identity change PLF-FMD allows and PLF-JD
+forbids; it needs the clips' trajectories, passed to :func:`degrade` as ``identity_swap``).
 
 All functions take clips ``(N, T, C, H, W)`` in [0, 1] and return a new tensor of the same
 shape; every random choice comes from the given ``torch.Generator``.
@@ -15,13 +17,20 @@ shape; every random choice comes from the given ``torch.Generator``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["DEGRADATIONS", "FRAME_DEGRADATIONS", "degrade", "parse_reference"]
+__all__ = [
+    "DEGRADATIONS",
+    "FRAME_DEGRADATIONS",
+    "IDENTITY",
+    "REFERENCE_NAMES",
+    "degrade",
+    "parse_reference",
+]
 
 
 def _uniform(n: int, lo: float, hi: float, g: torch.Generator) -> Tensor:
@@ -116,43 +125,79 @@ DEGRADATIONS: dict[str, Callable[[Tensor, torch.Generator], Tensor]] = {
 #: them from real clips and is not trained against them.
 FRAME_DEGRADATIONS = ("blur", "noise", "ghost")
 
+#: The identity swap along the same trajectory (rendered from the clips' digits and walks,
+#: not computed from the frames).
+IDENTITY = "identity"
+
+#: Every name a reference set may hold.
+REFERENCE_NAMES = (*DEGRADATIONS, IDENTITY)
+
+#: ``identity_swap(rows, generator)``: identity-swap fakes of rows ``rows`` of the batch.
+IdentitySwap = Callable[[Tensor, torch.Generator], Tensor]
+
 
 def parse_reference(reference: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Degradation names from a comma-separated string or a list (``None``: all of them)."""
+    """Degradation names from a comma-separated string or a list (``None``: all of
+    :data:`REFERENCE_NAMES`)."""
     if reference is None:
-        return tuple(DEGRADATIONS)
+        return REFERENCE_NAMES
     names = reference.split(",") if isinstance(reference, str) else list(reference)
     names = [n.strip() for n in names if n.strip()]
-    unknown = [n for n in names if n not in DEGRADATIONS]
+    unknown = [n for n in names if n not in REFERENCE_NAMES]
     if unknown or not names:
         raise ValueError(
-            f"unknown reference degradation(s) {unknown or names}; choose from {tuple(DEGRADATIONS)}"
+            f"unknown reference degradation(s) {unknown or names}; choose from {REFERENCE_NAMES}"
         )
     return tuple(dict.fromkeys(names))
 
 
-def degrade(x: Tensor, names: Sequence[str], generator: torch.Generator) -> Tensor:
-    """Apply one degradation, drawn uniformly from ``names``, to each clip of ``x``.
+def degrade(
+    x: Tensor,
+    names: Sequence[str],
+    generator: torch.Generator,
+    identity_swap: IdentitySwap | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> Tensor:
+    """Apply one degradation, drawn from ``names``, to each clip of ``x``.
 
     Args:
         x: clips ``(N, T, C, H, W)`` in [0, 1], ``T >= 2``.
-        names: degradation names (keys of :data:`DEGRADATIONS`).
+        names: names from :data:`REFERENCE_NAMES`.
         generator: source of every random choice.
+        identity_swap: renders the ``"identity"`` fakes of given rows of ``x`` (e.g.
+            ``ClipTrajectories.swap`` of the batch's clip indices); required when
+            ``"identity"`` is in ``names``.
+        weights: relative probability of each name (default 1 each).
 
     Returns:
         The degraded clips, same shape. ``swap`` draws its replacement clips from ``x``.
+
+    Raises:
+        ValueError: bad clips, names or weights, or ``"identity"`` without ``identity_swap``.
     """
     if not isinstance(x, Tensor) or x.dim() != 5 or x.shape[1] < 2:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"degrade expects clips (N, T >= 2, C, H, W), got {shape}")
     names = parse_reference(names)
-    choice = torch.randint(0, len(names), (x.shape[0],), generator=generator)
+    if IDENTITY in names and identity_swap is None:
+        raise ValueError(
+            "the 'identity' reference needs the clips' trajectories (identity_swap); "
+            "render the clips with compressai_plf.eval.critic_clips.draw_trajectories"
+        )
+    w = torch.tensor([float((weights or {}).get(n, 1.0)) for n in names], dtype=torch.float64)
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            f"weights must be >= 0 with a positive sum, got {dict(zip(names, w.tolist(), strict=True))}"
+        )
+    choice = torch.multinomial(w, x.shape[0], replacement=True, generator=generator)
     out = torch.empty_like(x)
     for k, name in enumerate(names):
         idx = (choice == k).nonzero().flatten()
         if idx.numel() == 0:
             continue
-        if name == "swap":  # needs other clips: draw them from the whole batch
+        if name == IDENTITY:
+            out[idx] = identity_swap(idx, generator).to(x)
+        elif name == "swap":  # needs other clips: draw them from the whole batch
             out[idx] = DEGRADATIONS[name](x, generator)[idx]
         else:
             out[idx] = DEGRADATIONS[name](x[idx], generator)

@@ -8,6 +8,13 @@ different runs are not comparable. Here one critic per PLF (JD, FMD, SA; a
 every evaluated model. Its scores are a fixed 1-Lipschitz-ish witness function: the estimate is
 a lower bound on W1 along the directions that critic learned, not W1 itself (see
 ``docs/evaluation.md``).
+
+A PLF whose *real* critic input holds the reconstruction (PLF-SA, https://arxiv.org/abs/2502.10628:
+real ``(R_0..R_{j-1}, X_j)``) would give every head its own real side, and W1 values of
+different heads would measure against different targets. The evaluation therefore measures
+such PLFs against a **common past, the source frames** (``past="source"``): real
+``(X_0..X_{j-1}, X_j)``, fake ``(X_0..X_{j-1}, R_j)``, i.e. "is the head's frame j a plausible
+continuation of the true past". ``past="own"`` gives the PLF's own definition.
 """
 
 from __future__ import annotations
@@ -26,7 +33,11 @@ from ..modules.image_size import pair_size
 from ..modules.plf_critic import PLFCritic
 from ..plfs import get_plf
 
-__all__ = ["FORMAT", "EvalCritics", "load_eval_critics"]
+__all__ = ["FORMAT", "PASTS", "EvalCritics", "load_eval_critics", "reads_reconstructed_past"]
+
+#: How a PLF whose real input holds the reconstruction is measured: against the source past
+#: (common to every head) or the head's own past (the PLF's definition).
+PASTS = ("source", "own")
 
 #: ``format`` field of an evaluation-critics file.
 FORMAT = "compressai_plf.eval_critics"
@@ -101,13 +112,19 @@ class EvalCritics:
 
     @torch.no_grad()
     def w1_per_frame(
-        self, plf: str, source: VideoLike, recon: VideoLike, reduction: str = "mean"
+        self,
+        plf: str,
+        source: VideoLike,
+        recon: VideoLike,
+        reduction: str = "mean",
+        past: str = "source",
     ) -> Tensor:
         """``D_j(real) - D_j(fake)`` of the ``plf`` critic at every frame index ``j``.
 
-        Real and fake inputs are those of
-        :func:`~compressai_plf.losses.critic_inputs.critic_inputs` (for SA the real input holds
-        the reconstructed past, so it depends on the decoder). Frames without a critic are NaN:
+        Real and fake inputs are those of the PLF's ``critic_inputs``; for a PLF whose real
+        input holds the reconstructed past (SA), ``past="source"`` replaces that past by the
+        source frames on both sides, so every head is measured against the same real clips
+        (see the module docstring). Frames without a critic are NaN:
         frame 0 (the I-frame) for JD, and frames ``j >= num_frames``. Averaged over
         clips, an entry is the W1 estimate ``mean D(real) - mean D(fake)`` of that frame.
 
@@ -116,8 +133,11 @@ class EvalCritics:
             source: source clips, ``(N, T, C, H, W)`` or a list of ``T`` ``(N, C, H, W)``.
             recon: reconstructions, same shape.
             reduction: ``"mean"`` (over clips, shape ``(T,)``) or ``"none"`` (``(N, T)``).
+            past: ``"source"`` (common past) or ``"own"`` (the head's past), see above.
         """
         check_reduction(reduction)
+        if past not in PASTS:
+            raise ValueError(f"past must be one of {PASTS}, got {past!r}")
         if plf not in self.critics:
             raise ValueError(f"no {plf!r} critic; these critics are {list(self.critics)}")
         x, x_hat = as_video_pair(source, recon)
@@ -128,8 +148,12 @@ class EvalCritics:
         frames = list(x.to(device).unbind(1))
         rec = list(x_hat.to(device).unbind(1))
         out = torch.full((n, t), float("nan"), dtype=torch.float64)
+        definition = get_plf(plf)
         for j in (j for j in critic.frames if j < t):
-            real, fake = get_plf(plf).critic_inputs(frames, rec, j)
+            shown = rec
+            if past == "source" and reads_reconstructed_past(definition, frames, j):
+                shown = [*frames[:j], *rec[j:]]
+            real, fake = definition.critic_inputs(frames, shown, j)
             diff = critic_score(critic, real, j) - critic_score(critic, fake, j)
             out[:, j] = diff.double().cpu()
         return out.mean(0) if reduction == "mean" else out
@@ -167,6 +191,16 @@ class EvalCritics:
         if obj.get("version") != VERSION:
             raise ValueError(f"{path}: unsupported evaluation-critics version {obj.get('version')}")
         return cls(obj["configs"], obj["critics"], obj.get("meta"))
+
+
+def reads_reconstructed_past(definition: Any, frames: list[Tensor], j: int) -> bool:
+    """Whether the PLF's real critic input at frame ``j`` reads the reconstruction (as SA's
+    displayed past does): probed with a reconstruction that differs from ``frames``
+    everywhere."""
+    probe = [f + 1.0 for f in frames]
+    real_a = definition.critic_inputs(frames, frames, j)[0]
+    real_b = definition.critic_inputs(frames, probe, j)[0]
+    return not torch.equal(real_a, real_b)
 
 
 def load_eval_critics(path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:
