@@ -37,7 +37,13 @@ from .clips import ClipSet, load_clips
 from .eval_critic import EvalCritics
 from .sources import ModelSource, from_checkpoint
 
-__all__ = ["RATE_COUNTS", "evaluate_model", "evaluate_models", "frame_bits"]
+__all__ = [
+    "RATE_COUNTS",
+    "evaluate_model",
+    "evaluate_models",
+    "frame_bits",
+    "posterior_iframe_decoder",
+]
 
 RATE_COUNTS = ("file", "payload")
 REFERENCE_HEAD = "mse"
@@ -123,6 +129,7 @@ def evaluate_model(
     grid_clips: int = 0,
     progress: bool = True,
     description: str = "",
+    iframe_sampler: Any = None,
 ) -> dict[str, Any]:
     """Evaluate one model on every clip.
 
@@ -136,6 +143,9 @@ def evaluate_model(
         grid_clips: keep the first ``grid_clips`` source and decoded clips for a grid.
         progress: show a progress bar.
         description: the per-sequence ``description``.
+        iframe_sampler: a callable ``(model, frame0 (1, C, H, W), dither seed, clip index) ->
+            frame`` whose frame every perceptual head shows as frame 0 and continues (e.g.
+            :func:`posterior_iframe_decoder`); ``None``: the heads' own I-frame decoders.
 
     Returns:
         ``{"results": averaged results of this rate point, "sequences": [per-sequence
@@ -173,7 +183,10 @@ def evaluate_model(
             file_bytes = path.stat().st_size  # bits counted from what was written
             if file_bytes != info.file_bytes:
                 raise RuntimeError(f"{path}: {file_bytes} bytes on disk, header says {info}")
-            decoded = read_clip_heads(path, model, heads)  # one MMSE chain for every head
+            iframe = None
+            if iframe_sampler is not None:
+                iframe = iframe_sampler(model, x[:1], info.seed, k)
+            decoded = read_clip_heads(path, model, heads, iframe)  # one MMSE chain for all
             recon = {h: torch.cat(f).cpu().clamp(0, 1) for h, f in decoded.items()}
             if tmp is not None:
                 path.unlink()
@@ -242,6 +255,27 @@ def evaluate_model(
     }
 
 
+def posterior_iframe_decoder(data_root: str | os.PathLike, seed: int = 0, **kwargs: Any):
+    """A frame-0 decoder for :func:`evaluate_models` that draws each clip's keyframe from its
+    exact posterior (:class:`~compressai_plf.eval.posterior_iframe.PosteriorIFrameSampler`,
+    one index per model, built or loaded on first use); draws are seeded by ``(seed, clip
+    index)``. ``kwargs`` go to the sampler."""
+    from .posterior_iframe import PosteriorIFrameSampler
+
+    samplers: dict[int, PosteriorIFrameSampler] = {}
+
+    def decode(model: ScaleSpaceFlowPLF, frame0: Tensor, dither_seed: int, clip: int) -> Tensor:
+        if id(model) not in samplers:
+            samplers[id(model)] = PosteriorIFrameSampler(model, data_root, **kwargs)
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + clip)
+        return samplers[id(model)].sample_keyframe(frame0, dither_seed, gen).frames
+
+    decode.description = (  # type: ignore[attr-defined]
+        "exact posterior sample of the keyframe code over the 60k MNIST training frames"
+    )
+    return decode
+
+
 def _as_source(item: Any, index: int) -> ModelSource:
     if isinstance(item, ModelSource):
         return item
@@ -295,6 +329,7 @@ def evaluate_models(
     keep_bitstreams: bool = False,
     progress: bool = True,
     device: str | torch.device = "cpu",
+    iframe_sampler: Any = None,
 ) -> dict[str, Any]:
     """Evaluate models (one rate point each) from real bitstreams; see ``docs/evaluation.md``.
 
@@ -321,6 +356,7 @@ def evaluate_models(
         keep_bitstreams: keep the coded clips in ``out_dir/bitstreams/<label>/``.
         progress: progress bars on stderr.
         device: where models and metric networks run.
+        iframe_sampler: frame-0 decoder of every perceptual head (see :func:`evaluate_model`).
 
     Returns:
         The results dict (``name``, ``description``, ``heads``, ``results`` with one entry
@@ -369,6 +405,7 @@ def evaluate_models(
             grid_clips if grid else 0,
             progress,
             description,
+            iframe_sampler,
         )
         points.append(res["results"])
         sequences[src.label] = res["sequences"]
@@ -396,6 +433,9 @@ def evaluate_models(
             "clips": len(clips),
             "rate_count": rate_count,
             "models": {s.label: s.origin for s in sources},
+            "iframe": "each perceptual head's own I-frame decoder"
+            if iframe_sampler is None
+            else getattr(iframe_sampler, "description", "given frame-0 decoder"),
             **suite.settings,
         },
     }

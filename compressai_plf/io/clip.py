@@ -218,7 +218,10 @@ def decode_clip(data: bytes, model: ScaleSpaceFlowPLF, decoder: str = "mse") -> 
 
 
 def decode_clip_heads(
-    data: bytes, model: ScaleSpaceFlowPLF, decoders: Sequence[str] | None = None
+    data: bytes,
+    model: ScaleSpaceFlowPLF,
+    decoders: Sequence[str] | None = None,
+    iframe: Tensor | None = None,
 ) -> dict[str, list[Tensor]]:
     """Decode container bytes with several heads at once (see :func:`read_clip_heads`)."""
     arch = _check_model(model)
@@ -232,7 +235,7 @@ def decode_clip_heads(
     strings, shapes = _strings_and_shapes(info, payload, model)
     try:
         with torch.no_grad():
-            frames = model.decompress_heads(strings, shapes, names)
+            frames = model.decompress_heads(strings, shapes, names, iframe=iframe)
     except (ValueError, RuntimeError) as err:
         # Unreachable for data this module wrote (the checksum passed): the header and
         # payload were forged consistently. Report it as damage rather than a decoder error.
@@ -316,16 +319,22 @@ def read_clip(path: PathLike, model: ScaleSpaceFlowPLF, decoder: str = "mse") ->
 
 
 def read_clip_heads(
-    path: PathLike, model: ScaleSpaceFlowPLF, decoders: Sequence[str] | None = None
+    path: PathLike,
+    model: ScaleSpaceFlowPLF,
+    decoders: Sequence[str] | None = None,
+    iframe: Tensor | None = None,
 ) -> dict[str, list[Tensor]]:
     """Decode the clip at ``path`` with several decoder heads (default: every head of
     ``model``) in one pass; ``{head: frames}``, each as :func:`read_clip` returns them.
     The latents and the MMSE chain (the motion reference of every head) are decoded once.
+    ``iframe`` (a ``(1, C, H, W)`` frame at the coded size) replaces every perceptual head's
+    frame 0, which the head then continues (e.g. a posterior sample of the keyframe code,
+    :mod:`compressai_plf.eval.posterior_iframe`).
 
     Raises: as :func:`read_clip`.
     """
     _check_model(model)
-    return decode_clip_heads(_read(_check_path(path)), model, decoders)
+    return decode_clip_heads(_read(_check_path(path)), model, decoders, iframe)
 
 
 def encoded_bits(path: PathLike) -> int:

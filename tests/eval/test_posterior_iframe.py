@@ -81,3 +81,29 @@ def test_rejects_entropy_coded_models(mnist_root):
 
     with pytest.raises(ValueError, match="fixed-rate"):
         PosteriorIFrameSampler(tiny_hyperprior(), mnist_root, cache=False, max_digits=10)
+
+
+def test_evaluation_with_a_given_frame0_decoder(mnist_root):
+    """Every perceptual head shows the given frame 0; the MMSE head keeps its own."""
+    from compressai_plf.eval import evaluate_models
+
+    net = tiny_fixed(("mse", "jd", "fmd"))
+    seen = []
+
+    def frame0(model, x0, seed, clip):
+        seen.append((seed, clip))
+        return torch.zeros_like(x0)  # a black frame: MSE of frame 0 = mean(x0^2)
+
+    kw = dict(max_clips=2, lpips=None, progress=False, heads=["mse", "jd", "fmd"])
+    data = evaluate_models([net], "mmnist", mnist_root, iframe_sampler=frame0, **kw)
+    plain = evaluate_models([net], "mmnist", mnist_root, **kw)
+    res, ref = data["results"], plain["results"]
+    first = [s["results"]["mse-per-frame/jd"][0] for s in data["sequences"]["model0"]]
+    from compressai_plf.eval.clips import load_clips
+
+    clips = load_clips("mmnist", mnist_root, max_clips=2)
+    expect = [float((c.frames[0] ** 2).mean()) for c in clips]
+    assert first == pytest.approx(expect, rel=1e-5)
+    assert res["mse-per-frame/mse"] == ref["mse-per-frame/mse"]  # MMSE head untouched
+    assert seen == [(net.dither_seed, 0), (net.dither_seed, 1)]
+    assert "given frame-0 decoder" in data["settings"]["iframe"]
