@@ -27,7 +27,8 @@ def test_demo_on_the_shipped_models(mnist_root, tmp_path):
     plots = {p.name for p in (out / "plots").iterdir()}
     assert {"per-frame-mse.png", "per-frame-digit-agreement.png", "grid-q1-clip0.png"} <= plots
     assert "Error permanence" in (out / "tables.md").read_text()
-    assert len(summary["error_permanence"]) == 12  # 3 rates x 4 heads
+    assert len(summary["error_permanence"]) == 15  # 3 rates x (4 heads + the source ceiling)
+    assert {r["head"] for r in summary["error_permanence"]} == {"mse", "jd", "fmd", "sa", "source"}
 
 
 def test_demo_without_shipped_weights_says_how_to_train(monkeypatch, tmp_path, mnist_root):

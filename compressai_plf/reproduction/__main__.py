@@ -15,14 +15,20 @@ end-to-end PLF-FMD at q1 (universality gap) and universal FMD heads at other per
 weights (distortion-perception curve).
 
 Every model codes the first ``--max-clips`` Moving MNIST test clips to real bitstreams and
-decodes them with every head (:func:`compressai_plf.eval.evaluate_models`). Metrics: per-frame
-MSE, digit agreement (the shipped digit classifier or ``--classifier``) and the W1 estimates of
-frozen evaluation critics (built once into the work dir with
+decodes them with every head (:func:`compressai_plf.eval.evaluate_models`), twice: each head
+with its own I-frame (``rates.json``), and every perceptual head continuing an exact posterior
+sample of the keyframe code (:mod:`compressai_plf.eval.posterior_iframe`;
+``posterior-iframe.json``), which isolates the P-frame decoders' error permanence from I-frame
+training and measures the factor of two. Metrics: per-frame MSE, the digit-identity statistics
+(:mod:`compressai_plf.metrics.identity_statistics`, with the shipped digit classifier or
+``--classifier``), Fréchet distances on its features, and the W1 estimates of frozen
+evaluation critics (built once into the work dir with
 ``python -m compressai_plf.eval.build_eval_critics`` unless ``--eval-critics`` is given).
 
-Writes into ``--out``: ``rates.json`` (and ``universality.json``, ``dp.json``), ``tables.md``
-(the tables ``docs/results.md`` quotes), ``summary.json`` (the rows behind them) and
-``figures/``. Per-sequence files, grids and bitstreams stay in the work dir.
+Writes into ``--out``: ``rates.json``, ``posterior-iframe.json`` (and ``universality.json``,
+``dp.json``), ``tables.md`` (the tables ``docs/results.md`` quotes), ``summary.json`` (the
+rows behind them) and ``figures/``. Per-sequence files, grids and bitstreams stay in the work
+dir; the posterior sampler's index is cached in the user's cache folder.
 """
 
 from __future__ import annotations
@@ -37,12 +43,20 @@ from typing import Any
 import torch
 
 from ..eval import evaluate_models
+from ..eval.evaluate import posterior_iframe_decoder
 from ..eval.sources import from_checkpoint
 from ..metrics.packaged import packaged_classifier_path
 from .family import family_sources, pframe_bits, run_checkpoint
-from .figures import dp_figure, family_figures
+from .figures import dp_figure, family_figures, per_frame_figures
 from .report import experiment_tables, permanence_tables
-from .tables import dp_points, error_permanence, family_summary, universality_gap
+from .tables import (
+    dp_points,
+    error_permanence,
+    family_summary,
+    permanence_summary,
+    posterior_factor_of_two,
+    universality_gap,
+)
 
 ZOO_LAMBDA_P = 0.01  # the zoo recipes' perception weight (zoo/ssf_plf-fixed-q*-universal.json)
 DP_LAMBDAS = (0.003, 0.03)
@@ -67,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--classifier", help="digit classifier (default: the shipped one)")
     p.add_argument("--eval-critics", help="evaluation critics file (default: build once)")
+    p.add_argument(
+        "--posterior-digits",
+        type=int,
+        help="index only the first N MNIST training digits for posterior sampling (default: all)",
+    )
+    p.add_argument(
+        "--no-posterior", action="store_true", help="skip the posterior-sample I-frame run"
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -118,6 +140,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "clips": rates["settings"]["clips"],
         **family_summary(rows),
     }
+    posterior = None
+    if not args.no_posterior:
+        sampler = posterior_iframe_decoder(
+            args.data_root, max_digits=args.posterior_digits, progress=not args.no_progress
+        )
+        posterior = _evaluate(
+            family_sources(args.source, args.runs_dir),
+            "posterior-iframe",
+            args,
+            work,
+            out,
+            metrics,
+            iframe_sampler=sampler,
+        )
+        post_rows = error_permanence(posterior, pframe_bits())
+        summary["posterior_permanence"] = post_rows
+        summary["posterior_permanence_summary"] = permanence_summary(
+            [r for r in post_rows if r["head"] != "source"]
+        )
+        summary["posterior_factor_of_two"] = posterior_factor_of_two(posterior, pframe_bits())
     dp_src = [(0.0, rates, "q1", "mse"), (ZOO_LAMBDA_P, rates, "q1", "fmd")]
     runs = Path(args.runs_dir)  # experiments come from training runs, whatever the source
     e2e = run_checkpoint(runs, "exp-q1-e2e-fmd")
@@ -141,6 +183,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary["dp"] = dp_points(dp_src)
     figs = out / "figures"
     made = family_figures(rates, work / "rates" / "grids", figs)
+    if posterior is not None:
+        made += per_frame_figures(posterior, figs, prefix="posterior-iframe-")
     if len(summary["dp"]) >= 2:
         made.append(dp_figure(summary["dp"], figs / "dp-mse-vs-w1-fmd.png"))
     summary["figures"] = [str(p) for p in made]

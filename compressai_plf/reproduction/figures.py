@@ -11,7 +11,30 @@ from ..plot.reconstruction_grid import load_grid, plot_reconstruction_grid
 from ..plot.results import make_results
 from .family import QUALITIES, label, pframe_bits
 
-PER_FRAME_METRICS = ("mse", "digit-agreement", "w1-fmd", "w1-jd")
+PER_FRAME_METRICS = (
+    "mse",
+    "digit-agreement",
+    "digit-accuracy",
+    "self-consistency",
+    "permanence",
+    "correction",
+    "confident",
+    "w1-fmd",
+    "w1-jd",
+)
+
+
+def per_frame_figures(results: Mapping, figs_dir: str | Path, prefix: str = "") -> list[Path]:
+    """Per-frame curves of every measured metric of :data:`PER_FRAME_METRICS` (the
+    ``source`` line, where present, is the ceiling)."""
+    made = []
+    for metric in PER_FRAME_METRICS:
+        path = Path(figs_dir) / f"{prefix}per-frame-{metric}.png"
+        try:
+            made.append(plot_per_frame(results, metric, path))
+        except ValueError:
+            pass  # not measured in this run
+    return made
 
 
 def family_figures(
@@ -19,12 +42,7 @@ def family_figures(
 ) -> list[Path]:
     """Per-frame curves of every measured metric and grids of the lowest and highest rate."""
     figs_dir = Path(figs_dir)
-    made = []
-    for metric in PER_FRAME_METRICS:
-        try:
-            made.append(plot_per_frame(results, metric, figs_dir / f"per-frame-{metric}.png"))
-        except ValueError:
-            pass  # not measured in this run
+    made = per_frame_figures(results, figs_dir)
     bits = pframe_bits()
     for q in (QUALITIES[0], QUALITIES[-1]):
         grid = load_grid(Path(grids_dir) / f"{label(q)}.npz")

@@ -11,6 +11,7 @@ from compressai_plf.eval.build_eval_critics import train_eval_critics
 from compressai_plf.metrics.build_classifier import save_digit_classifier
 from compressai_plf.metrics.digit_classifier import DigitClassifier
 from compressai_plf.reproduction.__main__ import main
+from compressai_plf.utils.cache_dir import CACHE_ENV
 
 from ..eval.conftest import save_checkpoint, tiny_fixed
 
@@ -39,27 +40,38 @@ def metric_files(tmp_path):
     return str(critics_path), str(clf)
 
 
-def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_path):
+def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_path, monkeypatch):
     critics, clf = metric_files
     out = tmp_path / "out"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))  # the posterior sampler's index
     summary = main(
         [
             "--data-root", str(mnist_root), "--out", str(out), "--runs-dir", str(runs),
             "--work-dir", str(tmp_path / "work"), "--max-clips", "4", "--threads", "1",
             "--eval-critics", critics, "--classifier", clf, "--no-progress",
+            "--posterior-digits", "100",
         ]
     )  # fmt: skip
     assert summary["clips"] == 4
-    assert {r["head"] for r in summary["error_permanence"]} == {"mse", "jd", "fmd", "sa"}
-    assert [r["p_bits"] for r in summary["error_permanence"][::4]] == [2, 8, 16]
-    assert all(r["agreement_per_frame"] is not None for r in summary["error_permanence"])
+    heads = {"mse", "jd", "fmd", "sa", "source"}
+    assert {r["head"] for r in summary["error_permanence"]} == heads
+    assert [r["p_bits"] for r in summary["error_permanence"][::5]] == [2, 8, 16]
+    assert all(r["agreement_per_frame"] is not None for r in summary["error_permanence"][:4])
+    assert all(r["accuracy_per_frame"] is not None for r in summary["error_permanence"])
+    # The posterior run: frame 0 of every perceptual head is a training frame (a sample).
+    f2 = summary["posterior_factor_of_two"]
+    assert [r["p_bits"] for r in f2] == [2, 8, 16] and all(r["ratio"] > 0 for r in f2)
+    assert {r["head"] for r in summary["posterior_permanence"]} == heads
+    assert (out / "posterior-iframe.json").is_file()
+    assert any((tmp_path / "cache" / "posterior_iframe").iterdir())
     assert [r["lambda_p"] for r in summary["dp"]] == [0.0, 0.003, 0.01]
     assert summary["universality"][-1]["training"].startswith("gap")
     for name in ("rates.json", "universality.json", "dp.json", "summary.json", "tables.md"):
         assert (out / name).is_file(), name
     assert json.loads((out / "summary.json").read_text())["source"] == "runs"
     tables = (out / "tables.md").read_text()
-    assert "Error permanence" in tables and "Universality" in tables
+    assert "Error permanence: digit identity" in tables and "Universality" in tables
+    assert "Factor of two" in tables
     figs = {p.name for p in (out / "figures").iterdir()}
     assert {"per-frame-mse.png", "grid-q1-clip0.png", "dp-mse-vs-w1-fmd.png"} <= figs
     assert not (out / "sequences").exists()  # per-clip files stay in the work dir

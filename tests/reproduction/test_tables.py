@@ -11,6 +11,7 @@ from compressai_plf.reproduction.tables import (
     factor_of_two,
     markdown_table,
     permanence_summary,
+    posterior_factor_of_two,
     reference_comparison,
     universality_gap,
 )
@@ -75,10 +76,17 @@ def test_universality_gap_and_dp_points():
         q=["e2e"],
     )
     rows = universality_gap(uni, "q1", e2e, "e2e")
-    gap = rows[-1]
-    assert gap["p_mse"] == pytest.approx(0.04 - 0.035)
+    gap = rows[-1]  # no realism measured: not matched, no MSE comparison
+    assert not gap["matched"] and gap["p_mse"] is None and "not matched" in gap["training"]
     assert gap["w1_fmd"] == pytest.approx(0.2 - 0.15)
     assert rows[1]["mmse_head_mse"] == pytest.approx(0.08 / 3)
+    for data, conf in ((uni, [0.80, 0.9]), (e2e, [0.83])):  # realism within 0.05: matched
+        data["results"]["confident/fmd"] = conf
+        data["results"]["class-tv/fmd"] = [0.1] * len(conf)
+    gap = universality_gap(uni, "q1", e2e, "e2e")[-1]
+    assert gap["matched"] and gap["p_mse"] == pytest.approx(0.04 - 0.035)
+    e2e["results"]["confident/fmd"] = [0.95]  # more realistic end to end: not comparable
+    assert universality_gap(uni, "q1", e2e, "e2e")[-1]["p_mse"] is None
     dp = dp_points([(0.01, uni, "q1", "fmd"), (0.0, uni, "q1", "mse")])
     assert [r["lambda_p"] for r in dp] == [0.0, 0.01]
     assert dp[0]["w1_fmd"] == 3.0 and dp[1]["p_mse"] == pytest.approx(0.04)
@@ -91,3 +99,25 @@ def test_markdown_table():
         [{"a": 0.12345, "b": [1.0, 2.0], "c": None}], ["a", "b", "c"], ["A", "B", "C"], {"a": ".2f"}
     )
     assert text.splitlines() == ["| A | B | C |", "|---|---|---|", "| 0.12 | 1 / 2 | n/a |"]
+
+
+def test_identity_rows_and_posterior_factor_of_two():
+    heads = {
+        "mse": {"mse-per-frame": [[0.01, 0.02, 0.02]], "digit-accuracy-per-frame": [[0.1, 0.3, 0.5]],
+                "confident-per-frame": [[0.0, 0.1, 0.2]]},
+        "jd": {"mse-per-frame": [[0.02, 0.03, 0.03]], "digit-accuracy-per-frame": [[0.15, 0.2, 0.2]],
+               "self-consistency-per-frame": [[1.0, 0.9, 0.8]], "permanence": [0.7],
+               "correction": [0.1], "confident-per-frame": [[1.0, 0.9, 0.9]]},
+        "source": {"digit-accuracy-per-frame": [[0.99, 0.99, 0.98]],
+                   "confident-per-frame": [[0.97, 0.96, 0.97]]},
+    }  # fmt: skip
+    data = make_results("post", [1.0], heads=heads, q=["q1"])
+    data["heads"] = ["mse", "jd"]
+    rows = {r["head"]: r for r in error_permanence(data, {"q1": 2})}
+    assert set(rows) == {"mse", "jd", "source"}
+    assert rows["jd"]["wrong_first"] == pytest.approx(0.85)
+    assert rows["jd"]["permanence"] == 0.7 and rows["jd"]["self_consistency_last"] == 0.8
+    (f2,) = posterior_factor_of_two(data, {"q1": 2})
+    assert f2["ratio"] == pytest.approx(2.0)  # frame-0 MSE 0.02 over 0.01
+    assert f2["sample_accuracy"] == 0.15 and f2["mmse_confident"] == 0.0
+    assert f2["sample_confident"] == 1.0 and f2["source_confident"] == 0.97
