@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import random
+import resource
 import struct
 import sys
 import tempfile
@@ -82,11 +84,14 @@ def worker_main(conn, workdir: str) -> None:
         path.write_bytes(data)
         try:
             frames = read_clip(path, models[model_key], decoder=decoder)
-            conn.send(("decoded", f"{len(frames)} frames of {tuple(frames[0].shape)}"))
+            answer = ("decoded", f"{len(frames)} frames of {tuple(frames[0].shape)}")
         except BitstreamError as err:
-            conn.send(("rejected", f"{type(err).__name__}: {err}"))
+            answer = ("rejected", f"{type(err).__name__}: {err}")
         except Exception as err:  # noqa: BLE001  (any other type is an unclean failure)
-            conn.send(("crashed", f"unclean {type(err).__name__}: {err}"))
+            answer = ("crashed", f"unclean {type(err).__name__}: {err}")
+        # Peak resident memory of this worker so far (KiB on Linux): bounds what any file
+        # made the reader allocate.
+        conn.send((*answer, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
 class Worker:
@@ -96,6 +101,7 @@ class Worker:
         self.workdir, self.startup_timeout = workdir, startup_timeout
         self.ctx = mp.get_context("spawn")  # no fork after torch threads exist
         self.restarts = -1
+        self.peak_rss_kib = 0
         self._start()
 
     def _start(self) -> None:
@@ -113,7 +119,9 @@ class Worker:
         self.conn.send(job)
         if self.conn.poll(timeout):
             try:
-                return self.conn.recv()
+                outcome, detail, rss_kib = self.conn.recv()
+                self.peak_rss_kib = max(self.peak_rss_kib, rss_kib)
+                return outcome, detail
             except EOFError:
                 pass
             self.proc.join(5)
@@ -232,6 +240,82 @@ KINDS = (
 )
 
 
+# Forgeries aimed at the reader's bounds (``--resign`` only): a consistent header and CRC
+# that declare huge frames, huge frame counts, strings too short for their symbols, or a
+# larger geometry than the strings were coded with.
+FORGED_KINDS = ("forge_huge_size", "forge_huge_frames", "forge_short_strings", "forge_big_shape")
+
+
+def _repack(info, payload: bytes, **changes) -> bytes:
+    from dataclasses import replace
+
+    from compressai_plf.io.container import pack_clip
+
+    # The writer refuses frames over its limit: write the geometry into the header directly.
+    h, w = changes.pop("height", info.height), changes.pop("width", info.width)
+    data = bytearray(pack_clip(replace(info, **changes), bytes.fromhex(info.weights_hash), payload))
+    off = 10 + data[9] + 22  # height, then width (docs/bitstream.md, "Layout")
+    data[off : off + 8] = struct.pack(">II", h, w)
+    return resign(bytes(data))
+
+
+def _scaled_latent(info, height: int, width: int) -> tuple[int, int]:
+    """The latent size the clip's model gives ``height x width`` frames (its stride is read
+    off the clip: original size over latent size, rounded to a power of two)."""
+    stride = 2 ** round(math.log2(max(1.0, info.height / info.latent_size[0])))
+    return max(1, -(-height // stride)), max(1, -(-width // stride))
+
+
+def _short_strings(n: int, rng: random.Random) -> tuple[int, ...]:
+    return tuple(rng.choice([1, 3, 4, 8, 12, 16, 4 * rng.randint(2, 16)]) for _ in range(n))
+
+
+def forge(kind: str, data: bytes, rng: random.Random) -> bytes:
+    """A forged variant of the intact clip ``data`` (valid length and CRC-32)."""
+    from compressai_plf.io.container import MAX_SIDE, parse_clip, string_count
+
+    info, payload = parse_clip(data)
+    hyper = info.rate_mode == "hyperprior"
+    if kind in ("forge_huge_size", "forge_big_shape"):
+        if kind == "forge_huge_size":
+            h, w = (rng.choice([MAX_SIDE, 4097, 2048, rng.randint(1, MAX_SIDE)]) for _ in "hw")
+        else:  # a few times the coded size: the strings are too short for this shape
+            h, w = (rng.randint(2, 8) * v for v in (info.height, info.width))
+        latent = _scaled_latent(info, h, w) if rng.random() < 0.8 else info.latent_size
+        out = _repack(info, payload, height=h, width=w, latent_size=latent)
+    elif kind == "forge_huge_frames":
+        frames = rng.choice([2**20, 2**20 - 1, rng.randint(2, 2**20)])
+        if hyper:  # the header must list 2 + 4 (T - 1) lengths: keep it under ~1 MB
+            frames = min(frames, rng.choice([2**16, rng.randint(2, 4096)]))
+            lengths = _short_strings(string_count("hyperprior", frames), rng)
+            payload = rng.randbytes(sum(lengths))
+            out = _repack(
+                info, payload, frames=frames, string_lengths=lengths, payload_bits=8 * len(payload)
+            )
+        else:
+            payload = rng.choice([b"", payload, rng.randbytes(rng.randint(1, 64))])
+            bits = rng.choice([0, 8 * len(payload), max(0, 8 * len(payload) - rng.randint(0, 7))])
+            out = _repack(info, payload, frames=frames, payload_bits=bits)
+    elif kind == "forge_short_strings":
+        if hyper:
+            lengths = _short_strings(len(info.string_lengths), rng)
+            if rng.random() < 0.5:  # the real strings, cut short
+                starts = [sum(info.string_lengths[:i]) for i in range(len(info.string_lengths))]
+                payload = b"".join(
+                    (payload[a : a + n] + bytes(n))[:n]
+                    for a, n in zip(starts, lengths, strict=True)
+                )
+            else:
+                payload = rng.randbytes(sum(lengths))
+            out = _repack(info, payload, string_lengths=lengths, payload_bits=8 * len(payload))
+        else:
+            cut = payload[: rng.randrange(len(payload) + 1)]
+            out = _repack(info, cut, payload_bits=8 * len(cut))
+    else:
+        raise ValueError(f"unknown forgery {kind!r}")
+    return out if out != data else _repack(info, payload, frames=info.frames + 1)
+
+
 def resign(data: bytes) -> bytes:
     """Make ``data`` pass the envelope checks: fix the length field and the CRC-32."""
     if len(data) < 13 or data[:4] != b"\x89PLF":
@@ -268,17 +352,22 @@ def run(n: int, seed: int, timeout: float, resign_files: bool) -> dict:
     counts: Counter = Counter()
     by_kind: dict = defaultdict(Counter)
     errors: dict = defaultdict(Counter)
+    by_mode: dict = defaultdict(Counter)
+    slowest = 0.0
     failures = []
     with tempfile.TemporaryDirectory() as workdir:
         worker = Worker(workdir)
         try:
+            kinds = KINDS + FORGED_KINDS if resign_files else KINDS
             for case in range(n):
-                kind = KINDS[case % len(KINDS)]
-                key, data = rng.choice(clips)
+                kind = kinds[case % len(kinds)]
+                key, data = clips[(case // len(kinds)) % len(clips)]  # every mode and kind
                 decoder = rng.choice(("mse", "jd", "fmd", "sa"))
                 if kind == "wrong_model":
                     key, data = "fixed", next(d for k, d in clips if k == "fixed")
                     model_key, mutated = "fixed_other", data
+                elif kind in FORGED_KINDS:
+                    mutated, model_key = forge(kind, data, rng), key
                 else:
                     other = rng.choice([d for _, d in clips if d is not data])
                     mutated, model_key = data, key
@@ -286,9 +375,12 @@ def run(n: int, seed: int, timeout: float, resign_files: bool) -> dict:
                         mutated = mutate(kind, data, other, rng)
                         if resign_files:
                             mutated = resign(mutated)
+                t0 = time.perf_counter()
                 outcome, detail = worker.run((model_key, decoder, mutated), timeout)
+                slowest = max(slowest, time.perf_counter() - t0)
                 counts[outcome] += 1
                 by_kind[kind][outcome] += 1
+                by_mode[key][outcome] += 1
                 if outcome == "rejected":
                     errors[kind][detail.split(":", 1)[0]] += 1
                 failed = outcome in ("crashed", "hung") or (
@@ -313,9 +405,12 @@ def run(n: int, seed: int, timeout: float, resign_files: bool) -> dict:
         "timeout_s": timeout,
         "seconds": round(time.perf_counter() - start, 2),
         "worker_restarts": worker.restarts,
+        "slowest_case_s": round(slowest, 3),
+        "peak_worker_rss_mib": round(worker.peak_rss_kib / 1024, 1),
         "counts": {o: counts.get(o, 0) for o in OUTCOMES},
-        "by_kind": {k: {o: by_kind[k].get(o, 0) for o in OUTCOMES} for k in KINDS},
-        "rejections": {k: dict(errors[k]) for k in KINDS if errors[k]},
+        "by_mode": {m: {o: by_mode[m].get(o, 0) for o in OUTCOMES} for m in sorted(by_mode)},
+        "by_kind": {k: {o: by_kind[k].get(o, 0) for o in OUTCOMES} for k in kinds},
+        "rejections": {k: dict(errors[k]) for k in kinds if errors[k]},
         "failures": failures,
     }
 
@@ -340,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=500, help="mutated files to decode")
     parser.add_argument("--seed", type=int, default=0, help="seed of the mutations")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a hang")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a hang")
     parser.add_argument("--resign", action="store_true", help="fix length and CRC (forge)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument(
@@ -361,8 +456,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  decoded:          {c['decoded']}" + ("" if result["resign"] else "  (target 0)"))
     print(f"  crashed:          {c['crashed']}  (target 0)")
     print(f"  hung:             {c['hung']}  (target 0)")
+    print(
+        f"  slowest case {result['slowest_case_s']} s, peak worker memory "
+        f"{result['peak_worker_rss_mib']} MiB"
+    )
+    for mode, row in result["by_mode"].items():
+        print(f"    mode {mode:<12}" + "  ".join(f"{o} {row[o]}" for o in OUTCOMES))
     for kind, row in result["by_kind"].items():
-        print(f"    {kind:<17}" + "  ".join(f"{o} {row[o]}" for o in OUTCOMES))
+        print(f"    {kind:<20}" + "  ".join(f"{o} {row[o]}" for o in OUTCOMES))
     for f in result["failures"][:10]:
         print(f"  FAILED case {f['case']} ({f['kind']}): {f['outcome']}: {f['detail']}")
     if args.json:

@@ -12,6 +12,7 @@ problem.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import tempfile
 from collections.abc import Sequence
@@ -27,12 +28,22 @@ from ..models.symbol_packing import (
     pack_runs,
     pack_symbols,
     packed_bits,
+    packed_bits_estimate,
     unpack_runs,
     unpack_symbols,
 )
 from .clip_frames import clip_frames, crop_frames, pad_frames, padded_size
-from .container import HASH_BYTES, MAGIC, MAX_FILE_BYTES, ClipInfo, pack_clip, parse_clip
-from .errors import CorruptClipError, ModelMismatchError
+from .container import (
+    CRC_BYTES,
+    HASH_BYTES,
+    MAGIC,
+    MAX_FILE_BYTES,
+    PREFIX_BYTES,
+    ClipInfo,
+    pack_clip,
+    parse_clip,
+)
+from .errors import CorruptClipError, ModelMismatchError, NotAClipError, TruncatedClipError
 from .weights_hash import weights_hash
 
 PathLike = str | os.PathLike
@@ -192,6 +203,18 @@ def _strings_and_shapes(
             my, mz, ry, rz = parts[2 + 4 * t : 6 + 4 * t]
             strings.append({"motion": [[my], [mz]], "residual": [[ry], [rz]]})
         return strings, shapes
+    # Per-frame estimate first: a header declaring 2**20 frames over a few bytes is refused
+    # before a 2**21-run layout (or a big integer) is built.
+    area = latent[0] * latent[1]
+    key, mot, res = model.img_hyperprior, model.motion_hyperprior, model.res_hyperprior
+    estimate = packed_bits_estimate([(key.planes * area, key.levels)]) + (
+        info.frames - 1
+    ) * packed_bits_estimate([(mot.planes * area, mot.levels), (res.planes * area, res.levels)])
+    if abs(estimate - info.payload_bits) > 1 + 1e-9 * estimate:
+        raise CorruptClipError(
+            f"header says {info.payload_bits} payload bits, {info.frames} frames of this model "
+            f"need about {estimate:.0f}"
+        )
     layout = _fixed_layout(model, info.frames, latent)
     if info.payload_bits != packed_bits(layout):
         raise CorruptClipError(
@@ -240,7 +263,12 @@ def decode_clip_heads(
         # Unreachable for data this module wrote (the checksum passed): the header and
         # payload were forged consistently. Report it as damage rather than a decoder error.
         raise CorruptClipError(f"payload does not decode with this model: {err}") from err
-    return {name: crop_frames(f, info.height, info.width) for name, f in frames.items()}
+    # Displayed frames lie in [0, 1], as the eval tools show them; a forged payload can decode
+    # to any value (e.g. -1.7e6).
+    return {
+        name: [x.clamp_(0.0, 1.0) for x in crop_frames(f, info.height, info.width)]
+        for name, f in frames.items()
+    }
 
 
 def inspect_clip(source: PathLike | bytes) -> ClipInfo:
@@ -251,15 +279,49 @@ def inspect_clip(source: PathLike | bytes) -> ClipInfo:
 
 # ---------------------------------------------------------------------- files
 def _read(path: Path) -> bytes:
-    """The file's bytes; a foreign or oversized file is refused before it is read whole."""
-    with path.open("rb") as f:  # FileNotFoundError names the path
-        head = f.read(len(MAGIC))
-        if head and not MAGIC.startswith(head):
-            parse_clip(head)  # raises NotAClipError naming the magic found
-        size = os.fstat(f.fileno()).st_size
-        if size > MAX_FILE_BYTES:
-            raise CorruptClipError(f"{path} has {size} bytes, more than any clip (4 GiB)")
-        return head + f.read()
+    """The file's bytes, read only up to the length its header declares.
+
+    Only regular files are read (a FIFO could block forever, a device never end); a foreign
+    file is refused after 4 bytes, and a file shorter than its declared length before its
+    payload is read, so no header can make the reader allocate more than the file holds.
+    """
+    # O_NONBLOCK: opening a FIFO without a writer would otherwise block before the check.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # FileNotFoundError names the path
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAClipError(f"{path} is not a regular file (a pipe, device or socket)")
+        os.set_blocking(fd, True)
+        head = f.read(PREFIX_BYTES)
+        if len(head) < PREFIX_BYTES or not head.startswith(MAGIC):
+            parse_clip(head)  # raises NotAClipError (foreign) or TruncatedClipError (short)
+            raise TruncatedClipError(f"clip is truncated: only {len(head)} bytes")
+        (total,) = struct.unpack_from(">I", head, len(MAGIC) + 1)
+        if st.st_size < total:
+            raise TruncatedClipError(
+                f"clip is truncated (or its length field is damaged): {st.st_size} bytes, "
+                f"header declares {total}"
+            )
+        if total > MAX_FILE_BYTES or total < PREFIX_BYTES + CRC_BYTES:
+            raise CorruptClipError(f"clip header declares an impossible length {total}")
+        data = head + _read_exactly(f, total - len(head))
+        if st.st_size > total:
+            parse_clip(data)  # damage is reported as damage (checksum) first
+            raise CorruptClipError(
+                f"clip has {st.st_size - total} unexpected bytes after its declared end ({total})"
+            )
+        return data
+
+
+def _read_exactly(f, n: int, chunk: int = 1 << 24) -> bytes:
+    """``n`` bytes in bounded reads; a file that shrank meanwhile is truncated."""
+    out = bytearray()
+    while len(out) < n:
+        block = f.read(min(chunk, n - len(out)))
+        if not block:
+            raise TruncatedClipError(f"clip is truncated: ended after {len(out)} of {n} bytes")
+        out += block
+    return bytes(out)
 
 
 def write_clip(

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .container import MAX_FRAMES, MAX_SIDE
+from .container import MAX_FRAME_PIXELS, MAX_FRAMES, MAX_SIDE
 
 _CLIP_FORMS = (
     "a list of (C, H, W) or (1, C, H, W) tensors, a (T, C, H, W) tensor or a (1, T, C, H, W) tensor"
@@ -76,6 +76,8 @@ def clip_frames(frames: Tensor | Sequence[Tensor], channels: int) -> list[Tensor
         raise ValueError(f"frames have {c} channels, the model expects {channels}")
     if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
         raise ValueError(f"frame size {h}x{w} outside the supported 1..{MAX_SIDE} per side")
+    if h * w > MAX_FRAME_PIXELS:
+        raise ValueError(f"frame size {h}x{w} exceeds the limit of {MAX_FRAME_PIXELS} pixels")
     for i, x in enumerate(out):
         x = x.detach()
         if not torch.isfinite(x).all():

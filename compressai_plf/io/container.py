@@ -42,9 +42,11 @@ RATE_MODE_CODES = {"hyperprior": 0, "fixed": 1}
 HASH_BYTES = 16
 CRC_BYTES = 4
 _PREFIX = struct.Struct(">4sBI")  # magic, version, total_len
+PREFIX_BYTES = _PREFIX.size  # bytes a reader needs to learn the declared total length
 _FIXED = struct.Struct(">BBIIIIIQ")  # rate_mode, channels, T, H, W, latent_h, latent_w, bits
 # Limits that keep a damaged or hostile header from asking for absurd allocations.
 MAX_SIDE = 1 << 16
+MAX_FRAME_PIXELS = 1 << 24  # 16 Mpx (4096 x 4096): bounds what a header can make a reader allocate
 MAX_FRAMES = 1 << 20
 MAX_FILE_BYTES = (1 << 32) - 1
 
@@ -146,6 +148,11 @@ def pack_clip(info: ClipInfo, weights_digest: bytes, payload: bytes) -> bytes:
         raise ValueError(f"unknown rate mode {info.rate_mode!r}")
     if len(info.string_lengths) != string_count(info.rate_mode, info.frames):
         raise ValueError("string_lengths does not match the rate mode and frame count")
+    if info.height * info.width > MAX_FRAME_PIXELS:
+        raise ValueError(
+            f"frames of {info.height}x{info.width} exceed the container limit of "
+            f"{MAX_FRAME_PIXELS} pixels per frame"
+        )
     if info.string_lengths and sum(info.string_lengths) != len(payload):
         raise ValueError("string lengths do not add up to the payload size")
     body = bytearray()
@@ -232,6 +239,11 @@ def parse_clip(data: bytes) -> tuple[ClipInfo, bytes]:
     rate_mode = modes[mode_code]
     if not (0 < frames <= MAX_FRAMES and 0 < height <= MAX_SIDE and 0 < width <= MAX_SIDE):
         raise CorruptClipError(f"implausible clip geometry: {frames} frames of {height}x{width}")
+    if height * width > MAX_FRAME_PIXELS:
+        raise CorruptClipError(
+            f"header declares {height}x{width} frames, more than the {MAX_FRAME_PIXELS} pixels "
+            "per frame any clip may have"
+        )
     if channels == 0 or not (0 < lh <= height and 0 < lw <= width):
         raise CorruptClipError(
             f"implausible shapes: {channels} channels, latent {lh}x{lw} for {height}x{width}"
@@ -246,6 +258,12 @@ def parse_clip(data: bytes) -> tuple[ClipInfo, bytes]:
         )
     if bits > 8 * len(payload) or (rate_mode == "hyperprior" and bits != 8 * len(payload)):
         raise CorruptClipError(f"payload_bits {bits} contradicts a {len(payload)}-byte payload")
+    # Fixed mode: every P-frame codes two latents of >= 1 symbol of >= 2 levels (>= 2 bits),
+    # so the frame count is bounded by the payload before any per-frame work.
+    if rate_mode == "fixed" and 2 * (frames - 1) > bits:
+        raise CorruptClipError(
+            f"header declares {frames} frames, a {bits}-bit payload holds at most {bits // 2 + 1}"
+        )
     info = ClipInfo(
         arch=arch,
         weights_hash=digest.hex(),

@@ -32,6 +32,9 @@ from .transforms import analysis_transform, synthesis_transform
 RATE_MODES = ("hyperprior", "fixed")
 HEAD_ARCHS = ("own_past", "residual")
 IFRAME_MODES = ("shared", "per_head")
+# Largest frame decompress() decodes (pixels per frame; io.container.MAX_FRAME_PIXELS, the
+# container's limit, is the same): bounds what a forged shape can make the decoder allocate.
+MAX_DECODE_PIXELS = 1 << 24
 # Decoder-side options that models saved before they existed had implicitly: per-head
 # residual heads (x_pred + correction) with per-head I-frame decoders.
 LEGACY_CONFIG = {"head_arch": "residual", "perceptual_iframe": "per_head", "iframe_planes": None}
@@ -173,9 +176,20 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         decoders = _normalise_heads(decoders)
         if rate_mode not in RATE_MODES:
             raise ValueError(f"rate_mode must be one of {RATE_MODES}, got {rate_mode!r}")
-        for name, value in (("channels", channels), ("stages", stages), ("num_levels", num_levels)):
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
+        for name, value in (
+            ("channels", channels),
+            ("mid_planes", mid_planes),
+            ("latent_planes", latent_planes),
+            ("hyper_planes", hyper_planes),
+            ("context_planes", context_planes),
+            ("stages", stages),
+            ("num_levels", num_levels),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if not math.isfinite(sigma0) or sigma0 <= 0:
+            raise ValueError(f"sigma0 must be a finite number > 0, got {sigma0!r}")
+        _check_seed(dither_seed, "dither_seed")
         keyframe_planes = keyframe_planes or latent_planes
         motion_planes = motion_planes or latent_planes
         residual_planes = residual_planes or latent_planes
@@ -411,7 +425,15 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 )
             if not x.is_floating_point():
                 raise TypeError(f"frame {i} must be a float tensor in [0, 1], got {x.dtype}")
-        _, c, h, w = first.shape
+            weights = next(self.parameters()).dtype
+            if x.dtype != weights:  # else torch fails deep inside a convolution
+                raise TypeError(
+                    f"frame {i} is {x.dtype}, the model's weights are {weights}; convert the "
+                    f"frames (x.to({weights})) or the model"
+                )
+        b, c, h, w = first.shape
+        if b == 0 or h == 0 or w == 0:
+            raise ValueError(f"frames must not be empty, got shape {tuple(first.shape)}")
         if c != self.channels:
             raise ValueError(f"frames have {c} channels, the model expects {self.channels}")
         m = self.size_multiple
@@ -602,9 +624,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         """Code a keyframe; in fixed mode this (re)starts the dither stream from ``seed``
         (default ``self.dither_seed``) and writes the seed as the keyframe's second string."""
         if self.rate_mode == "fixed":
-            seed = self.dither_seed if seed is None else int(seed)
-            if not 0 <= seed < 2**32:
-                raise ValueError(f"dither seed must fit in 32 bits, got {seed}")
+            seed = self.dither_seed if seed is None else _check_seed(seed, "seed")
             self._reset_dither(seed)
         y_hat, out = self.img_hyperprior.compress(self.img_encoder(x))
         if self.rate_mode == "fixed":
@@ -663,7 +683,15 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
 
     def compress(self, frames: list[Tensor], seed: int | None = None) -> tuple[list, list]:
-        """Encode a clip: ``(strings, shapes)`` per frame, as ``ScaleSpaceFlow.compress``."""
+        """Encode a clip: ``(strings, shapes)`` per frame, as ``ScaleSpaceFlow.compress``.
+        ``seed`` is the dither seed of fixed mode; hyperprior streams carry no dither, so a
+        seed there is a ``ValueError`` (it would be silently ignored)."""
+        if seed is not None:
+            if self.rate_mode != "fixed":
+                raise ValueError(
+                    "seed applies to rate_mode='fixed' only: hyperprior streams carry no dither"
+                )
+            _check_seed(seed, "seed")
         frames = self.check_frames(frames)
         try:
             x_ref, out = self.encode_keyframe(frames[0], seed)
@@ -705,6 +733,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 f"strings and shapes must have the same non-zero length, got "
                 f"{len(strings)} and {len(shapes)}"
             )
+        self._check_shapes(shapes)
         try:
             y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
             x_ref = self.img_decoder(y_hat)
@@ -721,6 +750,26 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             self._reset_dither(None)
         return self.decode_heads(chain, names)
 
+    def _check_shapes(self, shapes: list) -> None:
+        """Every decoder shape a pair of positive ints for frames of at most
+        ``MAX_DECODE_PIXELS``: a forged shape must not make the decoder allocate without
+        bound (strings too short for their shape are refused by the latent coders)."""
+        depth = self.stages + (self.hyper_stages if self.rate_mode == "hyperprior" else 0)
+        for t, shape in enumerate(shapes):
+            for part in shape.values() if isinstance(shape, dict) else (shape,):
+                ok = (
+                    isinstance(part, (tuple, list, torch.Size))
+                    and len(part) == 2
+                    and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in part)
+                )
+                if not ok:
+                    raise ValueError(f"frame {t}: shape must be two ints >= 1, got {part!r}")
+                if (part[0] << depth) * (part[1] << depth) > MAX_DECODE_PIXELS:
+                    raise ValueError(
+                        f"frame {t}: shape {tuple(part)} decodes frames of more than "
+                        f"{MAX_DECODE_PIXELS} pixels"
+                    )
+
     # ------------------------------------------------------------------ rate accounting
     def fixed_bits_per_frame(self, frame_size: tuple[int, int]) -> dict[str, float]:
         """Nominal bits of one keyframe and one P-frame (fixed mode, batch of one)."""
@@ -735,6 +784,13 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             "keyframe": bits(self.img_hyperprior),
             "inter": bits(self.motion_hyperprior) + bits(self.res_hyperprior),
         }
+
+
+def _check_seed(seed: Any, name: str) -> int:
+    """A dither seed: an int in [0, 2**32) (it is stored in 4 bytes); no float, no bool."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"{name} must be an int in [0, 2**32), got {seed!r}")
+    return seed
 
 
 def _with_legacy_defaults(config: Any) -> dict[str, Any]:

@@ -84,14 +84,36 @@ def _int_to_digits(value: int, count: int, levels: int) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def packed_bits(layout: Sequence[tuple[int, int]]) -> int:
-    """Exact bits of runs ``(count, levels)``: ``bit_length(prod levels**count - 1)``."""
-    total = 1
+def _layout_product(layout: Sequence[tuple[int, int]]) -> int:
+    """``prod levels**count`` over the runs, in time linear in the result's size.
+
+    Runs are grouped by alphabet (a clip has at most three), so there is one power per
+    alphabet instead of one big-integer product per run (quadratic in the number of runs).
+    """
+    counts: dict[int, int] = {}
     for count, levels in layout:
         if levels < 2 or count < 0:
             raise ValueError(f"invalid run: {count} symbols of {levels} levels")
-        total *= levels**count
-    return (total - 1).bit_length()
+        counts[levels] = counts.get(levels, 0) + count
+    shift, total = 0, 1
+    for levels, count in counts.items():
+        exact = _log2_exact(levels)
+        if exact is not None:
+            shift += exact * count  # powers of two: a shift, no multiplication
+        else:
+            total *= levels**count
+    return total << shift
+
+
+def packed_bits(layout: Sequence[tuple[int, int]]) -> int:
+    """Exact bits of runs ``(count, levels)``: ``bit_length(prod levels**count - 1)``."""
+    return (_layout_product(layout) - 1).bit_length()
+
+
+def packed_bits_estimate(layout: Sequence[tuple[int, int]]) -> float:
+    """``sum count * log2(levels)`` in floating point: within a bit of :func:`packed_bits`
+    for any realistic layout, in O(runs) without big integers (a cheap plausibility check)."""
+    return float(sum(count * np.log2(levels) for count, levels in layout))
 
 
 def pack_runs(runs: Sequence[tuple[np.ndarray, int]]) -> bytes:
@@ -120,20 +142,25 @@ def unpack_runs(data: bytes, layout: Sequence[tuple[int, int]]) -> list[np.ndarr
     if len(data) != -(-nbits // 8):
         raise ValueError(f"packed symbols take {-(-nbits // 8)} bytes, got {len(data)}")
     value = int.from_bytes(data, "little")
-    limit = 1
-    for count, levels in layout:
-        limit *= levels**count
-    if value >= limit:
+    if value >= _layout_product(layout):
         raise ValueError("packed symbols encode a value outside the symbol range")
-    out = []
-    for count, levels in layout:
-        size = levels**count
+    out: list[np.ndarray] = []
+
+    # Split the runs in halves (divide and conquer): peeling one run at a time off the
+    # front would rewrite the remaining big integer once per run (quadratic in the runs).
+    def split(v: int, runs: Sequence[tuple[int, int]]) -> None:
+        if len(runs) == 1:
+            out.append(_int_to_digits(v, *runs[0]))
+            return
+        half = len(runs) // 2
+        size = _layout_product(runs[:half])
         nb = _log2_exact(size)
-        if nb is not None:
-            part, value = value & (size - 1), value >> nb
-        else:
-            value, part = divmod(value, size)
-        out.append(_int_to_digits(part, count, levels))
+        hi, lo = (v >> nb, v & (size - 1)) if nb is not None else divmod(v, size)
+        split(lo, runs[:half])
+        split(hi, runs[half:])
+
+    if layout:
+        split(value, list(layout))
     return out
 
 

@@ -88,7 +88,8 @@ def rgb_architecture() -> dict[str, Any]:
 
 
 def check_quality(quality: int) -> None:
-    if not isinstance(quality, int) or quality not in QUALITIES:
+    # A bool is an int in Python: ssf_plf(True) must not build quality 1.
+    if isinstance(quality, bool) or not isinstance(quality, int) or quality not in QUALITIES:
         raise ValueError(f"Invalid quality value ({quality}), must be an integer in 1..9")
 
 

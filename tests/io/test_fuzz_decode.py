@@ -40,6 +40,26 @@ def test_every_mutation_is_rejected_in_process(fuzz):
     assert fuzz.resign(clips[0][1]) == clips[0][1]  # resigning an intact clip is a no-op
 
 
+def test_forgeries_pass_the_envelope_and_end_cleanly(fuzz):
+    import random
+
+    from compressai_plf.io.container import parse_clip
+
+    clips = fuzz.make_clips()
+    models = {k: fuzz.build_model(k) for k in ("hyperprior", "fixed")}
+    rng = random.Random(1)
+    for kind in fuzz.FORGED_KINDS:
+        for key, data in clips:
+            forged = fuzz.forge(kind, data, rng)
+            assert forged != data, kind
+            try:
+                parse_clip(forged)  # length and CRC-32 are valid: only the fields lie
+            except BitstreamError as err:
+                assert "checksum" not in str(err) and "truncated" not in str(err), err
+            with pytest.raises(BitstreamError):
+                decode_clip(forged, models[key], decoder="mse")
+
+
 @pytest.mark.slow
 def test_driver_detects_hangs_and_crashes_and_writes_json(tmp_path):
     out = tmp_path / "fuzz.json"
