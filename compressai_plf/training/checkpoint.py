@@ -9,9 +9,12 @@ malicious pickle cannot run code, and ``map_location`` lets a GPU checkpoint loa
 
 from __future__ import annotations
 
+import errno
 import os
 import random
+import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +35,49 @@ def save_atomic(obj: dict[str, Any], path: str | os.PathLike, mode: int = 0o644)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if _disk_full(err, path.parent):
+            raise DiskFullError(
+                errno.ENOSPC,
+                f"disk full while writing {path}; the previous checkpoint is intact (the "
+                "partial file was removed). Free space and resume.",
+            ) from err
         raise
     return path
+
+
+class DiskFullError(OSError):
+    """A checkpoint could not be written for lack of space; the previous one is intact."""
+
+
+def _disk_full(err: BaseException, folder: Path) -> bool:
+    """Whether ``err`` from writing into ``folder`` means the disk is full. torch's zip
+    writer reports ENOSPC as a RuntimeError ("unexpected pos ...", "file write failed")."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if not isinstance(err, RuntimeError):
+        return False
+    text = str(err)
+    if "unexpected pos" in text or "write failed" in text:
+        return True
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def remove_orphaned_tmp(folder: str | os.PathLike, names: Iterable[str]) -> list[Path]:
+    """Delete the temporary files ``.{name}.*.tmp`` that :func:`save_atomic` leaves when the
+    process is killed mid-write (one per kill, each the size of a checkpoint); returns them.
+    Only the run's own process calls this, on start, before any checkpoint is written."""
+    folder = Path(folder)
+    removed = []
+    for name in names:
+        for tmp in folder.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:

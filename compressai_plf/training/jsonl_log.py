@@ -33,3 +33,26 @@ class JsonlLog:
         row.update({k: _plain(v) for k, v in metrics.items()})
         with self.path.open("a") as f:
             f.write(json.dumps(row) + "\n")
+
+    def truncate(self, step: int) -> int:
+        """Keep only the lines of steps ``<= step`` (resuming from a checkpoint of ``step``
+        replays the later ones, which would otherwise appear twice); a line cut short by a
+        kill is dropped. Returns the number of lines removed. Rewritten atomically."""
+        if self.path is None or not self.path.is_file():
+            return 0
+        kept, dropped = [], 0
+        for line in self.path.read_text().splitlines():
+            try:
+                row_step = json.loads(line)["step"]
+            except (ValueError, KeyError, TypeError):
+                dropped += 1
+                continue
+            if isinstance(row_step, int) and row_step <= step:
+                kept.append(line)
+            else:
+                dropped += 1
+        if dropped:
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp.write_text("".join(f"{line}\n" for line in kept))
+            os.replace(tmp, self.path)
+        return dropped

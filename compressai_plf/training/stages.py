@@ -25,6 +25,7 @@ Salehkalaibar et al., NeurIPS 2023, https://arxiv.org/abs/2305.19301.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,7 @@ from ..losses.frozen_parameters import frozen_parameters
 from ..losses.gradient_penalty import interpolated_gradient_penalty
 from ..modules import DCGANCritic, Discriminator3D, PLFCritic
 from .distributed import average_gradients
-from .nonfinite import NonFiniteGuard
+from .nonfinite import NonFiniteGuard, frames_finite
 from .optimizers import make_optimizer, split_parameters
 
 STAGES = ("mse", "iframe", "plf", "universal", "recon3d")
@@ -185,6 +186,11 @@ class Stage:
         for k in range(count):
             if recon is None or not shared:
                 frames = batches(step, 0 if shared else k + 1)
+                if not frames_finite(frames):
+                    # a damaged clip: skip this update and count it, as a non-finite loss
+                    self.guard.record(False, "critic", "NaN/Inf in a clip")
+                    logs["skipped_critic_steps"] = logs.get("skipped_critic_steps", 0) + 1
+                    continue
                 with torch.set_grad_enabled(not self.critic_codec_no_grad):
                     batch = self.prepare_batch(frames, (step, 0 if shared else k + 1))
                     recon = self.decode(batch)["x_hat"]
@@ -212,17 +218,22 @@ class Stage:
             logs.update(self.critic_steps(step, batches, self.args.critic_steps))
 
         frames = batches(step, 0)
+        if not frames_finite(frames):
+            # A damaged clip skips the batch and counts, as a non-finite loss does.
+            self.guard.record(False, "codec", "NaN/Inf in a clip")
+            return {**logs, "loss": math.nan, "skipped_codec_steps": 1, "nonfinite_batch": 1}
         self.optimizer.zero_grad(set_to_none=True)
         if self.aux_optimizer is not None:
             self.aux_optimizer.zero_grad(set_to_none=True)
         losses = self.codec_backward(frames, step)
         if self.args.clip_max_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.net_params, self.args.clip_max_norm)
-        if self.guard.check(losses["loss"], self.net_params, "codec"):
+        applied = self.guard.check(losses["loss"], self.net_params, "codec")
+        if applied:
             self.optimizer.step()
         else:
             logs["skipped_codec_steps"] = 1
-        if self.aux_optimizer is not None:
+        if self.aux_optimizer is not None and applied:  # a skipped step applies nothing
             aux = sum(self.model.aux_loss())
             aux.backward()
             average_gradients(self.aux_params)

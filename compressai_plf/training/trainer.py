@@ -26,7 +26,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, rng_state, save_atomic, set_rng_state
+from .checkpoint import (
+    load_checkpoint,
+    remove_orphaned_tmp,
+    rng_state,
+    save_atomic,
+    set_rng_state,
+)
 from .distributed import broadcast_parameters, init_from_env, is_distributed
 from .jsonl_log import JsonlLog
 from .stages import make_stage
@@ -229,6 +235,8 @@ def train(args: Any) -> dict[str, Any]:
         reuse_model_args(args, ckpt.get("args") or {}, resume_path)
     else:
         claim_save_dir(save_dir, getattr(args, "force", False), rank)
+    if rank == 0:
+        remove_orphaned_tmp(save_dir, (CHECKPOINT_NAME, BEST_NAME))
     seed_everything(args.seed)
 
     model = build_model(args).to(device)
@@ -286,6 +294,7 @@ def train(args: Any) -> dict[str, Any]:
         start = int(ckpt["step"])
         best_loss = float(ckpt.get("best_loss", math.inf))
         last_loss = ckpt.get("loss")
+        log.truncate(start)  # the steps after the checkpoint are replayed, not repeated
         if rank == 0:
             print(f"resumed from {resume_path} at step {start}")
 
