@@ -34,6 +34,14 @@ import sys
 import time
 from pathlib import Path
 
+_NEW = dict(
+    head_arch="own_past",
+    perceptual_iframe="shared",
+    critic_batch="shared",
+    cache_chain=True,
+    gp_every=1,
+    frames=3,
+)
 PATHS = {
     "today": dict(
         head_arch="residual",
@@ -43,30 +51,9 @@ PATHS = {
         gp_every=1,
         frames=3,
     ),
-    "new": dict(
-        head_arch="own_past",
-        perceptual_iframe="shared",
-        critic_batch="shared",
-        cache_chain=True,
-        gp_every=1,
-        frames=3,
-    ),
-    "new_lazy_gp": dict(
-        head_arch="own_past",
-        perceptual_iframe="shared",
-        critic_batch="shared",
-        cache_chain=True,
-        gp_every=5,
-        frames=3,
-    ),
-    "recommended_2frame": dict(
-        head_arch="own_past",
-        perceptual_iframe="shared",
-        critic_batch="shared",
-        cache_chain=True,
-        gp_every=5,
-        frames=2,
-    ),
+    "new": _NEW,
+    "new_lazy_gp": {**_NEW, "gp_every": 5},
+    "recommended_2frame": {**_NEW, "gp_every": 5, "frames": 2},
 }
 
 
