@@ -49,14 +49,13 @@ import sys
 import compressai_plf  # noqa: F401  (registers models, criteria, datasets)
 from compressai_plf.training.cli import parse_args
 from compressai_plf.training.trainer import train
+from compressai_plf.utils.cli_errors import one_line_errors
 
 
 def main(argv):
     args = parse_args(argv)
-    try:
+    with one_line_errors():  # bad input, a full disk, a diverged run: one line, no traceback
         summary = train(args)
-    except (FileExistsError, FileNotFoundError, ValueError) as err:  # one line, no traceback
-        raise SystemExit(f"error: {err}") from None
     print(json.dumps(summary, indent=2, default=str))
 
 

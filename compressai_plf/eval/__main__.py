@@ -17,13 +17,24 @@ Writes ``DIR/<name>.json`` (one entry per model, CompressAI's layout extended as
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..datasets import KTH, MovingMNIST, RawYUVFolder
 from ..metrics.packaged import packaged_classifier_path
+from ..utils.cli_errors import (
+    check_device,
+    check_positive,
+    check_torch_file,
+    check_writable_dir,
+    fail,
+    one_line_errors,
+)
 from .clips import DATASETS
 from .evaluate import RATE_COUNTS, evaluate_models
 from .sources import from_checkpoint, from_zoo, parse_qualities
@@ -80,14 +91,52 @@ def _dataset_args(text: str) -> dict[str, Any]:
     return value
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Name a bad option before any model or data is loaded."""
+    if args.threads < 0:
+        raise fail(f"--threads must be >= 0 (0: torch's default), got {args.threads}")
+    check_device(args.device)
+    check_positive(args.fps, "--fps")
+    for option, value in (("--frames", args.frames), ("--max-clips", args.max_clips)):
+        if value is not None and value < 1:
+            raise fail(f"{option} must be >= 1, got {value}")
+    if args.grid_clips < 1:
+        raise fail(f"--grid-clips must be >= 1, got {args.grid_clips}")
+    for path in args.checkpoint:
+        check_torch_file(path, "--checkpoint")
+    check_torch_file(args.classifier, "--classifier")
+    check_torch_file(args.eval_critics, "--eval-critics")
+    if args.lpips.lower() not in ("auto", "none"):
+        check_torch_file(args.lpips, "--lpips")
+    if args.data_root is not None and not Path(args.data_root).exists():
+        raise fail(f"--data-root: not found: {args.data_root}")
+    check_writable_dir(args.out, "--out")
+
+
+def _check_dataset_keys(dataset: str, kwargs: dict[str, Any]) -> None:
+    """Unknown ``--dataset-args`` keys are named (not a TypeError from the dataset class)."""
+    cls = {"mmnist": MovingMNIST, "kth": KTH, "yuv": RawYUVFolder}[dataset]
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    fixed = {"self", "root", "split", "frames", "return_labels"}  # set by the eval itself
+    known = sorted(set(params) - fixed) + (["test_size"] if dataset == "mmnist" else [])
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise fail(f"--dataset-args: unknown keys {unknown} for {dataset}; known: {known}")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = build_parser().parse_args(argv)
     if not args.checkpoint and not args.zoo:
         raise SystemExit("error: give models with --checkpoint PATH ... and/or --zoo QUALITIES")
+    with one_line_errors():
+        dataset_kwargs = _dataset_args(args.dataset_args)
+        _check_dataset_keys(args.dataset, dataset_kwargs)
+    _check_options(args)
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        dataset_kwargs = _dataset_args(args.dataset_args)
+    with one_line_errors():
         models = [from_checkpoint(path) for path in args.checkpoint]
         if args.zoo:
             models += [from_zoo(q, args.rate_mode, args.metric) for q in parse_qualities(args.zoo)]
@@ -115,8 +164,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             progress=not args.no_progress,
             device=args.device,
         )
-    except (FileNotFoundError, ValueError) as err:
-        raise SystemExit(f"error: {err}") from err
     for reason in data["unavailable"].items():
         print(f"unavailable: {reason[0]} ({reason[1]})", file=sys.stderr)
     for path in data["files"]:

@@ -24,12 +24,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..utils.cli_errors import check_readable_file, check_writable_dir, fail, one_line_errors
 from ._figure import safe_name
 from .distortion_perception import plot_distortion_perception
 from .per_frame import plot_per_frame
 from .rate_distortion import plot_rate_distortion
 from .reconstruction_grid import load_grid, plot_reconstruction_grid
 from .results import head_key, heads_of, load_results, per_frame_metrics, scalar_metrics
+
+FORMATS = {"png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +63,26 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = build_parser().parse_args(argv)
     if not args.results and not args.grid:
         raise SystemExit("nothing to plot: give results JSON files and/or --grid files")
-    runs = [load_results(p) for p in args.results]
+    for path in args.results:
+        check_readable_file(path, "results")
+    for path in args.grid:
+        check_readable_file(path, "--grid")
+    if args.format.lower() not in FORMATS:
+        raise fail(f"--format must be one of {sorted(FORMATS)}, got {args.format!r}")
+    check_writable_dir(args.out, "--out")
+    with one_line_errors():
+        return _plot(args)
+
+
+def _plot(args: argparse.Namespace) -> list[Path]:
+    runs = []
+    for path in args.results:
+        with one_line_errors(f"results file {path}"):
+            runs.append(load_results(path))
+    grids = []
+    for path in args.grid:
+        with one_line_errors(f"--grid {path} is not a grid file (.npz/.pt of clips)"):
+            grids.append(load_grid(path))
     out, ext = args.out, args.format
     written: list[Path] = []
 
@@ -85,10 +107,10 @@ def main(argv: list[str] | None = None) -> list[Path]:
             name = f"per-frame-{safe_name(metric)}-{safe_name(path.stem)}.{ext}"
             written.append(plot_per_frame(run, metric, out / name))
 
-    for grid in args.grid:
+    for grid, clips in zip(args.grid, grids, strict=True):
         written.append(
             plot_reconstruction_grid(
-                load_grid(grid), out / f"grid-{safe_name(grid.stem)}.{ext}", args.sample, grid.stem
+                clips, out / f"grid-{safe_name(grid.stem)}.{ext}", args.sample, grid.stem
             )
         )
     for p in written:

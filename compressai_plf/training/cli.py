@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +298,12 @@ def load_recipe(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise SystemExit(f"error: recipe not found: {path}")
-    recipe = json.loads(path.read_text())
+    try:
+        recipe = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise SystemExit(f"error: recipe {path} is not a readable JSON file: {err}") from None
+    if not isinstance(recipe, dict):
+        raise SystemExit(f"error: recipe {path} must be a JSON object, not {type(recipe).__name__}")
     recipe.pop("_comment", None)
     recipe.pop("card", None)
     return {k.replace("-", "_"): v for k, v in recipe.items()}
@@ -326,6 +332,12 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         )
     if args.critic_warmup < 0:
         raise SystemExit("error: --critic-warmup must be >= 0")
+    # A NaN weight would make every step non-finite (each one skipped) rather than fail.
+    for name in ("lmbda", "lambda_mse", "lambda_p", "lambda_q", "lambda_adv", "lambda_gp"):
+        value = getattr(args, name)
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            option = "lambda" if name == "lmbda" else name.replace("_", "-")
+            raise SystemExit(f"error: --{option} must be a finite number >= 0, got {value}")
     for name in (
         "steps",
         "batch_size",

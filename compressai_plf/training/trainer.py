@@ -240,6 +240,11 @@ def train(args: Any) -> dict[str, Any]:
     seed_everything(args.seed)
 
     model = build_model(args).to(device)
+    channels = getattr(model, "channels", None)
+    if channels is not None and args.channels != channels:  # else frames fail deep in torch
+        raise ValueError(
+            f"--channels {args.channels} but the model codes {channels}-channel frames"
+        )
     if args.init:
         info = init_from_checkpoint(model, args.init)
         if rank == 0:

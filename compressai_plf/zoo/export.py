@@ -26,8 +26,9 @@ import torch
 
 from ..models import ScaleSpaceFlowPLF
 from ..training.checkpoint import load_checkpoint, save_atomic
+from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
 from .gaussian_tables import strip_gaussian_tables
-from .presets import architecture
+from .presets import architecture, check_quality
 from .pretrained import load_weights_file, weights_path
 from .weight_cards import write_card
 
@@ -144,9 +145,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--data-root", help="MNIST root for the reload check (default: random clips)")
     p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
-    info = export_weights(
-        args.checkpoint, args.quality, args.rate_mode, args.out, args.half, args.data_root
-    )
+    check_torch_file(args.checkpoint, "checkpoint")
+    with one_line_errors():
+        check_quality(args.quality)
+    if args.out:
+        check_writable_dir(Path(args.out).parent, "--out")
+    if args.json:
+        check_writable_dir(Path(args.json).parent, "--json")
+    if args.data_root and not Path(args.data_root).is_dir():
+        raise fail(f"--data-root: not a directory: {args.data_root}")
+    with one_line_errors(f"exporting {args.checkpoint}"):
+        info = export_weights(
+            args.checkpoint, args.quality, args.rate_mode, args.out, args.half, args.data_root
+        )
     for k, v in info.items():
         print(f"{k}: {v}")
     if args.json:

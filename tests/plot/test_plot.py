@@ -152,7 +152,7 @@ def test_grid_loading(tmp_path):
 
 
 def test_cli_errors(results_file, tmp_path):
-    with pytest.raises(ValueError, match="not found"):
+    with pytest.raises(SystemExit, match="^error: .*not found"):  # one line, no traceback
         main([str(results_file), "--out", str(tmp_path), "--metric", "lpips"])
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path)])

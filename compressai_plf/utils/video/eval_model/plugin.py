@@ -31,6 +31,7 @@ from typing import Any
 import compressai.utils.video.eval_model.__main__ as _tool
 import torch
 import torch.nn as nn
+from compressai.datasets.rawvideo import get_raw_video_file_info
 from pytorch_msssim import ms_ssim
 from torch import Tensor
 
@@ -38,6 +39,13 @@ import compressai_plf  # noqa: F401  (registers models and zoo entries)
 from compressai_plf.io.clip_frames import crop_frames, pad_frames
 from compressai_plf.metrics.ms_ssim import ms_ssim_window
 from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.utils.cli_errors import (
+    check_readable_file,
+    check_torch_file,
+    check_writable_dir,
+    fail,
+    one_line_errors,
+)
 from compressai_plf.zoo import video_models
 
 __all__ = ["install", "load_checkpoint", "main", "state_digest"]
@@ -161,6 +169,10 @@ def _with_conventions(name: str):
         token = _MULTIPLE.set(int(getattr(net, "size_multiple", 128)))
         try:
             return _ORIGINAL[name](UnclampedReference(net), *args, **kwargs)
+        except BaseException:
+            if name == "eval_model" and len(args) >= 2:  # (sequence, binpath, ...)
+                Path(args[1]).unlink(missing_ok=True)  # no partial .bin after a failure
+            raise
         finally:
             _MULTIPLE.reset(token)
 
@@ -193,10 +205,45 @@ def with_output_directory(argv: list[str]) -> list[str]:
     return argv if args.output_directory else [*argv, "-d", args.output]
 
 
+def check_sequences(dataset: str) -> None:
+    """Every raw video under ``dataset`` is named ``..._WxH_Rfps_420...`` and holds whole 4:2:0 frames
+    of that size (CompressAI fails with ``KeyError: 'bitdepth2'`` or a numpy dtype error)."""
+    root = Path(dataset)
+    if not root.is_dir():
+        raise fail(f"dataset: not a directory: {root}")
+    files = _tool.collect_videos(dataset)
+    if not files:
+        raise fail(f"dataset: no raw video files (.yuv, .rgb, ...) under {root}")
+    for path in files:
+        try:
+            info = get_raw_video_file_info(Path(path).name)
+        except (KeyError, ValueError):  # CompressAI's parser fails on names without a size
+            info = {}
+        if not all(info.get(k) for k in ("width", "height", "framerate", "format")):
+            raise fail(
+                f"{path}: the name must give the frame size, rate and format as CompressAI's "
+                "tool reads them, e.g. name_416x240_30fps_420_8bit.yuv"
+            )
+        check_readable_file(path, "sequence")
+        depth = int(info.get("bitdepth") or 8)
+        frame = info["width"] * info["height"] * 3 // 2 * (2 if depth > 8 else 1)
+        size = Path(path).stat().st_size
+        if size == 0 or size % frame:
+            raise fail(
+                f"{path}: {size} bytes is not a whole number of {info['width']}x{info['height']} "
+                f"{depth}-bit 4:2:0 frames ({frame} bytes each): wrong size in the name?"
+            )
+
+
 def main(argv: list[str] | None = None) -> None:
     install()
-    argv = with_output_directory(sys.argv[1:] if argv is None else list(argv))
-    try:
+    with one_line_errors():
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = _tool.create_parser().parse_args(argv)
+        if getattr(args, "source", None):  # else CompressAI prints its usage
+            check_sequences(args.dataset)
+            check_writable_dir(args.output_directory or args.output, "output directory")
+            for path in getattr(args, "paths", None) or []:
+                check_torch_file(path, "checkpoint")
+            argv = with_output_directory(argv)
         _tool.main(argv)
-    except (FileNotFoundError, ValueError) as err:  # one line, not a traceback
-        raise SystemExit(f"error: {err}") from None
