@@ -89,6 +89,11 @@ def test_eval_text_file_as_a_checkpoint(tmp_path, text_file, option):
     )
 
 
+def test_eval_out_that_cannot_be_a_directory(tmp_path, text_file):
+    out = text_file / "sub"  # under a regular file: refused even for root
+    one_line_error(lambda: eval_main(["--zoo", "1", "--out", str(out)]), "--out", str(out))
+
+
 def test_eval_unwritable_out(tmp_path, readonly_dir):
     if os.geteuid() == 0:
         pytest.skip("root writes anywhere")
