@@ -3,8 +3,8 @@ import torch
 from compressai.registry import MODULES
 from torch.nn.utils.parametrize import is_parametrized
 
-from compressai_plf.plfs import get_plf
 from compressai_plf.modules import Critic3D, DCGANCritic, PLFCritic
+from compressai_plf.plfs import get_plf
 
 
 @pytest.mark.parametrize("channels", [1, 3])
