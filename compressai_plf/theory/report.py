@@ -318,13 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--rates needs 1 or {args.frames} values, got {len(args.rates)}")
     perception_budget = 0.02 * source.variance
     results = {
-        "source": {
-            "variance": source.variance,
-            "rho": source.rhos.tolist(),
-            "innovation_variance": source.innovation_variances.tolist(),
-            "frames": source.frames,
-            "frame_variances": source.variances.tolist(),
-        },
+        "source": source.as_dict(),
         "rate_sweep": rate_sweep(source, np.round(np.arange(0, 6.01, 0.25), 2).tolist()),
         "perception_sweep": perception_sweep(source, rates, _budget_grid(source, rates)),
         "error_permanence": error_permanence(source, [0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12]),

@@ -107,6 +107,16 @@ class GaussMarkovSource:
             x[:, j + 1] = self.rhos[j] * x[:, j] + noise
         return x
 
+    def as_dict(self) -> dict[str, object]:
+        """The source's parameters as plain JSON types (for reports)."""
+        return {
+            "variance": self.variance,
+            "rho": self.rhos.tolist(),
+            "innovation_variance": self.innovation_variances.tolist(),
+            "frames": self.frames,
+            "frame_variances": self.variances.tolist(),
+        }
+
     def __repr__(self) -> str:
         return (
             f"GaussMarkovSource(variance={self.variance}, rho={self.rhos.tolist()}, "

@@ -245,13 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     results: dict = {
         "command": "python -m compressai_plf.theory.operational " + " ".join(argv),
-        "source": {
-            "variance": source.variance,
-            "rho": source.rhos.tolist(),
-            "innovation_variance": source.innovation_variances.tolist(),
-            "frames": source.frames,
-            "frame_variances": source.variances.tolist(),
-        },
+        "source": source.as_dict(),
         "dim": args.dim,
         "plfs": names,
         "config": {
