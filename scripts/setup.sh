@@ -17,5 +17,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check -U pip wheel setuptools
 fi
-# -q and setup.cfg's find_namespace: (no "package would be ignored" warnings) keep this quiet
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# -q and setup.cfg's find_namespace: (no "package would be ignored" warnings) keep this quiet;
+# the filter drops setuptools' notice that an editable install is one (it is on purpose)
+PYTHONWARNINGS="ignore:Editable installation:UserWarning" \
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
