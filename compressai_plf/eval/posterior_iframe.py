@@ -185,13 +185,13 @@ class PosteriorIFrameSampler:
         saved = self.coder.generator
         self.coder.generator = torch.Generator().manual_seed(int(seed))
         try:  # the codec's own dither definition, so the codes match bit for bit
-            return self.coder._dither(shape, self.y)
+            return self.coder.dither(shape, self.y)
         finally:
             self.coder.generator = saved
 
     def quantise(self, y: Tensor, u: Tensor) -> Tensor:
         """Quantisation indices of encoder outputs ``y`` under dither ``u`` (broadcast)."""
-        return self.coder._indices(y, u.to(y)).long()
+        return self.coder.indices(y, u.to(y)).long()
 
     @torch.no_grad()
     def code_of(self, x: Tensor, seed: int) -> tuple[Tensor, Tensor]:

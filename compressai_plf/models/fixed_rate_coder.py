@@ -42,12 +42,15 @@ class FixedRateLatentCoder(CompressionModel):
     def step(self) -> float:
         return 2.0 / (self.levels - 1)
 
-    def _dither(self, shape: torch.Size, like: Tensor) -> Tensor:
+    def dither(self, shape: torch.Size, like: Tensor) -> Tensor:
+        """The next dither of ``shape`` from :attr:`generator` (the global RNG when None), in
+        ``like``'s dtype and device."""
         # Dither is drawn on the CPU so a stream decodes identically on any device.
         u = torch.rand(shape, generator=self.generator, dtype=torch.float32)
         return ((u - 0.5) * self.step).to(device=like.device, dtype=like.dtype)
 
-    def _indices(self, y: Tensor, u: Tensor) -> Tensor:
+    def indices(self, y: Tensor, u: Tensor) -> Tensor:
+        """Quantisation indices of latents ``y`` under dither ``u`` (the fixed-length code)."""
         return torch.round((torch.tanh(y) + u + 1.0) / self.step).clamp(0, self.levels - 1)
 
     def _dequantize(self, k: Tensor, u: Tensor) -> Tensor:
@@ -58,8 +61,8 @@ class FixedRateLatentCoder(CompressionModel):
         return float(y_shape.numel()) * torch.log2(torch.tensor(float(self.levels))).item()
 
     def forward(self, y: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        u = self._dither(y.shape, y)
-        y_q = self._dequantize(self._indices(y, u), u)
+        u = self.dither(y.shape, y)
+        y_q = self._dequantize(self.indices(y, u), u)
         squashed = torch.tanh(y)
         y_hat = squashed + (y_q - squashed).detach()  # straight-through rounding
         # Constant likelihood 1/L per latent: -log2 sums to the exact fixed bit count, so
@@ -68,8 +71,8 @@ class FixedRateLatentCoder(CompressionModel):
         return y_hat, {"y": likelihoods, "z": y.new_zeros((y.shape[0], 0))}
 
     def compress(self, y: Tensor) -> tuple[Tensor, dict[str, Any]]:
-        u = self._dither(y.shape, y)
-        k = self._indices(y, u)
+        u = self.dither(y.shape, y)
+        k = self.indices(y, u)
         strings = [pack_symbols(k[b].long().cpu(), self.levels) for b in range(y.shape[0])]
         return self._dequantize(k, u), {"strings": [strings], "shape": tuple(y.shape[-2:])}
 
@@ -80,5 +83,5 @@ class FixedRateLatentCoder(CompressionModel):
         count = self.planes * h * w
         k = torch.stack([unpack_symbols(s, count, self.levels) for s in strings[0]])
         k = k.view(len(strings[0]), self.planes, h, w).float()
-        u = self._dither(k.shape, k)
+        u = self.dither(k.shape, k)
         return self._dequantize(k, u)

@@ -476,6 +476,11 @@ class UniversalStage(Stage):
             )
         self._sampler = None
         super().__init__(model, args, forward)
+        if self.iframe_source != "decoder" and not self.caches_chain:
+            raise ValueError(
+                f"iframe_source={self.iframe_source!r} needs the cached MMSE chain "
+                f"(--cache-chain, universal stage)"
+            )
 
     @property
     def caches_chain(self) -> bool:
@@ -504,8 +509,6 @@ class UniversalStage(Stage):
 
     def prepare_batch(self, frames, key=None):
         if not self.caches_chain:
-            if self.iframe_source != "decoder":
-                raise ValueError("iframe_source='posterior' needs cache_chain")
             return frames
         if key is None or self._chain[0] != key:
             with torch.no_grad():

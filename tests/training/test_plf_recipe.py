@@ -250,3 +250,9 @@ def test_init_iframe_copies_only_the_shared_iframe_decoder(tiny_args, tmp_path):
     other = build_model(tiny_args(model_args={**TINY_FIXED, "iframe_planes": 8}))
     with pytest.raises(ValueError, match="tensors of this model's shared"):
         init_iframe_decoder(other, first["checkpoint"])
+
+
+def test_posterior_iframe_source_needs_the_cached_chain(tiny_args):
+    args = tiny_args(stage="universal", plf=["jd"], iframe_source="posterior", cache_chain=False)
+    with pytest.raises(ValueError, match="needs the cached MMSE chain"):
+        make_stage("universal", build_model(args), args)
