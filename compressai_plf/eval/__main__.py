@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from ..datasets import KTH, MovingMNIST, RawYUVFolder
+from ..datasets.data_root import resolve_root
 from ..metrics.packaged import packaged_classifier_path
 from ..utils.cli_errors import (
     check_device,
@@ -36,7 +37,7 @@ from ..utils.cli_errors import (
     one_line_errors,
 )
 from .clips import DATASETS
-from .evaluate import RATE_COUNTS, evaluate_models
+from .evaluate import RATE_COUNTS, evaluate_models, posterior_iframe_decoder
 from .sources import from_checkpoint, from_zoo, parse_qualities
 
 
@@ -66,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     met.add_argument("--eval-critics", help="evaluation critics file (build_eval_critics)")
     met.add_argument("--lpips", default="auto", help="'auto', 'none' or AlexNet weight file")
     met.add_argument("--rate-count", default="file", choices=RATE_COUNTS, help="bits in bitrate")
+    met.add_argument(
+        "--iframe",
+        default="heads",
+        choices=("heads", "posterior"),
+        help="frame 0 of the perceptual heads: their (shared) I-frame decoder, or an exact "
+        "posterior sample of the keyframe code over the MNIST training frames (Moving MNIST, "
+        "fixed-rate models: a perfectly realistic I-frame, to study the P-frame heads apart "
+        "from I-frame training)",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--out", required=True, help="output directory")
     out.add_argument("--name", help="curve name (default ssf_plf-<dataset>)")
@@ -110,6 +120,8 @@ def _check_options(args: argparse.Namespace) -> None:
         check_torch_file(args.lpips, "--lpips")
     if args.data_root is not None and not Path(args.data_root).exists():
         raise fail(f"--data-root: not found: {args.data_root}")
+    if args.iframe == "posterior" and args.dataset != "mmnist":
+        raise fail("--iframe posterior samples MNIST training digits: Moving MNIST only")
     check_writable_dir(args.out, "--out")
 
 
@@ -163,6 +175,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             keep_bitstreams=args.keep_bitstreams,
             progress=not args.no_progress,
             device=args.device,
+            iframe_sampler=None
+            if args.iframe == "heads"
+            else posterior_iframe_decoder(resolve_root(args.data_root, "mnist")),
         )
     for reason in data["unavailable"].items():
         print(f"unavailable: {reason[0]} ({reason[1]})", file=sys.stderr)

@@ -8,9 +8,12 @@ and cannot keep a wrong but realistic first frame (error permanence), whatever i
 
 This head therefore has a pixel path from its own past: the decoded motion warps the head's
 own previous displayed frame (``x_own``) as it warps the MMSE reference (``x_pred``). The
-displayed frame is a per-pixel convex combination of ``x_own``, ``x_pred`` and a synthesised
-image, with weights from a softmax: it lies in [0, 1] whenever the two warped frames do, and
-the head can copy its past, follow the transmitted prediction, or draw anew, pixel by pixel.
+displayed frame is a per-pixel convex combination of ``x_own`` and a synthesised image (gate
+``w = sigmoid(g)``): it lies in [0, 1], and the head can copy its past or draw anew, pixel by
+pixel. ``x_pred`` informs the synthesis (it enters the context and the fusion) but has no
+pixel path of its own: a first design that also mixed ``x_pred`` in collapsed onto it in
+universal training (the softmax put 99.4 % of its weight there, after which the critic's
+gradient could no longer reach the synthesis), whatever the perception weight.
 """
 
 from __future__ import annotations
@@ -23,9 +26,6 @@ from .transforms import analysis_transform, synthesis_transform
 
 __all__ = ["OwnPastHead"]
 
-# Initial preference of the mixture (own past, prediction, synthesis): mostly the prediction,
-# so an untrained head starts close to the MMSE decoder's motion-compensated frame.
-_GATE_BIAS = (0.0, 1.0, 0.0)
 # Feature maps at full resolution: the last transposed convolution and the fusion run at the
 # frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).
 FUSION_PLANES = 4
@@ -70,14 +70,13 @@ class OwnPastHead(nn.Module):
         self.res_decoder = synthesis_transform(
             residual_planes + motion_planes + context_planes, mid_planes, FUSION_PLANES, stages
         )
-        # Features + both warped frames -> synthesis logits (channels) and 3 mixture logits.
+        # Features + both warped frames -> synthesis logits (channels) and one gate logit
+        # (initial bias 0: an untrained head weighs its own past and the synthesis equally).
         self.fusion = nn.Sequential(
             nn.Conv2d(FUSION_PLANES + 2 * channels, FUSION_HIDDEN, 3, padding=1),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(FUSION_HIDDEN, channels + 3, 3, padding=1),
+            nn.Conv2d(FUSION_HIDDEN, channels + 1, 3, padding=1),
         )
-        with torch.no_grad():
-            self.fusion[-1].bias[channels:] = torch.tensor(_GATE_BIAS)
 
     def decode_keyframe(self, y_hat: Tensor) -> Tensor:
         if not hasattr(self, "img_decoder"):
@@ -104,6 +103,6 @@ class OwnPastHead(nn.Module):
         context = self.context_net(torch.cat((x_pred, x_own), dim=1))
         features = self.res_decoder(torch.cat((y_res_hat, y_motion_hat, context), dim=1))
         out = self.fusion(torch.cat((features, x_pred, x_own), dim=1))
-        logits, gates = out[:, : self.channels], out[:, self.channels :]
-        w = torch.softmax(gates, dim=1)
-        return w[:, 0:1] * x_own + w[:, 1:2] * x_pred + w[:, 2:3] * torch.sigmoid(logits)
+        logits, gate = out[:, : self.channels], out[:, self.channels :]
+        w = torch.sigmoid(gate)
+        return w * x_own + (1.0 - w) * torch.sigmoid(logits)

@@ -221,3 +221,33 @@ def test_lpips_auto_is_unavailable_without_weights(tmp_path, monkeypatch):
     assert suite.lpips is None and "alexnet-owt-7be5be79.pth" in suite.unavailable["lpips"]
     assert "w1" in suite.unavailable and "digit-agreement" in suite.unavailable
     assert not Path(tmp_path / "checkpoints").exists()  # nothing was downloaded
+
+
+def test_cli_posterior_iframe_option(run, tmp_path, monkeypatch):
+    from compressai_plf.eval import __main__ as cli
+
+    calls = []
+
+    def fake_decoder(root):
+        calls.append(Path(root))
+
+        def decode(model, frame0, dither_seed, clip):
+            return torch.full_like(frame0, 0.5)
+
+        decode.description = "stub frame-0 sampler"
+        return decode
+
+    monkeypatch.setattr(cli, "posterior_iframe_decoder", fake_decoder)
+    ckpt = save_checkpoint(tiny_fixed(decoders=("mse", "jd")), tmp_path / "a.pth.tar")
+    root = run["mnist_root"]
+    cli.main(
+        ["--checkpoint", ckpt, "--data-root", str(root), "--max-clips", "1", "--frames", "2",
+         "--out", str(tmp_path / "out"), "--lpips", "none", "--no-progress", "--name", "p",
+         "--iframe", "posterior"]
+    )  # fmt: skip
+    saved = json.loads((tmp_path / "out" / "p.json").read_text())
+    assert calls == [Path(root)]
+    assert saved["settings"]["iframe"] == "stub frame-0 sampler"
+    with pytest.raises(SystemExit, match="Moving MNIST only"):
+        cli.main(["--checkpoint", ckpt, "--dataset", "kth", "--iframe", "posterior",
+                  "--out", str(tmp_path / "o")])  # fmt: skip

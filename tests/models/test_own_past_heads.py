@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -59,11 +61,24 @@ def test_own_past_head_can_copy_its_warped_past():
     head = OwnPastHead(1, 8, 4, 2, 2, 8, 3)
     with torch.no_grad():
         head.fusion[-1].weight.zero_()
-        head.fusion[-1].bias.copy_(torch.tensor([0.0, 50.0, -50.0, -50.0]))
+        head.fusion[-1].bias.copy_(torch.tensor([0.0, 50.0]))  # (synthesis, gate) logits
     x_own, x_pred = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
     y_res, y_motion = torch.randn(2, 2, 4, 4), torch.randn(2, 2, 4, 4)
     out = head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
     assert torch.allclose(out, x_own, atol=1e-6)
+
+
+def test_closed_gate_shows_the_synthesis_and_no_pixel_of_the_prediction():
+    # The MMSE prediction informs the synthesis but has no pixel path into the output: with
+    # the gate closed and the synthesis fixed at logit(0.3), neither warped frame shows.
+    head = OwnPastHead(1, 8, 4, 2, 2, 8, 3)
+    with torch.no_grad():
+        head.fusion[-1].weight.zero_()
+        head.fusion[-1].bias.copy_(torch.tensor([math.log(0.3 / 0.7), -50.0]))
+    x_own, x_pred = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    y_res, y_motion = torch.randn(2, 2, 4, 4), torch.randn(2, 2, 4, 4)
+    out = head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
+    assert torch.allclose(out, torch.full_like(out, 0.3), atol=1e-6)
 
 
 @pytest.mark.parametrize("make", [tiny_fixed, tiny_hyperprior])
