@@ -1,4 +1,7 @@
-"""Training checkpoints: atomic writes, safe loads, RNG state.
+"""Checkpoint files: atomic writes, safe loads, the state dict inside.
+
+One home for reading and writing every torch file of the package (training checkpoints, zoo
+weight files, evaluation critics, the digit classifier, CompressAI tool checkpoints).
 
 A checkpoint is written to a temporary file in the target folder, flushed to disk and then
 renamed over the target (``os.replace`` is atomic on POSIX), so a process killed at any
@@ -11,15 +14,15 @@ from __future__ import annotations
 
 import errno
 import os
-import random
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
+
+from .models.ssf_plf import ScaleSpaceFlowPLF
 
 
 def save_atomic(obj: dict[str, Any], path: str | os.PathLike, mode: int = 0o644) -> Path:
@@ -80,35 +83,82 @@ def remove_orphaned_tmp(folder: str | os.PathLike, names: Iterable[str]) -> list
     return removed
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint safely; a missing or damaged file raises a clear error."""
+class CheckpointError(ValueError):
+    """A file is damaged, unsafe to unpickle, or does not hold what the caller expects."""
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    map_location: str | torch.device = "cpu",
+    what: str = "checkpoint",
+    hint: str = "",
+) -> dict:
+    """Load a torch file safely (``weights_only=True``) as a dict.
+
+    Args:
+        path: the file.
+        map_location: device to load onto (a GPU checkpoint loads on a CPU).
+        what: what the file is, for the messages (``"evaluation critics"``).
+        hint: how to make the file, appended to the not-found message.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: the file is damaged, unsafe, or holds no dict.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
+        raise FileNotFoundError(f"{what} not found: {path}" + (f"; {hint}" if hint else ""))
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # zip/pickle/unpickling errors vary with the damage
-        raise ValueError(
-            f"checkpoint {path} is damaged or not a safe torch checkpoint: {err}"
+        raise CheckpointError(
+            f"{what} {path} is damaged or not a safe torch checkpoint: {err}"
         ) from err
     if not isinstance(ckpt, dict):
-        raise ValueError(f"checkpoint {path} does not hold a dict (got {type(ckpt).__name__})")
+        raise CheckpointError(f"{what} {path} does not hold a dict (got {type(ckpt).__name__})")
     return ckpt
 
 
-def rng_state() -> dict[str, Any]:
-    """RNG states of torch, Python and NumPy as tensors and plain types."""
-    np_state = np.random.get_state()
-    return {
-        "torch": torch.get_rng_state(),
-        "python": random.getstate(),
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
-    }
+#: Keys under which checkpoints keep the model's state dict (CompressAI's eval tool order).
+STATE_DICT_KEYS = ("state_dict", "network", "model_state_dict")
+#: Prefixes that DistributedDataParallel and wrappers put before every key.
+_WRAPPER_PREFIXES = ("module.", "model.")
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    name, keys, *rest = state["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+def state_dict_of(checkpoint: dict, source: str = "checkpoint") -> dict:
+    """The model state dict of a checkpoint: under ``state_dict``, ``network`` or
+    ``model_state_dict``, or the dict itself; a wrapper prefix on every key is removed.
+
+    Raises:
+        CheckpointError: what was found is not a dict.
+    """
+    state: Any = checkpoint
+    for key in STATE_DICT_KEYS:
+        if key in checkpoint:
+            state = checkpoint[key]
+            break
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{source} holds no state dict (got {type(state).__name__})")
+    for prefix in _WRAPPER_PREFIXES:
+        if state and all(isinstance(k, str) and k.startswith(prefix) for k in state):
+            state = {k[len(prefix) :]: v for k, v in state.items()}
+    return state
+
+
+def load_ssf_plf(path: str | os.PathLike, what: str = "checkpoint") -> ScaleSpaceFlowPLF:
+    """The ``ScaleSpaceFlowPLF`` of a training checkpoint, zoo weight file or bare state dict,
+    rebuilt from the architecture the state dict stores (``_extra_state``), not updated.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: the file is damaged, unsafe, or holds no ``ScaleSpaceFlowPLF``.
+    """
+    ckpt = load_checkpoint(path, what=what)
+    state = state_dict_of(ckpt, f"{what} {path}")
+    if "_extra_state" not in state:
+        found = [k for k in ckpt if k in STATE_DICT_KEYS] or sorted(ckpt)[:8]
+        raise CheckpointError(
+            f"{what} {path} holds no ScaleSpaceFlowPLF state dict (looked for keys "
+            f"{list(STATE_DICT_KEYS)} with an '_extra_state' architecture record; found {found})"
+        )
+    return ScaleSpaceFlowPLF.from_state_dict(state)

@@ -1,4 +1,10 @@
-"""The evaluation results JSON layout: CompressAI's video eval-tool layout, extended.
+"""Results: the evaluation JSON layout, its validation, JSON save/load and NaN-aware means.
+
+One home for what eval, the anchors, the reproduction, plot and training share about results:
+the layout below, :func:`json_ready` (the one conversion of tensors, NumPy values and
+non-finite floats to plain JSON), :func:`write_json` and :func:`nanmean`.
+
+The layout is CompressAI's video eval-tool layout, extended.
 
 CompressAI's ``compressai.utils.video.eval_model`` writes
 ``{"name": ..., "description": ..., "results": {"bitrate": [...], "psnr-rgb": [...], ...}}``
@@ -20,10 +26,11 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from ..plfs import head_names
+from .plfs import head_names
 
 PER_FRAME = "-per-frame"
 # Keys that are not metrics plotted against the rate.
@@ -98,16 +105,38 @@ def load_results(path: str | Path) -> dict:
     return data
 
 
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None  # JSON has no inf/NaN
-    if hasattr(v, "tolist"):
-        return _clean(v.tolist())
-    if isinstance(v, Mapping):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    return v
+def json_ready(value: Any) -> Any:
+    """``value`` as plain JSON types: tensors and NumPy values as numbers or lists, tuples as
+    lists, mapping keys as strings, non-finite floats as ``None`` (JSON has no inf/NaN) and
+    any other object as its ``str`` (a path, a dtype)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):  # NumPy float64 too: stored as a plain float
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, numbers.Real):  # NumPy scalars
+        return json_ready(value.item() if hasattr(value, "item") else float(value))
+    if hasattr(value, "tolist"):  # tensors, NumPy arrays
+        return json_ready(value.tolist())
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return str(value)
+
+
+def write_json(data: Any, path: str | Path, indent: int | None = 2) -> Path:
+    """Write ``json_ready(data)`` to ``path`` (parents created), strict JSON."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(json_ready(data), indent=indent, allow_nan=False))
+    return path
+
+
+def nanmean(values: Iterable[float | None], empty: Any = math.nan) -> Any:
+    """Mean of the values that are neither ``None`` nor NaN (``inf`` is kept: an exact frame
+    has infinite PSNR); ``empty`` when none is left."""
+    vals = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    return sum(vals) / len(vals) if vals else empty
 
 
 def make_results(
@@ -130,14 +159,14 @@ def make_results(
 
     Non-finite numbers are stored as ``null``.
     """
-    results: dict = {"bitrate": _clean(list(bitrate))}
+    results: dict = {"bitrate": json_ready(list(bitrate))}
     if q is not None:
-        results["q"] = _clean(list(q))
+        results["q"] = json_ready(list(q))
     for key, values in (metrics or {}).items():
-        results[key] = _clean(list(values))
+        results[key] = json_ready(list(values))
     for head, table in (heads or {}).items():
         for metric, values in table.items():
-            results[head_key(metric, head)] = _clean(list(values))
+            results[head_key(metric, head)] = json_ready(list(values))
     data = {"name": name, "description": description, "results": results}
     if heads:
         data["heads"] = list(heads)
@@ -146,10 +175,7 @@ def make_results(
 
 def save_results(data: Mapping, path: str | Path) -> None:
     """Validate and write ``data`` as indented JSON."""
-    data = validate_results(data, str(path))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_clean(data), indent=2, allow_nan=False))
+    write_json(validate_results(data, str(path)), path)
 
 
 def heads_of(results: Mapping) -> list[str]:

@@ -8,12 +8,16 @@ import pickle
 import pytest
 import torch
 
-from compressai_plf.training.checkpoint import (
+from compressai_plf.checkpoint import (
+    CheckpointError,
     load_checkpoint,
-    rng_state,
+    load_ssf_plf,
     save_atomic,
-    set_rng_state,
+    state_dict_of,
 )
+from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.training.rng_state import rng_state, set_rng_state
+from compressai_plf.zoo.presets import tiny_architecture
 
 
 def test_round_trip_and_no_temporary_left(tmp_path):
@@ -74,3 +78,35 @@ def test_rng_state_round_trip_through_a_safe_checkpoint(tmp_path):
     set_rng_state(load_checkpoint(path)["rng"])
     again = (torch.rand(3), random.random(), np.random.rand())
     assert torch.equal(expected[0], again[0]) and expected[1:] == again[1:]
+
+
+@pytest.mark.parametrize("key", ["state_dict", "network", "model_state_dict", None])
+def test_state_dict_found_under_each_key_and_wrapper_prefix_removed(key):
+    sd = {"module.a": torch.zeros(1), "module.b": torch.ones(2)}
+    ckpt = {key: sd, "epoch": 3} if key else sd
+    assert list(state_dict_of(ckpt)) == ["a", "b"]
+    # a prefix on only some keys is part of the names, not a wrapper's
+    assert list(state_dict_of({"module.a": 1, "b": 2})) == ["module.a", "b"]
+
+
+def test_state_dict_that_is_not_a_dict_is_named():
+    with pytest.raises(CheckpointError, match="x.pt holds no state dict"):
+        state_dict_of({"state_dict": [1, 2]}, "x.pt")
+
+
+def test_load_ssf_plf_rebuilds_the_stored_architecture(tmp_path):
+    net = ScaleSpaceFlowPLF(**tiny_architecture("fixed"))
+    path = save_atomic({"state_dict": net.state_dict(), "step": 1}, tmp_path / "c.pth.tar")
+    back = load_ssf_plf(path)
+    assert back.config == net.config
+    for k, v in net.state_dict().items():
+        if isinstance(v, torch.Tensor):
+            assert torch.equal(back.state_dict()[k], v), k
+    save_atomic({"state_dict": {"w": torch.zeros(1)}}, tmp_path / "other.pth.tar")
+    with pytest.raises(CheckpointError, match="no ScaleSpaceFlowPLF state dict"):
+        load_ssf_plf(tmp_path / "other.pth.tar")
+
+
+def test_not_found_message_says_what_and_how(tmp_path):
+    with pytest.raises(FileNotFoundError, match="critics not found: .*; build them"):
+        load_checkpoint(tmp_path / "x.pt", what="critics", hint="build them")

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from ..metrics.ms_ssim import ms_ssim_per_frame, ms_ssim_window
 from ..metrics.psnr import mse_per_frame, psnr_per_frame
-from ..plot.results import make_results
+from ..results import make_results
 from .low_delay_p import LowDelayPAnchor
 
 # (quality, clip (T, C, H, W) in [0, 1]) -> (reconstruction (T, C, H, W), bits of each frame)

@@ -6,8 +6,16 @@ Registered names: ``MovingMNIST``, ``KTH``, ``VideoClipFolder``, ``RawYUVFolder`
 from .data_root import ENV_VAR, resolve_root
 from .ffmpeg_decode import decode_video, ffmpeg_available
 from .kth import KTH, KTHVideo, parse_kth_name
-from .mnist_idx import find_mnist_file, load_mnist, read_idx
-from .moving_mnist import MovingMNIST, bouncing_walk, reflect, render_clip, resize_digit
+from .mnist_idx import find_mnist_file, load_mnist, load_mnist_tensors, read_idx
+from .moving_mnist import (
+    MovingMNIST,
+    bouncing_walk,
+    place_digits,
+    reflect,
+    render_clip,
+    resize_digit,
+    resize_digits,
+)
 from .raw_yuv import (
     YUVInfo,
     num_frames,
@@ -37,15 +45,18 @@ __all__ = [
     "find_mnist_file",
     "find_sequences",
     "load_mnist",
+    "load_mnist_tensors",
     "num_frames",
     "parse_kth_name",
     "parse_yuv_name",
+    "place_digits",
     "read_idx",
     "read_y4m",
     "read_yuv420",
     "reflect",
     "render_clip",
     "resize_digit",
+    "resize_digits",
     "resolve_root",
     "rgb_to_yuv420",
     "write_split_lists",

@@ -13,8 +13,10 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch import Tensor
 
-__all__ = ["find_mnist_file", "load_mnist", "read_idx"]
+__all__ = ["find_mnist_file", "load_mnist", "load_mnist_tensors", "read_idx"]
 
 _IDX_DTYPES = {
     0x08: np.uint8,
@@ -130,3 +132,12 @@ def load_mnist(
         images = find_mnist_file(root, train, "images")
         labels = find_mnist_file(root, train, "labels")
     return _load_cached(images.resolve(), labels.resolve())
+
+
+def load_mnist_tensors(
+    root: str | os.PathLike, train: bool = True, download: bool = False
+) -> tuple[Tensor, Tensor]:
+    """:func:`load_mnist` as tensors: uint8 images ``(N, 28, 28)`` and int64 labels ``(N,)``
+    (copies, so they are writable)."""
+    images, labels = load_mnist(root, train, download)
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))

@@ -23,7 +23,16 @@ from torch.utils.data import Dataset
 from .data_root import resolve_root
 from .mnist_idx import load_mnist
 
-__all__ = ["MovingMNIST", "bouncing_walk", "reflect", "render_clip", "resize_digit"]
+__all__ = [
+    "MovingMNIST",
+    "bouncing_walk",
+    "clip_generator",
+    "place_digits",
+    "reflect",
+    "render_clip",
+    "resize_digit",
+    "resize_digits",
+]
 
 
 def reflect(pos: Tensor, limit: int) -> Tensor:
@@ -64,11 +73,29 @@ def bouncing_walk(
     return torch.cat(pos)
 
 
+def clip_generator(seed: int, index: int) -> torch.Generator:
+    """The generator of fixed clip ``index`` of a set seeded by ``seed``: ``SeedSequence``
+    mixes ``(seed, index)`` into a well-spread 64-bit seed, so a clip does not depend on the
+    loading order or on the other clips."""
+    state = np.random.SeedSequence([seed, index]).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def resize_digits(digits: np.ndarray | Tensor, size: int) -> Tensor:
+    """Bilinearly resize ``(B, 28, 28)`` digits (uint8 0..255, or float in [0, 1]) to float
+    ``(B, size, size)`` patches in [0, 1]."""
+    x = digits if isinstance(digits, Tensor) else torch.from_numpy(np.array(digits))
+    if x.dim() != 3:
+        raise ValueError(f"digits must be (B, H, W), got shape {tuple(x.shape)}")
+    d = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    d = F.interpolate(d[:, None], size=(size, size), mode="bilinear", align_corners=False)
+    return d[:, 0].clamp_(0.0, 1.0)
+
+
 def resize_digit(digit: np.ndarray | Tensor, size: int) -> Tensor:
     """Bilinearly resize a uint8 ``(28, 28)`` digit to a float ``(size, size)`` patch in [0, 1]."""
-    x = torch.from_numpy(np.array(digit, dtype=np.float32))[None, None] / 255.0
-    x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-    return x[0, 0].clamp_(0.0, 1.0)
+    x = digit if isinstance(digit, Tensor) else torch.from_numpy(np.array(digit))
+    return resize_digits(x[None], size)[0]
 
 
 def render_clip(patches: list[Tensor], paths: list[Tensor], image_size: int) -> Tensor:
@@ -89,6 +116,43 @@ def render_clip(patches: list[Tensor], paths: list[Tensor], image_size: int) -> 
         for t, (r, c) in enumerate(path.tolist()):
             canvas[t, r : r + s, c : c + s] += patch
     return canvas.clamp_(max=1.0)
+
+
+def place_digits(
+    digits: np.ndarray | Tensor,
+    frame_size: int = 64,
+    digit_size: int = 32,
+    generator: torch.Generator | None = None,
+    positions: Tensor | None = None,
+) -> Tensor:
+    """Single Moving MNIST frames: each digit resized and pasted at a uniformly random position
+    in which it fits entirely (the frame marginal of every clip), rendered by
+    :func:`render_clip`.
+
+    Args:
+        digits: (B, 28, 28) uint8 (0..255) or float (0..1) MNIST digits.
+        frame_size: canvas side in pixels.
+        digit_size: side of the resized digit.
+        generator: random generator for the positions.
+        positions: int (B, 2) ``(top, left)`` of each digit instead of random ones (each in
+            ``0..frame_size - digit_size``).
+
+    Returns:
+        (B, 1, frame_size, frame_size) float frames in [0, 1].
+    """
+    if not 0 < digit_size <= frame_size:
+        raise ValueError(f"need 0 < digit_size <= frame_size, got {digit_size}, {frame_size}")
+    patches = resize_digits(digits, digit_size)
+    b = patches.shape[0]
+    span = frame_size - digit_size + 1
+    if positions is None:
+        pos = torch.randint(0, span, (b, 2), generator=generator)
+    else:
+        pos = torch.as_tensor(positions).long()
+        if pos.shape != (b, 2) or pos.min() < 0 or pos.max() >= span:
+            raise ValueError(f"positions must be (B, 2) in 0..{span - 1}, got {tuple(pos.shape)}")
+    frames = [render_clip([patches[i]], [pos[i : i + 1]], frame_size) for i in range(b)]
+    return torch.stack(frames) if frames else patches.new_zeros(0, 1, frame_size, frame_size)
 
 
 @register_dataset("MovingMNIST")
@@ -187,9 +251,7 @@ class MovingMNIST(Dataset):
     def _generator(self, index: int) -> torch.Generator | None:
         if self.split == "train":
             return None
-        # SeedSequence mixes (seed, index) into a well-spread 64-bit seed.
-        state = np.random.SeedSequence([self.seed, index]).generate_state(2, dtype=np.uint32)
-        return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+        return clip_generator(self.seed, index)
 
     def sample(self, index: int) -> tuple[Tensor, Tensor, Tensor]:
         """Build clip ``index`` and return ``(clip (T, H, W), labels (D,), paths (D, T, 2))``."""

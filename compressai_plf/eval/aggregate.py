@@ -8,21 +8,15 @@ NaN, stored as ``null``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import torch
 
 from ..metrics import frechet_distance_pairs, frechet_distance_per_frame
 from ..metrics.identity_statistics import class_tv_distance
-from ..plot.results import PER_FRAME, head_key
+from ..results import PER_FRAME, head_key, nanmean
 
 __all__ = ["average_sequences", "class_tv_metrics", "frechet_metrics", "merge_rate_points"]
-
-
-def _nanmean(values: Sequence[float]) -> float:
-    vals = [float(v) for v in values if v is not None and not math.isnan(float(v))]
-    return sum(vals) / len(vals) if vals else math.nan
 
 
 def average_sequences(results: Sequence[Mapping[str, object]]) -> dict[str, object]:
@@ -38,9 +32,9 @@ def average_sequences(results: Sequence[Mapping[str, object]]) -> dict[str, obje
         values = [r[key] for r in results if key in r]
         if isinstance(values[0], (list, tuple)):
             length = max(len(v) for v in values)
-            out[key] = [_nanmean([v[i] for v in values if i < len(v)]) for i in range(length)]
+            out[key] = [nanmean([v[i] for v in values if i < len(v)]) for i in range(length)]
         else:
-            out[key] = _nanmean(values)
+            out[key] = nanmean(values)
     return out
 
 
@@ -61,10 +55,10 @@ def frechet_metrics(
     out: dict[str, object] = {}
     for head, feats in recon.items():
         per_frame = frechet_distance_per_frame(source, feats)
-        table: dict[str, object] = {"fd": _nanmean(per_frame), "fd" + PER_FRAME: per_frame}
+        table: dict[str, object] = {"fd": nanmean(per_frame), "fd" + PER_FRAME: per_frame}
         if source.shape[1] >= 2:
             pairs = frechet_distance_pairs(source, feats)
-            table.update({"fd-pairs": _nanmean(pairs), "fd-pairs" + PER_FRAME: pairs})
+            table.update({"fd-pairs": nanmean(pairs), "fd-pairs" + PER_FRAME: pairs})
         for key, value in table.items():
             out[head_key(key, head)] = value
             if head == reference:
@@ -88,7 +82,7 @@ def class_tv_metrics(
     for head, pred in predictions.items():
         per_frame = class_tv_distance(pred, true)
         out[head_key("class-tv" + PER_FRAME, head)] = per_frame
-        out[head_key("class-tv", head)] = _nanmean(per_frame)
+        out[head_key("class-tv", head)] = nanmean(per_frame)
     return out
 
 

@@ -21,11 +21,9 @@ and saved with that metadata; the file loads with ``weights_only=True``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,6 +32,7 @@ from tqdm import tqdm
 
 from ..losses.plf import PLFLoss, critic_score
 from ..plfs import get_plf, plf_names
+from ..results import write_json
 from .critic_clips import (
     RESERVED_DIGITS,
     VALIDATION_DIGITS,
@@ -240,10 +239,6 @@ def _own_digits(traj: ClipTrajectories) -> Tensor:
     return traj.clip_digits.view(-1, 1).repeat(1, traj.paths.shape[1])
 
 
-def _plain_meta(meta: Any) -> Any:
-    return json.loads(json.dumps(meta, default=str))
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m compressai_plf.eval.build_eval_critics",
@@ -348,7 +343,7 @@ def main(argv: list[str] | None = None) -> EvalCritics:
     )
     critics.save(args.out)
     if args.json:
-        Path(args.json).write_text(json.dumps(_plain_meta(critics.meta), indent=2))
+        write_json(critics.meta, args.json)
     print(f"trained in {train_seconds:.0f} s, saved to {args.out}")
     for plf, table in validation.items():
         cells = ", ".join(f"{k} {v['w1']:.3f} ± {v['se']:.3f}" for k, v in table.items())

@@ -7,7 +7,6 @@ plain floats; NaN marks "not defined here" (e.g. the critics' W1 at the I-frame)
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,10 +234,3 @@ def _lpips(
         net = FrozenLPIPS(net="alex", weights=lpips)
     suite.settings["lpips"] = net.weights_path
     return net.to(device)
-
-
-def finite_mean(values: list[float]) -> float:
-    """Mean of the non-NaN values (``inf`` kept: an exact frame has infinite PSNR); NaN if
-    there are none."""
-    vals = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
-    return sum(vals) / len(vals) if vals else NAN

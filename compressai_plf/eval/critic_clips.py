@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..datasets.mnist_idx import load_mnist
-from ..datasets.moving_mnist import bouncing_walk
+from ..datasets.moving_mnist import bouncing_walk, clip_generator
 from .identity_swap import ClipTrajectories
 
 __all__ = [
@@ -89,9 +89,7 @@ def draw_trajectories(
     limit = image_size - digit_size
     paths = torch.empty(count, frames, 2, dtype=torch.long)
     for k in range(count):
-        state = np.random.SeedSequence([seed, k]).generate_state(2, dtype=np.uint32)
-        g = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-        paths[k] = bouncing_walk(frames, limit, max_speed, g)
+        paths[k] = bouncing_walk(frames, limit, max_speed, clip_generator(seed, k))
     clip_digits = torch.arange(count) % len(digits)
     return ClipTrajectories(digits, labels, clip_digits, paths, image_size, digit_size)
 

@@ -27,11 +27,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..checkpoint import load_checkpoint, save_atomic
 from ..losses.plf import critic_score
 from ..metrics._video import VideoLike, as_video_pair, check_reduction
 from ..modules.image_size import pair_size
 from ..modules.plf_critic import PLFCritic
 from ..plfs import get_plf
+from ..results import json_ready
 
 __all__ = ["FORMAT", "PASTS", "EvalCritics", "load_eval_critics", "reads_reconstructed_past"]
 
@@ -163,30 +165,25 @@ class EvalCritics:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "configs": {p: _plain(c) for p, c in self.configs.items()},
+            "configs": {p: json_ready(c) for p, c in self.configs.items()},
             "critics": {p: c.state_dict() for p, c in self.critics.items()},
-            "meta": _plain(self.meta),
+            "meta": json_ready(self.meta),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
-        from ..training.checkpoint import save_atomic
-
         return save_atomic(self.state(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:
         """Read a file written by :meth:`save` (with ``weights_only=True``)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"evaluation critics not found: {path}; build them with `python -m "
-                "compressai_plf.eval.build_eval_critics --data-root MNIST_ROOT --out FILE`"
-            )
-        try:
-            obj = torch.load(path, map_location=map_location, weights_only=True)
-        except Exception as err:  # pickle/zip errors vary with the damage
-            raise ValueError(f"{path} is not a readable evaluation-critics file: {err}") from err
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        obj = load_checkpoint(
+            path,
+            map_location,
+            what="evaluation critics",
+            hint="build them with `python -m compressai_plf.eval.build_eval_critics "
+            "--data-root MNIST_ROOT --out FILE`",
+        )
+        if obj.get("format") != FORMAT:
             raise ValueError(f"{path} is not an evaluation-critics file (format {FORMAT!r})")
         if obj.get("version") != VERSION:
             raise ValueError(f"{path}: unsupported evaluation-critics version {obj.get('version')}")
@@ -206,11 +203,3 @@ def reads_reconstructed_past(definition: Any, frames: list[Tensor], j: int) -> b
 def load_eval_critics(path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:
     """Load frozen evaluation critics saved by ``build_eval_critics``."""
     return EvalCritics.load(path, map_location)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value

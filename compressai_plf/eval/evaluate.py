@@ -11,7 +11,6 @@ of the file (``file``: header and checksum included) and of the coded latents (`
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -30,9 +29,9 @@ from ..io import ClipInfo, read_clip_heads, write_clip
 from ..metrics.identity_statistics import LAST_FRAME_METRICS
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 from ..plfs import head_names
-from ..plot.results import PER_FRAME, head_key, validate_results
+from ..results import PER_FRAME, head_key, json_ready, nanmean, validate_results, write_json
 from .aggregate import average_sequences, class_tv_metrics, frechet_metrics, merge_rate_points
-from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite, finite_mean
+from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite
 from .clips import ClipSet, load_clips
 from .eval_critic import EvalCritics
 from .sources import ModelSource, from_checkpoint
@@ -103,7 +102,7 @@ def _head_metrics(per_frame: Mapping[str, list[float]], head: str) -> dict[str, 
     out: dict[str, Any] = {}
     for metric, values in per_frame.items():
         # Permanence and correction are about where a clip ends up: its last frame.
-        scalar = values[-1] if metric in LAST_FRAME_METRICS else finite_mean(values)
+        scalar = values[-1] if metric in LAST_FRAME_METRICS else nanmean(values)
         out[head_key(metric, head)] = scalar
         if metric not in SCALAR_ONLY:
             out[head_key(metric + PER_FRAME, head)] = values
@@ -289,24 +288,6 @@ def _as_source(item: Any, index: int) -> ModelSource:
     )
 
 
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # JSON has no inf/NaN
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, (np.generic, Tensor)):
-        return _json_ready(value.item() if value.ndim == 0 else value.tolist())
-    return value
-
-
-def _write_json(data: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_json_ready(data), indent=2, allow_nan=False))
-    return path
-
-
 def evaluate_models(
     models: Sequence[ModelSource | ScaleSpaceFlowPLF | str | os.PathLike],
     dataset: str = "mmnist",
@@ -413,7 +394,7 @@ def evaluate_models(
         unavailable.update(res["unavailable"])
         if out is not None:
             files.append(
-                _write_json(res["sequences"], out / "sequences" / f"{_safe(src.label)}.json")
+                write_json(res["sequences"], out / "sequences" / f"{_safe(src.label)}.json")
             )
             if res["grid"] is not None:
                 path = out / "grids" / f"{_safe(src.label)}.npz"
@@ -439,10 +420,10 @@ def evaluate_models(
             **suite.settings,
         },
     }
-    data = _json_ready(data)
+    data = json_ready(data)
     validate_results(data, name)
     if out is not None:
-        files.insert(0, _write_json(data, out / f"{_safe(name)}.json"))
+        files.insert(0, write_json(data, out / f"{_safe(name)}.json"))
     data["sequences"] = sequences
     data["files"] = [str(f) for f in files]
     return data

@@ -34,8 +34,10 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from ..checkpoint import load_checkpoint
+from ..datasets.mnist_idx import load_mnist_tensors
+from ..datasets.moving_mnist import place_digits
 from ..io.weights_hash import weights_hash
-from ..metrics.mnist_frames import load_mnist, place_digits
 from ..models.fixed_rate_coder import FixedRateLatentCoder
 from ..models.symbol_packing import unpack_symbols
 from ..utils.cache_dir import cache_dir
@@ -128,7 +130,7 @@ class PosteriorIFrameSampler:
                 "posterior sampling needs a fixed-rate (rate_mode='fixed') 1-channel model"
             )
         self.model, self.coder, self.seed = model, coder, int(seed)
-        self.digits, self.labels = load_mnist(data_root, train=True)
+        self.digits, self.labels = load_mnist_tensors(data_root, train=True)
         if max_digits is not None:
             self.digits, self.labels = self.digits[:max_digits], self.labels[:max_digits]
         gen = torch.Generator().manual_seed(self.seed)
@@ -156,7 +158,7 @@ class PosteriorIFrameSampler:
     def _load_or_build(self, batch_size: int, progress: bool) -> Tensor:
         path = self.cache_path
         if path is not None and path.is_file():
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            obj = load_checkpoint(path, what="posterior I-frame index cache")
             if obj.get("version") == INDEX_VERSION and obj["y"].shape[0] == len(self.digits):
                 return obj["y"]
         n = len(self.digits)

@@ -14,12 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checkpoint import load_ssf_plf
 from ..models.ssf_plf import ScaleSpaceFlowPLF
-from ..training.checkpoint import load_checkpoint
 
 __all__ = ["ModelSource", "checkpoint_label", "from_checkpoint", "from_zoo", "parse_qualities"]
 
-_STATE_KEYS = ("state_dict", "network", "model_state_dict")
 _SUFFIXES = (".pth.tar", ".tar.pth", ".pth", ".pt", ".tar", ".ckpt")
 
 
@@ -53,27 +52,6 @@ def checkpoint_label(path: str | os.PathLike) -> str:
     return name
 
 
-def _state_dict(ckpt: dict, path: Path) -> dict:
-    for key in _STATE_KEYS:
-        if key in ckpt:
-            state = ckpt[key]
-            break
-    else:
-        state = ckpt
-    if isinstance(state, dict):
-        # DistributedDataParallel / wrapper prefixes
-        for prefix in ("module.", "model."):
-            if state and all(k.startswith(prefix) for k in state):
-                state = {k[len(prefix) :]: v for k, v in state.items()}
-    if not isinstance(state, dict) or "_extra_state" not in state:
-        found = [k for k in ckpt if k in _STATE_KEYS] or sorted(ckpt)[:8]
-        raise ValueError(
-            f"checkpoint {path} holds no ScaleSpaceFlowPLF state dict (looked for keys "
-            f"{list(_STATE_KEYS)} with an '_extra_state' architecture record; found {found})"
-        )
-    return state
-
-
 def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> ModelSource:
     """Load a ``ScaleSpaceFlowPLF`` from a training checkpoint (or a bare state dict file).
 
@@ -81,9 +59,7 @@ def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> ModelS
         FileNotFoundError: no file at ``path``.
         ValueError: the file is damaged, unsafe, or holds no ``ScaleSpaceFlowPLF``.
     """
-    path = Path(path)
-    ckpt = load_checkpoint(path)
-    model = ScaleSpaceFlowPLF.from_state_dict(_state_dict(ckpt, path))
+    model = load_ssf_plf(path)
     model.update(force=True)
     return ModelSource(label or checkpoint_label(path), model.eval(), str(path))
 

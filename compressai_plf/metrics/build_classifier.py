@@ -31,9 +31,10 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
 
+from ..datasets.mnist_idx import load_mnist_tensors
+from ..datasets.moving_mnist import place_digits
 from .codec_artifacts import codec_artifacts, digit_mixtures, gaussian_blur
 from .digit_classifier import DigitClassifier
-from .mnist_frames import load_mnist, place_digits
 
 #: Per-artefact probability of the training augmentation (each frame is clean with
 #: probability ``(1 - p) ** 4``).
@@ -266,8 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        images, labels = load_mnist(args.mnist_root, train=True, download=args.download)
-        test_images, test_labels = load_mnist(args.mnist_root, train=False, download=args.download)
+        images, labels = load_mnist_tensors(args.mnist_root, train=True, download=args.download)
+        test_images, test_labels = load_mnist_tensors(
+            args.mnist_root, train=False, download=args.download
+        )
     except FileNotFoundError as err:
         raise SystemExit(f"error: {err}") from err
     if args.max_train:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .mnist_frames import place_digits
+from ..datasets.moving_mnist import place_digits
 
 __all__ = ["ARTIFACTS", "codec_artifacts", "digit_mixtures", "gaussian_blur"]
 

@@ -14,6 +14,7 @@ import torch.nn as nn
 from compressai.registry import register_module
 from torch import Tensor
 
+from ..checkpoint import load_checkpoint
 from ._video import VideoLike, as_video, to_gray
 
 FRAME_SIZE = 64
@@ -97,14 +98,14 @@ def load_digit_classifier(
         path: checkpoint file.
         map_location: device to load onto.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"digit classifier checkpoint {str(path)!r} not found; build it with "
-            "`python -m compressai_plf.metrics.build_classifier --mnist-root DIR --out FILE`"
-        )
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+    ckpt = load_checkpoint(
+        path,
+        map_location,
+        what="digit classifier checkpoint",
+        hint="build it with "
+        "`python -m compressai_plf.metrics.build_classifier --mnist-root DIR --out FILE`",
+    )
+    if "state_dict" not in ckpt:
         raise ValueError(f"{path}: not a digit classifier checkpoint (no 'state_dict' key)")
     model = DigitClassifier(**ckpt.get("config", {}))
     model.load_state_dict(ckpt["state_dict"])

@@ -1,10 +1,7 @@
-"""Evaluation plots and the results JSON layout (``python -m compressai_plf.plot``)."""
+"""Evaluation plots (``python -m compressai_plf.plot``). The results layout they read lives in
+:mod:`compressai_plf.results`; its helpers are re-exported here for plotting scripts."""
 
-from .distortion_perception import plot_distortion_perception
-from .per_frame import plot_per_frame
-from .rate_distortion import plot_rate_distortion
-from .reconstruction_grid import load_grid, plot_reconstruction_grid
-from .results import (
+from ..results import (
     head_key,
     heads_of,
     load_results,
@@ -15,6 +12,10 @@ from .results import (
     split_key,
     validate_results,
 )
+from .distortion_perception import plot_distortion_perception
+from .per_frame import plot_per_frame
+from .rate_distortion import plot_rate_distortion
+from .reconstruction_grid import load_grid, plot_reconstruction_grid
 
 __all__ = [
     "head_key",

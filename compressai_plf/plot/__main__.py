@@ -15,7 +15,7 @@ Writes into DIR:
 * ``per-frame-<metric>-<run>.<fmt>``: per-frame curves per head, one panel per rate point;
 * ``grid-<file>.<fmt>``: reconstruction grids from ``--grid`` files.
 
-The JSON layout is described in ``docs/evaluation.md`` and :mod:`compressai_plf.plot.results`.
+The JSON layout is described in ``docs/evaluation.md`` and :mod:`compressai_plf.results`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..results import head_key, heads_of, load_results, per_frame_metrics, scalar_metrics
 from ..utils.cli_errors import check_readable_file, check_writable_dir, fail, one_line_errors
 from ._figure import safe_name
 from .distortion_perception import plot_distortion_perception
 from .per_frame import plot_per_frame
 from .rate_distortion import plot_rate_distortion
 from .reconstruction_grid import load_grid, plot_reconstruction_grid
-from .results import head_key, heads_of, load_results, per_frame_metrics, scalar_metrics
 
 FORMATS = {"png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp"}
 

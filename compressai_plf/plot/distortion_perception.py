@@ -8,8 +8,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from ..results import head_key, heads_of
 from ._figure import as_float, point_labels, save
-from .results import head_key, heads_of
 
 
 def plot_distortion_perception(

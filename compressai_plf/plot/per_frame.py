@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..results import PER_FRAME, head_key, heads_of
 from ._figure import as_float, point_labels, save
-from .results import PER_FRAME, head_key, heads_of
 
 
 def plot_per_frame(run: Mapping, metric: str, path: str | Path, max_cols: int = 4) -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..results import head_key, heads_of
 from ._figure import as_float, linestyle, save
-from .results import head_key, heads_of
 
 
 def _transform(metric: str, values: np.ndarray) -> np.ndarray:
@@ -21,7 +21,7 @@ def plot_rate_distortion(runs: Sequence[Mapping], metric: str, path: str | Path)
     """Plot ``metric`` against ``bitrate`` for every run, reference decoder and heads.
 
     Args:
-        runs: results dicts (see :mod:`compressai_plf.plot.results`).
+        runs: results dicts (see :mod:`compressai_plf.results`).
         metric: base metric name, e.g. ``"psnr-rgb"`` or ``"mse"``.
         path: output image file.
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..checkpoint import load_checkpoint
 from ._figure import save
 
 SOURCE_KEY = "source"
@@ -28,9 +29,7 @@ def load_grid(path: str | Path) -> dict[str, np.ndarray]:
         with np.load(path) as f:
             data = {k: f[k] for k in f.files}
     else:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(obj, Mapping):
-            raise ValueError(f"{path}: expected a dict of tensors, got {type(obj).__name__}")
+        obj = load_checkpoint(path, what="reconstruction grid")
         data = {k: torch.as_tensor(v).cpu().numpy() for k, v in obj.items()}
     if SOURCE_KEY not in data:
         raise ValueError(f"{path}: no {SOURCE_KEY!r} entry (keys: {list(data)})")

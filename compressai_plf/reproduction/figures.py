@@ -8,7 +8,7 @@ from pathlib import Path
 from ..plot.distortion_perception import plot_distortion_perception
 from ..plot.per_frame import plot_per_frame
 from ..plot.reconstruction_grid import load_grid, plot_reconstruction_grid
-from ..plot.results import make_results
+from ..results import make_results
 from .family import QUALITIES, label, pframe_bits
 
 PER_FRAME_METRICS = (

@@ -39,12 +39,12 @@ import torch
 from compressai.models.video import ScaleSpaceFlow
 
 from ..anchors import X264LowDelayP, X265LowDelayP, anchor_rd_results, encoder_available
+from ..checkpoint import load_checkpoint, state_dict_of
 from ..eval.clips import load_clips
 from ..eval.compressai_video import compressai_video_sweep
 from ..eval.sources import from_checkpoint
-from ..plot import save_results
 from ..plot.rate_distortion import plot_rate_distortion
-from ..training.checkpoint import load_checkpoint
+from ..results import save_results
 from ..utils.bd_rate import bd_psnr, bd_rate
 from ..zoo import ssf_plf
 from ..zoo.presets import HYPERPRIOR_LAMBDAS
@@ -88,7 +88,7 @@ def ssf2020_models(runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]] | 
         if not path.is_file():
             return None
         net = ScaleSpaceFlow()
-        net.load_state_dict(load_checkpoint(path)["state_dict"])
+        net.load_state_dict(state_dict_of(load_checkpoint(path), str(path)))
         out.append((q, net))
     return out
 

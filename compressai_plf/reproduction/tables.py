@@ -2,7 +2,7 @@
 
 Every function reads the results layout of :func:`compressai_plf.eval.evaluate_models`
 (``results["q"]`` labels the models; ``"<metric>/<head>"`` scalars and
-``"<metric>-per-frame/<head>"`` lists, see :mod:`compressai_plf.plot.results`) and returns
+``"<metric>-per-frame/<head>"`` lists, see :mod:`compressai_plf.results`) and returns
 plain rows (dicts) that :func:`markdown_table` renders. Findings checked (Salehkalaibar et al.,
 NeurIPS 2023, https://arxiv.org/abs/2305.19301):
 
@@ -20,11 +20,10 @@ NeurIPS 2023, https://arxiv.org/abs/2305.19301):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..plot.results import PER_FRAME, head_key
+from ..results import PER_FRAME, head_key, nanmean
 from .paper_numbers import LOW_RATE_IFRAME_MSE
 
 __all__ = [
@@ -62,11 +61,6 @@ def _get(data: Mapping, metric: str, head: str, label: str, per_frame: bool = Fa
     if values is None:
         return None
     return values[_column(data, label)]
-
-
-def _mean(values: Sequence[float | None] | None) -> float | None:
-    vals = [v for v in values or [] if v is not None and math.isfinite(v)]
-    return sum(vals) / len(vals) if vals else None
 
 
 def _heads(data: Mapping) -> list[str]:
@@ -112,8 +106,8 @@ def error_permanence(data: Mapping, pframe_bits: Mapping[str, int]) -> list[Row]
                     "p_bits": bits,
                     "head": head,
                     "mse_per_frame": mse,
-                    "mse": _mean(mse),
-                    "p_mse": _mean(mse[1:]) if mse else None,
+                    "mse": nanmean(mse or [], None),
+                    "p_mse": nanmean(mse[1:], None) if mse else None,
                     "w1_jd": _get(data, "w1-jd", head, label),
                     "w1_fmd": _get(data, "w1-fmd", head, label),
                     "w1_sa": _get(data, "w1-sa", head, label),
@@ -216,10 +210,10 @@ def universality_gap(
                 "training": name,
                 "model": label,
                 "head": head,
-                "mse": _mean(mse),
-                "p_mse": _mean(mse[1:]) if mse else None,
+                "mse": nanmean(mse or [], None),
+                "p_mse": nanmean(mse[1:], None) if mse else None,
                 f"w1_{head}": _get(data, f"w1-{head}", head, label),
-                "mmse_head_mse": _mean(mmse),
+                "mmse_head_mse": nanmean(mmse or [], None),
                 "confident": _get(data, "confident", head, label),
                 "class_tv": _get(data, "class-tv", head, label),
             }
@@ -264,8 +258,8 @@ def dp_points(
                 "lambda_p": lam,
                 "model": label,
                 "head": head,
-                "mse": _mean(mse),
-                "p_mse": _mean(mse[1:]) if mse else None,
+                "mse": nanmean(mse or [], None),
+                "p_mse": nanmean(mse[1:], None) if mse else None,
                 perception.replace("-", "_"): _get(data, perception, head, label),
                 "confident": _get(data, "confident", head, label),
                 "class_tv": _get(data, "class-tv", head, label),

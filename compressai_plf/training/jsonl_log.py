@@ -10,8 +10,11 @@ from typing import Any
 
 import torch
 
+from ..results import json_ready
 
-def _plain(value: Any) -> Any:
+
+def _scalar(value: Any) -> Any:
+    """A tensor metric as its mean (a per-sample loss logs as one number)."""
     if isinstance(value, torch.Tensor):
         return value.detach().float().mean().item()
     return value
@@ -30,9 +33,9 @@ class JsonlLog:
         if self.path is None:
             return
         row = {"time": time.time(), "step": step, "kind": kind}
-        row.update({k: _plain(v) for k, v in metrics.items()})
+        row.update({k: _scalar(v) for k, v in metrics.items()})
         with self.path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
+            f.write(json.dumps(json_ready(row), allow_nan=False) + "\n")
 
     def truncate(self, step: int) -> int:
         """Keep only the lines of steps ``<= step`` (resuming from a checkpoint of ``step``

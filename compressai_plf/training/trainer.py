@@ -13,7 +13,6 @@ Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``s
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -26,15 +25,11 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
-from .checkpoint import (
-    load_checkpoint,
-    remove_orphaned_tmp,
-    rng_state,
-    save_atomic,
-    set_rng_state,
-)
+from ..checkpoint import load_checkpoint, remove_orphaned_tmp, save_atomic
+from ..results import json_ready
 from .distributed import broadcast_parameters, init_from_env, is_distributed
 from .jsonl_log import JsonlLog
+from .rng_state import rng_state, set_rng_state
 from .stages import make_stage
 from .step_batches import StepBatches, _frames_of, seed_everything
 
@@ -193,7 +188,7 @@ def reuse_model_args(args: Any, stored: dict[str, Any], path: Path) -> None:
         given, default = getattr(args, name, None), getattr(defaults, name, None)
         if name == "channels":
             default = int((getattr(defaults, "model_args", None) or {}).get("channels", 3))
-        if given not in (None, default) and _plain(given) != stored[name]:
+        if given not in (None, default) and json_ready(given) != stored[name]:
             raise ValueError(
                 f"--{name.replace('_', '-')} {given!r} differs from the one {path} was "
                 f"trained with ({stored[name]!r}); resume takes the model from the checkpoint"
@@ -216,10 +211,6 @@ def claim_save_dir(save_dir: Path, force: bool, rank: int) -> None:
     if rank == 0:
         for p in old:
             p.unlink(missing_ok=True)
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
 
 
 def train(args: Any) -> dict[str, Any]:
@@ -317,7 +308,7 @@ def train(args: Any) -> dict[str, Any]:
             "stage_name": args.stage,
             "stage": state,
             "rng": rng_state(),
-            "args": _plain(vars(args)),
+            "args": json_ready(vars(args)),
             "best_loss": best_loss,
             "final": final,
         }

@@ -24,8 +24,8 @@ from typing import Any
 
 import torch
 
+from ..checkpoint import load_checkpoint, save_atomic
 from ..models import ScaleSpaceFlowPLF
-from ..training.checkpoint import load_checkpoint, save_atomic
 from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
 from .gaussian_tables import strip_gaussian_tables
 from .presets import architecture, check_quality

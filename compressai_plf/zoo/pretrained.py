@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from compressai_plf.models import ScaleSpaceFlowPLF
-
+from ..checkpoint import load_ssf_plf
+from ..models import ScaleSpaceFlowPLF
 from .presets import architecture, check_metric, check_quality
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -22,8 +20,7 @@ def weights_path(quality: int, metric: str = "mse", rate_mode: str = "hyperprior
 def load_weights_file(path: str | Path) -> ScaleSpaceFlowPLF:
     """The model stored in a zoo weight file (float16 weights load into float32; Gaussian
     conditional tables, left out of the files, are rebuilt by ``from_state_dict``)."""
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    return ScaleSpaceFlowPLF.from_state_dict(state_dict.get("state_dict", state_dict))
+    return load_ssf_plf(path, what="zoo weight file")
 
 
 def ssf_plf(

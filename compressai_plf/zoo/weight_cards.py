@@ -21,8 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from ..checkpoint import load_checkpoint
 from .presets import FIXED_KEYFRAME_BITS, FIXED_PFRAME_BITS, HYPERPRIOR_LAMBDAS
 from .pretrained import WEIGHTS_DIR
 
@@ -79,7 +78,7 @@ def make_card(
                 f"{weights.name} is not a zoo weight file name: give quality and rate_mode"
             )
         quality, rate_mode, metric = int(m["quality"]), m["rate_mode"], m["metric"]
-    data = torch.load(weights, map_location="cpu", weights_only=True)
+    data = load_checkpoint(weights, what="zoo weight file")
     config = data["state_dict"]["_extra_state"]["config"]
     meta = data.get("meta") or {}
     card: dict[str, Any] = {

@@ -4,8 +4,8 @@ import torch
 from compressai.utils.video.plot.__main__ import parse_json_file
 
 from compressai_plf.anchors import X264LowDelayP, anchor_rd_results, encoder_available
-from compressai_plf.plot import save_results
 from compressai_plf.plot.__main__ import main as plot_main
+from compressai_plf.results import save_results
 
 pytestmark = pytest.mark.skipif(
     not encoder_available("libx264"), reason="ffmpeg/ffprobe with libx264 not found"

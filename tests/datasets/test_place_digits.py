@@ -1,7 +1,9 @@
+"""The one Moving MNIST frame renderer (`place_digits`) and MNIST as tensors."""
+
 import pytest
 import torch
 
-from compressai_plf.metrics.mnist_frames import load_mnist, place_digits
+from compressai_plf.datasets import load_mnist_tensors, place_digits
 
 
 def test_digit_resized_and_fully_inside_canvas():
@@ -25,12 +27,22 @@ def test_float_digits_and_bad_input():
         place_digits(torch.rand(3, 1, 28, 28))
 
 
-def test_load_mnist(mnist_root):
-    images, labels = load_mnist(mnist_root, train=False)
+def test_given_positions_place_the_patch_exactly():
+    digits = torch.full((2, 28, 28), 255, dtype=torch.uint8)
+    frames = place_digits(digits, positions=torch.tensor([[0, 32], [5, 7]]))
+    expected = torch.zeros(2, 1, 64, 64)
+    expected[0, 0, 0:32, 32:64] = 1
+    expected[1, 0, 5:37, 7:39] = 1
+    assert torch.equal(frames, expected)
+
+
+def test_load_mnist_tensors(mnist_root):
+    images, labels = load_mnist_tensors(mnist_root, train=False)
     assert images.shape == (10000, 28, 28) and images.dtype == torch.uint8
-    assert labels.shape == (10000,) and set(labels.unique().tolist()) == set(range(10))
+    assert labels.dtype == torch.int64 and set(labels.unique().tolist()) == set(range(10))
+    images[0, 0, 0] = 1  # a copy: the cached arrays stay read-only and untouched
 
 
-def test_load_mnist_missing(tmp_path):
-    with pytest.raises(FileNotFoundError, match="--download"):
-        load_mnist(tmp_path)
+def test_load_mnist_tensors_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="download"):
+        load_mnist_tensors(tmp_path)

@@ -78,7 +78,7 @@ def test_errors(tmp_path):
     with pytest.raises(ValueError, match="not an evaluation-critics file"):
         load_eval_critics(bad)
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ValueError, match="damaged"):
         load_eval_critics(tmp_path / "junk.pt")
     with pytest.raises(ValueError, match="unknown PLF"):
         EvalCritics({"xx": TINY})

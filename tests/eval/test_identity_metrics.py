@@ -5,11 +5,12 @@ returns to the source has correction 1; the source itself is the ceiling."""
 import pytest
 import torch
 
+from compressai_plf.datasets import load_mnist_tensors as load_mnist
+from compressai_plf.datasets import place_digits
 from compressai_plf.eval.aggregate import average_sequences, class_tv_metrics
 from compressai_plf.eval.clip_metrics import build_metric_suite
 from compressai_plf.eval.evaluate import _head_metrics
 from compressai_plf.metrics.digit_classifier import classify_frames, load_digit_classifier
-from compressai_plf.metrics.mnist_frames import load_mnist, place_digits
 from compressai_plf.metrics.packaged import packaged_classifier_path
 
 

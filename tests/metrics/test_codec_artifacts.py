@@ -1,10 +1,11 @@
 import pytest
 import torch
 
+from compressai_plf.datasets import load_mnist_tensors as load_mnist
+from compressai_plf.datasets import place_digits
 from compressai_plf.metrics.build_classifier import placed_digit_accuracy
 from compressai_plf.metrics.codec_artifacts import codec_artifacts, digit_mixtures, gaussian_blur
 from compressai_plf.metrics.digit_classifier import classify_frames, load_digit_classifier
-from compressai_plf.metrics.mnist_frames import load_mnist, place_digits
 from compressai_plf.metrics.packaged import packaged_classifier_path
 
 

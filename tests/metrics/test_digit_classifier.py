@@ -1,6 +1,8 @@
 import pytest
 import torch
 
+from compressai_plf.datasets import load_mnist_tensors as load_mnist
+from compressai_plf.datasets import place_digits
 from compressai_plf.metrics import (
     DigitClassifier,
     classifier_features,
@@ -14,7 +16,6 @@ from compressai_plf.metrics.build_classifier import (
     save_digit_classifier,
     train_digit_classifier,
 )
-from compressai_plf.metrics.mnist_frames import load_mnist, place_digits
 
 
 def test_shapes_and_bad_size():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from compressai_plf.plot.results import make_results
 from compressai_plf.reproduction.tables import (
     dp_points,
     error_permanence,
@@ -15,6 +14,7 @@ from compressai_plf.reproduction.tables import (
     reference_comparison,
     universality_gap,
 )
+from compressai_plf.results import make_results
 
 
 def _rates():

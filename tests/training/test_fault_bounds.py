@@ -9,10 +9,10 @@ import json
 import pytest
 import torch
 
+from compressai_plf import checkpoint as checkpoint_module
+from compressai_plf.checkpoint import DiskFullError, save_atomic
 from compressai_plf.training import NonFiniteError, NonFiniteGuard, load_checkpoint, train
-from compressai_plf.training import checkpoint as checkpoint_module
 from compressai_plf.training import trainer as trainer_module
-from compressai_plf.training.checkpoint import DiskFullError, save_atomic
 
 from .conftest import TINY_HYPER
 from .test_fault_tolerance import NaNOnStepsLoss

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import compressai_plf.zoo.pretrained as pretrained
-from compressai_plf.training.checkpoint import save_atomic
+from compressai_plf.checkpoint import save_atomic
 from compressai_plf.zoo import ssf_plf
 from compressai_plf.zoo.export import export_weights, half_state_dict
 

@@ -18,6 +18,8 @@ import torch
 from compressai.zoo import load_state_dict
 
 import compressai_plf  # noqa: F401  (registers models)
+from compressai_plf.checkpoint import load_checkpoint as _load_file
+from compressai_plf.checkpoint import state_dict_of
 from compressai_plf.models import ScaleSpaceFlowPLF
 
 __all__ = ["install", "load_checkpoint", "main"]
@@ -28,17 +30,7 @@ ARCHITECTURES = {"ssf_plf": ScaleSpaceFlowPLF}
 def load_checkpoint(filepath: Path, arch: str) -> dict[str, torch.Tensor]:
     """The state dict of a checkpoint (``network``, ``state_dict`` or a bare state dict)."""
     del arch
-    try:
-        checkpoint = torch.load(filepath, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for damaged files
-        raise ValueError(f"cannot read checkpoint {filepath}: {err}") from err
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f"{filepath} does not hold a state dict")
-    for key in ("network", "state_dict"):
-        if key in checkpoint:
-            checkpoint = checkpoint[key]
-            break
-    return load_state_dict(checkpoint)
+    return load_state_dict(state_dict_of(_load_file(filepath), str(filepath)))
 
 
 def install() -> None:

@@ -36,6 +36,8 @@ from pytorch_msssim import ms_ssim
 from torch import Tensor
 
 import compressai_plf  # noqa: F401  (registers models and zoo entries)
+from compressai_plf.checkpoint import load_checkpoint as load_file
+from compressai_plf.checkpoint import state_dict_of
 from compressai_plf.io.clip_frames import crop_frames, pad_frames
 from compressai_plf.metrics.ms_ssim import ms_ssim_window
 from compressai_plf.models import ScaleSpaceFlowPLF
@@ -51,7 +53,6 @@ from compressai_plf.zoo import video_models
 __all__ = ["install", "load_checkpoint", "main", "state_digest"]
 
 ARCHITECTURES = {"ssf_plf": ScaleSpaceFlowPLF}
-_STATE_DICT_KEYS = ("network", "state_dict", "model_state_dict")
 #: Size multiple of the model being evaluated (CompressAI's ``pad`` does not see the model).
 _MULTIPLE: ContextVar[int] = ContextVar("size_multiple", default=128)
 _ORIGINAL = {
@@ -64,17 +65,7 @@ _convert_yuv420_to_rgb = _tool.convert_yuv420_to_rgb
 def load_checkpoint(arch: str, no_update: bool, checkpoint_path: str) -> nn.Module:
     """Load a checkpoint for ``arch`` onto the CPU (CompressAI's loader semantics)."""
     install()
-    path = Path(checkpoint_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for damaged files
-        raise ValueError(f"cannot read checkpoint {path}: {err}") from err
-    state_dict = checkpoint
-    for key in _STATE_DICT_KEYS:
-        if isinstance(checkpoint, dict) and key in checkpoint:
-            state_dict = checkpoint[key]
+    state_dict = state_dict_of(load_file(checkpoint_path), str(checkpoint_path))
     if arch not in _tool.models:
         raise ValueError(f"unknown architecture {arch!r}; choose from {sorted(_tool.models)}")
     cls = _tool.models[arch]
