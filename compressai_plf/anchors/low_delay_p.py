@@ -21,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from compressai.transforms.functional import (
-    rgb2ycbcr,
-    ycbcr2rgb,
-    yuv_420_to_444,
-    yuv_444_to_420,
-)
 from torch import Tensor
 
+from ..datasets.raw_yuv import (
+    num_frames,
+    parse_yuv_name,
+    read_yuv420_planes,
+    rgb_to_yuv420,
+    yuv420_to_rgb,
+)
 from .ffmpeg import ffmpeg_version, run_tool
 
 Planes = tuple[np.ndarray, ...]
@@ -92,9 +93,8 @@ def frames_to_planes(frames: Tensor) -> tuple[list[Planes], str]:
         raise ValueError(f"frames must have 1 (gray) or 3 (RGB) channels, got {c}")
     if h % 2 or w % 2:
         raise ValueError(f"RGB frames are coded as 4:2:0 and need even sizes, got {h}x{w}")
-    yuv = yuv_444_to_420(rgb2ycbcr(x))
-    yuv = [(p.clamp(0, 1) * 255).round().to(torch.uint8).numpy() for p in yuv]
-    return [tuple(p[i, 0] for p in yuv) for i in range(t)], "yuv420p"
+    y, u, v = rgb_to_yuv420(x)
+    return list(zip(y, u, v, strict=True)), "yuv420p"
 
 
 def planes_to_frames(planes: list[Planes]) -> Tensor:
@@ -102,10 +102,7 @@ def planes_to_frames(planes: list[Planes]) -> Tensor:
     BT.709 YCbCr to RGB, as in ``compressai.utils.video.eval_model``)."""
     if len(planes[0]) == 1:
         return torch.from_numpy(np.stack([p[0] for p in planes]))[:, None].float() / 255
-    y, u, v = (
-        torch.from_numpy(np.stack([p[k] for p in planes]))[:, None].float() / 255 for k in range(3)
-    )
-    return ycbcr2rgb(yuv_420_to_444((y, u, v), mode="bicubic")).clamp(0, 1)
+    return yuv420_to_rgb(*(np.stack([p[k] for p in planes]) for k in range(3)))
 
 
 def _plane_shapes(pix_fmt: str, height: int, width: int) -> list[tuple[int, int]]:
@@ -264,11 +261,10 @@ class LowDelayPAnchor(abc.ABC):
             path: the ``.yuv`` file.
             max_frames: encode only the first frames.
         """
-        from compressai.datasets.rawvideo import RawVideoSequence, VideoFormat
-
-        seq = RawVideoSequence.from_file(str(path))
-        if seq.format != VideoFormat.YUV420 or seq.bitdepth != 8:
-            raise ValueError(f"{path}: only 8-bit 4:2:0 files are supported")
-        n = len(seq) if max_frames is None else min(max_frames, len(seq))
-        planes = [tuple(np.asarray(p) for p in seq[i]) for i in range(n)]
-        return self.encode_planes(planes, "yuv420p", seq.width, seq.height, float(seq.framerate))
+        info = parse_yuv_name(path)
+        if info.fps is None:
+            raise ValueError(f"{path}: the name states no frame rate (e.g. '_30Hz')")
+        n = num_frames(path, info)
+        y, u, v = read_yuv420_planes(path, count=n if max_frames is None else min(max_frames, n))
+        planes = list(zip(y, u, v, strict=True))
+        return self.encode_planes(planes, "yuv420p", info.width, info.height, float(info.fps))

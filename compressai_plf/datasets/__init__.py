@@ -4,7 +4,7 @@ Registered names: ``MovingMNIST``, ``KTH``, ``VideoClipFolder``, ``RawYUVFolder`
 """
 
 from .data_root import ENV_VAR, resolve_root
-from .ffmpeg_decode import decode_video, ffmpeg_available
+from .ffmpeg_decode import decode_video, pyav_available
 from .kth import KTH, KTHVideo, parse_kth_name
 from .mnist_idx import find_mnist_file, load_mnist, load_mnist_tensors, read_idx
 from .moving_mnist import (
@@ -21,6 +21,7 @@ from .raw_yuv import (
     num_frames,
     parse_yuv_name,
     read_yuv420,
+    read_yuv420_planes,
     rgb_to_yuv420,
     write_yuv420,
     yuv420_name,
@@ -41,7 +42,6 @@ __all__ = [
     "YUVInfo",
     "bouncing_walk",
     "decode_video",
-    "ffmpeg_available",
     "find_mnist_file",
     "find_sequences",
     "load_mnist",
@@ -50,9 +50,11 @@ __all__ = [
     "parse_kth_name",
     "parse_yuv_name",
     "place_digits",
+    "pyav_available",
     "read_idx",
     "read_y4m",
     "read_yuv420",
+    "read_yuv420_planes",
     "reflect",
     "render_clip",
     "resize_digit",

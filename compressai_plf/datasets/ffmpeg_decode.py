@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["decode_video", "ffmpeg_available"]
+__all__ = ["decode_video", "pyav_available"]
 
 _PIX_FMTS = {"gray": 1, "rgb24": 3}
 
 
-def ffmpeg_available() -> bool:
+def pyav_available() -> bool:
     """Return whether video files can be decoded (PyAV is importable)."""
     try:
         import av  # noqa: F401

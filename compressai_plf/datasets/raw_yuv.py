@@ -133,15 +133,15 @@ def rgb_to_yuv420(rgb: Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def read_yuv420(
+def read_yuv420_planes(
     path: str | os.PathLike,
     width: int | None = None,
     height: int | None = None,
     start: int = 0,
     count: int | None = None,
-    clamp: bool = True,
-) -> Tensor:
-    """Read frames of a raw 8-bit YUV 4:2:0 file as RGB ``(T, 3, H, W)`` floats in [0, 1].
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read frames of a raw 8-bit YUV 4:2:0 file as uint8 planes ``(T, H, W)``,
+    ``(T, H/2, W/2)`` x2 (the one reader of raw YUV files; :func:`read_yuv420` converts).
 
     Args:
         path: the ``.yuv`` file.
@@ -149,7 +149,6 @@ def read_yuv420(
         height: frame height; parsed from the name when ``None``.
         start: first frame.
         count: number of frames (default: to the end).
-        clamp: clip RGB to [0, 1] (see :func:`yuv420_to_rgb`).
 
     Raises:
         FileNotFoundError: if the file is missing.
@@ -175,7 +174,20 @@ def read_yuv420(
     y = raw[:, :ys].reshape(count, height, width)
     u = raw[:, ys : ys + cs].reshape(count, height // 2, width // 2)
     v = raw[:, ys + cs :].reshape(count, height // 2, width // 2)
-    return yuv420_to_rgb(y, u, v, clamp=clamp)
+    return y, u, v
+
+
+def read_yuv420(
+    path: str | os.PathLike,
+    width: int | None = None,
+    height: int | None = None,
+    start: int = 0,
+    count: int | None = None,
+    clamp: bool = True,
+) -> Tensor:
+    """Read frames of a raw 8-bit YUV 4:2:0 file as RGB ``(T, 3, H, W)`` floats in [0, 1]
+    (:func:`read_yuv420_planes`, then :func:`yuv420_to_rgb` with ``clamp``)."""
+    return yuv420_to_rgb(*read_yuv420_planes(path, width, height, start, count), clamp=clamp)
 
 
 def num_frames(path: str | os.PathLike, info: YUVInfo) -> int:

@@ -23,13 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from compressai.registry import DATASETS as REGISTERED_DATASETS
 from torch import Tensor
 
-from ..datasets import KTH, MovingMNIST, RawYUVFolder, parse_yuv_name
+from ..datasets import parse_yuv_name
 
-__all__ = ["DATASETS", "ClipSet", "EvalClip", "load_clips"]
+__all__ = ["DATASETS", "REGISTRY_NAMES", "ClipSet", "EvalClip", "load_clips"]
 
 DATASETS = ("mmnist", "kth", "yuv")
+#: The class behind each evaluation dataset, as registered in ``compressai.registry.DATASETS``
+#: (eval builds every dataset through the registry, as CompressAI's trainers do).
+REGISTRY_NAMES = {"mmnist": "MovingMNIST", "kth": "KTH", "yuv": "RawYUVFolder"}
 _DEFAULT_FPS = {"mmnist": 30.0, "kth": 25.0}
 
 
@@ -125,7 +129,7 @@ def load_clips(
     if dataset == "mmnist":
         n = kwargs.pop("test_size", 10000)
         n = min(n, max_clips) if max_clips else n
-        items = MovingMNIST(
+        items = REGISTERED_DATASETS[REGISTRY_NAMES[dataset]](
             root=data_root,
             split="test",
             frames=frames or 3,
@@ -137,14 +141,16 @@ def load_clips(
         rates = [fps or _DEFAULT_FPS["mmnist"]] * len(names)
         desc = f"Moving MNIST test clips (MNIST t10k digits, seed {items.seed})"
     elif dataset == "kth":
-        items = KTH(root=data_root, split="test", frames=frames or 3, **kwargs)
+        items = REGISTERED_DATASETS[REGISTRY_NAMES[dataset]](
+            root=data_root, split="test", frames=frames or 3, **kwargs
+        )
         names = [f"{items.videos[i].path.stem}@{s}" for i, s in items.index]
         rates = [fps or _DEFAULT_FPS["kth"]] * len(names)
         desc = "KTH test clips"
     else:
         if data_root is None:
             raise ValueError("dataset 'yuv' needs data_root, the folder holding the .yuv files")
-        items = RawYUVFolder(data_root, frames=frames, **kwargs)
+        items = REGISTERED_DATASETS[REGISTRY_NAMES[dataset]](data_root, frames=frames, **kwargs)
         names, rates = [], []
         for path, start, _ in items.index:
             names.append(path.stem if frames is None else f"{path.stem}@{start}")

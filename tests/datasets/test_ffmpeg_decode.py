@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from compressai_plf.datasets import decode_video, ffmpeg_available, read_y4m, write_y4m
+from compressai_plf.datasets import decode_video, pyav_available, read_y4m, write_y4m
 
-needs_av = pytest.mark.skipif(not ffmpeg_available(), reason="PyAV not installed")
+needs_av = pytest.mark.skipif(not pyav_available(), reason="PyAV not installed")
 
 
 def _ffmpeg_pipe(path, pix_fmt: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -58,6 +58,6 @@ def test_not_a_video(tmp_path):
 def test_missing_pyav(tmp_path, monkeypatch):
     (tmp_path / "a.avi").write_bytes(b"x")
     monkeypatch.setitem(sys.modules, "av", None)  # import av raises ImportError
-    assert not ffmpeg_available()
+    assert not pyav_available()
     with pytest.raises(RuntimeError, match="PyAV"):
         decode_video(tmp_path / "a.avi")

@@ -10,7 +10,8 @@ import torch
 from compressai.registry import DATASETS
 from PIL import Image
 
-from compressai_plf.datasets import KTH, ffmpeg_available, parse_kth_name, write_y4m
+from compressai_plf.anchors import ffmpeg_available
+from compressai_plf.datasets import KTH, parse_kth_name, write_y4m
 
 
 def _ramp(t: int, h: int = 120, w: int = 160) -> np.ndarray:

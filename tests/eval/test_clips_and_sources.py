@@ -20,6 +20,23 @@ def test_mmnist_clips(mnist_root):
         clips[3]
 
 
+def test_clips_are_built_through_the_registry(mnist_root, monkeypatch):
+    from compressai.registry import DATASETS
+
+    from compressai_plf.datasets import MovingMNIST
+
+    built = []
+
+    class Recorded(MovingMNIST):
+        def __init__(self, **kw):
+            built.append(kw)
+            super().__init__(**kw)
+
+    monkeypatch.setitem(DATASETS, "MovingMNIST", Recorded)
+    clips = load_clips("mmnist", mnist_root, max_clips=2)
+    assert isinstance(clips.items, Recorded) and built[0]["split"] == "test"
+
+
 def test_kth_clips(data_root):
     kth = data_root / "video" / "kth"
     if not kth.is_dir():
