@@ -107,15 +107,26 @@ def _plot(args: argparse.Namespace) -> list[Path]:
             name = f"per-frame-{safe_name(metric)}-{safe_name(path.stem)}.{ext}"
             written.append(plot_per_frame(run, metric, out / name))
 
-    for grid, clips in zip(args.grid, grids, strict=True):
+    for grid, clips, name in zip(args.grid, grids, grid_names(args.grid), strict=True):
         written.append(
-            plot_reconstruction_grid(
-                clips, out / f"grid-{safe_name(grid.stem)}.{ext}", args.sample, grid.stem
-            )
+            plot_reconstruction_grid(clips, out / f"grid-{name}.{ext}", args.sample, grid.stem)
         )
     for p in written:
         print(p)
     return written
+
+
+def grid_names(paths: list[Path]) -> list[str]:
+    """One distinct output name per grid file: its stem, with the suffix (``clips-npz``) when
+    two files share a stem, and a counter when even that is shared (one figure per file)."""
+    stems = [safe_name(p.stem) for p in paths]
+    names = [
+        f"{s}-{safe_name(p.suffix[1:])}" if stems.count(s) > 1 and p.suffix else s
+        for s, p in zip(stems, paths, strict=True)
+    ]
+    return [
+        f"{n}-{names[:i].count(n) + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)
+    ]
 
 
 if __name__ == "__main__":

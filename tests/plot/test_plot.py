@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,12 +135,20 @@ def test_cli_writes_every_plot(results_file, tmp_path):
         "per-frame-mse-plf-mmnist.png",
         "per-frame-w1-plf-mmnist.png",
         "per-frame-digit-agreement-plf-mmnist.png",
-        "grid-clips.png",
+        "grid-clips-npz.png",
+        "grid-clips-pt.png",
     }
     assert expected <= names
-    assert len(written) == 10  # the two grid files share the stem: the .pt one overwrites
+    assert len(written) == len(names) == 10  # one file per plot, none overwritten
     for p in written:
         assert p.is_file() and p.stat().st_size > 1000
+
+
+def test_grid_names_are_distinct(tmp_path):
+    from compressai_plf.plot.__main__ import grid_names
+
+    paths = [Path("a/q1.npz"), Path("b/q1.npz"), Path("q1.pt"), Path("q5.npz")]
+    assert grid_names(paths) == ["q1-npz-1", "q1-npz-2", "q1-pt", "q5"]
 
 
 def test_grid_loading(tmp_path):

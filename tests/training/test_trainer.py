@@ -151,9 +151,19 @@ def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path)
 
 
 def test_hyperprior_mode_trains_aux(tiny_args):
+    """The aux step moves the entropy bottlenecks' quantiles (only the aux optimizer owns them:
+    without the step they would keep their initial values)."""
+    from compressai_plf.models import ScaleSpaceFlowPLF
+
     args = tiny_args(stage="mse", model_args=dict(TINY_HYPER), plf=[])
     summary = train(args)
     assert summary["aux_loss"] > 0
+    trained = _params(summary["checkpoint"])
+    initial = ScaleSpaceFlowPLF(**TINY_HYPER).state_dict()
+    quantiles = [k for k in trained if k.endswith(".quantiles")]
+    assert quantiles
+    for k in quantiles:
+        assert not torch.equal(trained[k], initial[k]), f"{k} was not trained"
 
 
 def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args, tmp_path):
