@@ -21,25 +21,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from .datasets.data_root import ENV_VAR
-
-_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from .datasets.data_root import find_data_root
 
 
 def mnist_root(explicit: str | None) -> tuple[str, bool]:
     """``(root, download)``: ``--data-root``, else ``$PLF_DATA_ROOT/mnist``, else the
-    project's shared data folder, else a cache folder filled by torchvision's download."""
+    project's shared data folder (``../shared/data/mnist`` from the working directory), else a
+    cache folder filled by torchvision's download."""
     if explicit:
         return explicit, False
-    if os.environ.get(ENV_VAR):
-        return str(Path(os.environ[ENV_VAR]) / "mnist"), False
-    if (_SHARED / "MNIST" / "raw").is_dir():
-        return str(_SHARED), False
+    found = find_data_root("mnist", "MNIST/raw")
+    if found is not None:
+        return str(found), False
     return str(Path.home() / ".cache" / "compressai_plf" / "mnist"), True
 
 
@@ -60,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from .eval import evaluate_models
     from .metrics.packaged import packaged_classifier_path
-    from .reproduction.family import QUALITIES, family_sources, pframe_bits
+    from .reproduction.family import QUALITIES, family_models, pframe_bits
     from .reproduction.figures import family_figures
     from .reproduction.report import permanence_tables
     from .reproduction.tables import error_permanence, family_summary
@@ -76,10 +73,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         MovingMNIST(root, split="test", download=True)
 
     print(f"1/3 loading the zoo's fixed-rate models q{QUALITIES}", file=sys.stderr)
-    sources = family_sources("zoo")
+    models = family_models("zoo")
     print(f"2/3 coding {args.clips} test clips per model, decoding every head", file=sys.stderr)
     results = evaluate_models(
-        sources,
+        models,
         dataset="mmnist",
         data_root=root,
         max_clips=args.clips,

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "resolve_root"]
+__all__ = ["ENV_VAR", "SHARED_DATA", "find_data_root", "resolve_root"]
 
 ENV_VAR = "PLF_DATA_ROOT"
+#: The project's shared data folder, relative to the working directory (a checkout's
+#: ``../shared/data``, what CI sets ``PLF_DATA_ROOT`` to).
+SHARED_DATA = Path("..") / "shared" / "data"
 
 
 def resolve_root(root: str | os.PathLike | None, subdir: str) -> Path:
@@ -30,3 +33,13 @@ def resolve_root(root: str | os.PathLike | None, subdir: str) -> Path:
             f"'{subdir}/'"
         )
     return Path(env).expanduser() / subdir
+
+
+def find_data_root(subdir: str, marker: str = "") -> Path | None:
+    """``$PLF_DATA_ROOT/subdir``, else :data:`SHARED_DATA` ``/subdir`` when it holds
+    ``marker`` (a sub-path that proves the data is there), else ``None``."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser() / subdir
+    shared = SHARED_DATA / subdir
+    return shared.resolve() if (shared / marker).exists() else None

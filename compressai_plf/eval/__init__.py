@@ -12,7 +12,7 @@ from .clips import DATASETS, ClipSet, EvalClip, load_clips
 from .degradations import DEGRADATIONS, degrade
 from .eval_critic import EvalCritics, load_eval_critics
 from .evaluate import evaluate_model, evaluate_models, frame_bits
-from .sources import ModelSource, from_checkpoint, from_zoo
+from .models import EvalModel, from_checkpoint, from_zoo
 
 __all__ = [
     "DATASETS",
@@ -21,7 +21,7 @@ __all__ = [
     "EvalClip",
     "EvalCritics",
     "MetricSuite",
-    "ModelSource",
+    "EvalModel",
     "build_metric_suite",
     "degrade",
     "evaluate_model",

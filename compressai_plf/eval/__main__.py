@@ -38,7 +38,7 @@ from ..utils.cli_errors import (
 )
 from .clips import DATASETS
 from .evaluate import RATE_COUNTS, evaluate_models, posterior_iframe_decoder
-from .sources import from_checkpoint, from_zoo, parse_qualities
+from .models import from_checkpoint, from_zoo, parse_qualities
 
 
 def build_parser() -> argparse.ArgumentParser:

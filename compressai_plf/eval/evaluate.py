@@ -34,7 +34,7 @@ from .aggregate import average_sequences, class_tv_metrics, frechet_metrics, mer
 from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite
 from .clips import ClipSet, load_clips
 from .eval_critic import EvalCritics
-from .sources import ModelSource, from_checkpoint
+from .models import EvalModel, from_checkpoint
 
 __all__ = [
     "RATE_COUNTS",
@@ -119,7 +119,7 @@ def _resolve_heads(model: ScaleSpaceFlowPLF, heads: Sequence[str] | None, label:
 
 
 def evaluate_model(
-    source: ModelSource,
+    entry: EvalModel,
     clips: ClipSet,
     suite: MetricSuite,
     heads: Sequence[str] | None = None,
@@ -133,7 +133,7 @@ def evaluate_model(
     """Evaluate one model on every clip.
 
     Args:
-        source: the model and its label.
+        entry: the model and its label.
         clips: evaluation clips.
         suite: metrics and their networks (:func:`build_metric_suite`).
         heads: decoder heads to evaluate (default: every head of the model).
@@ -152,7 +152,7 @@ def evaluate_model(
     """
     if rate_count not in RATE_COUNTS:
         raise ValueError(f"rate_count must be one of {RATE_COUNTS}, got {rate_count!r}")
-    model, label = source.model.eval(), source.label
+    model, label = entry.model.eval(), entry.label
     heads = _resolve_heads(model, heads, label)
     records: list[dict[str, Any]] = []
     src_feats: list[Tensor] = []
@@ -275,21 +275,21 @@ def posterior_iframe_decoder(data_root: str | os.PathLike, seed: int = 0, **kwar
     return decode
 
 
-def _as_source(item: Any, index: int) -> ModelSource:
-    if isinstance(item, ModelSource):
+def _as_eval_model(item: Any, index: int) -> EvalModel:
+    if isinstance(item, EvalModel):
         return item
     if isinstance(item, ScaleSpaceFlowPLF):
-        return ModelSource(f"model{index}", item.eval(), "in memory")
+        return EvalModel(f"model{index}", item.eval(), "in memory")
     if isinstance(item, (str, os.PathLike)):
         return from_checkpoint(item)
     raise TypeError(
-        "models must be ModelSource, ScaleSpaceFlowPLF or checkpoint paths, got "
+        "models must be EvalModel, ScaleSpaceFlowPLF or checkpoint paths, got "
         f"{type(item).__name__}"
     )
 
 
 def evaluate_models(
-    models: Sequence[ModelSource | ScaleSpaceFlowPLF | str | os.PathLike],
+    models: Sequence[EvalModel | ScaleSpaceFlowPLF | str | os.PathLike],
     dataset: str = "mmnist",
     data_root: str | os.PathLike | None = None,
     *,
@@ -315,8 +315,8 @@ def evaluate_models(
     """Evaluate models (one rate point each) from real bitstreams; see ``docs/evaluation.md``.
 
     Args:
-        models: ``ModelSource`` objects (:func:`~compressai_plf.eval.sources.from_zoo`,
-            :func:`~compressai_plf.eval.sources.from_checkpoint`), models (labelled
+        models: ``EvalModel`` objects (:func:`~compressai_plf.eval.models.from_zoo`,
+            :func:`~compressai_plf.eval.models.from_checkpoint`), models (labelled
             ``model0``, ...) or checkpoint paths.
         dataset: ``"mmnist"``, ``"kth"`` or ``"yuv"`` (ignored when ``clips`` is given).
         data_root: the dataset's folder (see :func:`~compressai_plf.eval.clips.load_clips`).
@@ -350,12 +350,12 @@ def evaluate_models(
         raise ValueError("no models to evaluate")
     if (grid or keep_bitstreams) and out_dir is None:
         raise ValueError("grid and keep_bitstreams need out_dir")
-    sources = [_as_source(m, i) for i, m in enumerate(models)]
-    labels = [s.label for s in sources]
+    entries = [_as_eval_model(m, i) for i, m in enumerate(models)]
+    labels = [e.label for e in entries]
     if len(set(labels)) != len(labels):
         raise ValueError(
             f"model labels must be unique, got {labels}; rename the checkpoint files or pass "
-            "ModelSource objects with their own labels"
+            "EvalModel objects with their own labels"
         )
     if clips is None:
         clips = load_clips(dataset, data_root, frames, max_clips, fps, dataset_kwargs)
@@ -373,11 +373,11 @@ def evaluate_models(
     out = Path(out_dir) if out_dir is not None else None
     points, sequences, all_heads, files = [], {}, [], []
     unavailable = dict(suite.unavailable)
-    for src in sources:
-        src.model.to(device)
-        bits_dir = out / "bitstreams" / _safe(src.label) if keep_bitstreams else None
+    for entry in entries:
+        entry.model.to(device)
+        bits_dir = out / "bitstreams" / _safe(entry.label) if keep_bitstreams else None
         res = evaluate_model(
-            src,
+            entry,
             clips,
             suite,
             heads,
@@ -389,15 +389,15 @@ def evaluate_models(
             iframe_sampler,
         )
         points.append(res["results"])
-        sequences[src.label] = res["sequences"]
+        sequences[entry.label] = res["sequences"]
         all_heads += [h for h in res["heads"] if h not in all_heads]
         unavailable.update(res["unavailable"])
         if out is not None:
             files.append(
-                write_json(res["sequences"], out / "sequences" / f"{_safe(src.label)}.json")
+                write_json(res["sequences"], out / "sequences" / f"{_safe(entry.label)}.json")
             )
             if res["grid"] is not None:
-                path = out / "grids" / f"{_safe(src.label)}.npz"
+                path = out / "grids" / f"{_safe(entry.label)}.npz"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(path, **res["grid"])
                 files.append(path)
@@ -413,7 +413,7 @@ def evaluate_models(
             "dataset": clips.dataset,
             "clips": len(clips),
             "rate_count": rate_count,
-            "models": {s.label: s.origin for s in sources},
+            "models": {e.label: e.origin for e in entries},
             "iframe": "each perceptual head's own I-frame decoder"
             if iframe_sampler is None
             else getattr(iframe_sampler, "description", "given frame-0 decoder"),

@@ -44,9 +44,9 @@ import torch
 
 from ..eval import evaluate_models
 from ..eval.evaluate import posterior_iframe_decoder
-from ..eval.sources import from_checkpoint
+from ..eval.models import from_checkpoint
 from ..metrics.packaged import packaged_classifier_path
-from .family import family_sources, pframe_bits, run_checkpoint
+from .family import family_models, pframe_bits, run_checkpoint
 from .figures import dp_figure, family_figures, per_frame_figures
 from .report import experiment_tables, permanence_tables
 from .tables import (
@@ -105,9 +105,9 @@ def _eval_critics(args: argparse.Namespace, work: Path) -> str:
     return str(path)
 
 
-def _evaluate(sources, name: str, args, work: Path, out: Path, metrics: dict, **kw) -> dict:
+def _evaluate(models, name: str, args, work: Path, out: Path, metrics: dict, **kw) -> dict:
     data = evaluate_models(
-        sources,
+        models,
         "mmnist",
         args.data_root,
         max_clips=args.max_clips,
@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "classifier": args.classifier or packaged_classifier_path(),
         "eval_critics": _eval_critics(args, work),
     }
-    sources = family_sources(args.source, args.runs_dir)
-    rates = _evaluate(sources, "rates", args, work, out, metrics, grid=True, grid_clips=3)
+    models = family_models(args.source, args.runs_dir)
+    rates = _evaluate(models, "rates", args, work, out, metrics, grid=True, grid_clips=3)
     rows = error_permanence(rates, pframe_bits())
     summary: dict[str, Any] = {
         "source": args.source,
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.data_root, max_digits=args.posterior_digits, progress=not args.no_progress
         )
         posterior = _evaluate(
-            family_sources(args.source, args.runs_dir),
+            family_models(args.source, args.runs_dir),
             "posterior-iframe",
             args,
             work,

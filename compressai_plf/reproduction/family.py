@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..eval.sources import ModelSource, from_checkpoint, from_zoo
+from ..eval.models import EvalModel, from_checkpoint, from_zoo
 from ..zoo.presets import FIXED_PFRAME_BITS
 
 QUALITIES = (1, 3, 5)
@@ -27,7 +27,7 @@ def run_checkpoint(runs_dir: str | os.PathLike, run: str) -> Path:
     return Path(runs_dir) / run / "checkpoint.pth.tar"
 
 
-def family_sources(source: str = "zoo", runs_dir: str | os.PathLike = "runs") -> list[ModelSource]:
+def family_models(source: str = "zoo", runs_dir: str | os.PathLike = "runs") -> list[EvalModel]:
     """The family from the shipped zoo weights (``"zoo"``) or from the training runs of
     ``zoo/ssf_plf-fixed-q*-universal.json`` (``"runs"``).
 

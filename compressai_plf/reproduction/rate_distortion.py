@@ -42,7 +42,7 @@ from ..anchors import X264LowDelayP, X265LowDelayP, anchor_rd_results, encoder_a
 from ..checkpoint import load_checkpoint, state_dict_of
 from ..eval.clips import load_clips
 from ..eval.compressai_video import compressai_video_sweep
-from ..eval.sources import from_checkpoint
+from ..eval.models import from_checkpoint
 from ..plot.rate_distortion import plot_rate_distortion
 from ..results import save_results
 from ..utils.bd_rate import bd_psnr, bd_rate

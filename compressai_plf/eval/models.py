@@ -1,4 +1,5 @@
-"""Models to evaluate: zoo entries and training checkpoints, each with a label.
+"""Models to evaluate (each a rate point): zoo entries and training checkpoints, each with a
+label. ("Source" in eval means the original clips, never a model.)
 
 Checkpoints are read like CompressAI's eval tool reads them (the ``state_dict``, ``network``
 or ``model_state_dict`` key, or the dict itself), but safely (``weights_only=True``, on the
@@ -17,13 +18,13 @@ from pathlib import Path
 from ..checkpoint import load_ssf_plf
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 
-__all__ = ["ModelSource", "checkpoint_label", "from_checkpoint", "from_zoo", "parse_qualities"]
+__all__ = ["EvalModel", "checkpoint_label", "from_checkpoint", "from_zoo", "parse_qualities"]
 
 _SUFFIXES = (".pth.tar", ".tar.pth", ".pth", ".pt", ".tar", ".ckpt")
 
 
 @dataclass
-class ModelSource:
+class EvalModel:
     """A model with the label of its rate point.
 
     Attributes:
@@ -52,7 +53,7 @@ def checkpoint_label(path: str | os.PathLike) -> str:
     return name
 
 
-def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> ModelSource:
+def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> EvalModel:
     """Load a ``ScaleSpaceFlowPLF`` from a training checkpoint (or a bare state dict file).
 
     Raises:
@@ -61,12 +62,12 @@ def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> ModelS
     """
     model = load_ssf_plf(path)
     model.update(force=True)
-    return ModelSource(label or checkpoint_label(path), model.eval(), str(path))
+    return EvalModel(label or checkpoint_label(path), model.eval(), str(path))
 
 
 def from_zoo(
     quality: int, rate_mode: str = "hyperprior", metric: str = "mse", label: str | None = None
-) -> ModelSource:
+) -> EvalModel:
     """Load the pretrained ``ssf_plf`` zoo entry of ``quality`` (weights shipped offline).
 
     Raises:
@@ -82,7 +83,7 @@ def from_zoo(
         raise FileNotFoundError(str(err)) from err
     model.update(force=True)
     name = label or f"ssf_plf-{rate_mode}-{metric}-q{quality}"
-    return ModelSource(name, model.eval(), f"zoo ssf_plf quality {quality} ({rate_mode})")
+    return EvalModel(name, model.eval(), f"zoo ssf_plf quality {quality} ({rate_mode})")
 
 
 def parse_qualities(text: str | Iterable[int]) -> list[int]:

@@ -4,7 +4,7 @@ import torch
 from compressai_plf.datasets import write_yuv420, yuv420_name
 from compressai_plf.eval import evaluate_models, from_checkpoint, from_zoo, load_clips
 from compressai_plf.eval.clip_metrics import build_metric_suite
-from compressai_plf.eval.sources import checkpoint_label, parse_qualities
+from compressai_plf.eval.models import checkpoint_label, parse_qualities
 
 from .conftest import save_checkpoint, tiny_fixed, tiny_hyperprior
 
@@ -85,7 +85,7 @@ def test_dataset_errors(tmp_path):
         load_clips("mmnist", tmp_path, max_clips=0)
 
 
-def test_checkpoint_sources(tmp_path, monkeypatch):
+def test_checkpoint_models(tmp_path, monkeypatch):
     monkeypatch.setattr("compressai_plf.zoo.pretrained.WEIGHTS_DIR", tmp_path)  # none shipped
     net = tiny_fixed()
     src = from_checkpoint(save_checkpoint(net, tmp_path / "run-q3.pth.tar"))
