@@ -68,8 +68,8 @@ def frame_bits(model: ScaleSpaceFlowPLF, info: ClipInfo) -> list[float]:
     def info_bits(coder) -> float:
         return coder.planes * area * math.log2(coder.levels)
 
-    key = info_bits(model.img_hyperprior)
-    inter = info_bits(model.motion_hyperprior) + info_bits(model.res_hyperprior)
+    key = info_bits(model.keyframe_coder)
+    inter = info_bits(model.motion_coder) + info_bits(model.residual_coder)
     return [key] + [inter] * (info.frames - 1)
 
 

@@ -124,7 +124,7 @@ class PosteriorIFrameSampler:
         progress: bool = True,
         max_digits: int | None = None,
     ) -> None:
-        coder = getattr(model, "img_hyperprior", None)
+        coder = getattr(model, "keyframe_coder", None)
         if not isinstance(coder, FixedRateLatentCoder) or getattr(model, "channels", 1) != 1:
             raise ValueError(
                 "posterior sampling needs a fixed-rate (rate_mode='fixed') 1-channel model"

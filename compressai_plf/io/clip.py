@@ -92,7 +92,7 @@ def _fixed_layout(model: ScaleSpaceFlowPLF, frames: int, latent: tuple[int, int]
     """Runs ``(count, levels)`` of a fixed-rate clip: keyframe, then motion and residual of
     every P-frame."""
     area = latent[0] * latent[1]
-    key, mot, res = model.img_hyperprior, model.motion_hyperprior, model.res_hyperprior
+    key, mot, res = model.keyframe_coder, model.motion_coder, model.residual_coder
     layout = [(key.planes * area, key.levels)]
     for _ in range(frames - 1):
         layout += [(mot.planes * area, mot.levels), (res.planes * area, res.levels)]
@@ -206,7 +206,7 @@ def _strings_and_shapes(
     # Per-frame estimate first: a header declaring 2**20 frames over a few bytes is refused
     # before a 2**21-run layout (or a big integer) is built.
     area = latent[0] * latent[1]
-    key, mot, res = model.img_hyperprior, model.motion_hyperprior, model.res_hyperprior
+    key, mot, res = model.keyframe_coder, model.motion_coder, model.residual_coder
     estimate = packed_bits_estimate([(key.planes * area, key.levels)]) + (
         info.frames - 1
     ) * packed_bits_estimate([(mot.planes * area, mot.levels), (res.planes * area, res.levels)])

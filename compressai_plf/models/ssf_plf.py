@@ -116,8 +116,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     Sub-module names and the output contract of ``ScaleSpaceFlow`` are kept: ``img_encoder``,
     ``img_decoder``, ``img_hyperprior``, ``res_encoder``, ``res_decoder``, ``res_hyperprior``,
     ``motion_encoder``, ``motion_decoder``, ``motion_hyperprior`` (the ``*_hyperprior``
-    modules are the latent coders of the selected rate mode), plus ``context_net`` (MMSE head),
-    ``heads`` (perceptual heads) and ``iframe_decoder`` (shared perceptual I-frame decoder).
+    modules are the latent coders of the selected rate mode, fixed-rate ones in fixed mode:
+    read them as ``keyframe_coder``, ``motion_coder``, ``residual_coder``), plus
+    ``context_net`` (MMSE head), ``heads`` (perceptual heads only; ``decoders`` names every
+    head, ``"mse"`` included) and ``iframe_decoder`` (shared perceptual I-frame decoder).
 
     Args:
         channels: image channels (3 for RGB, 1 for Moving MNIST).
@@ -297,7 +299,27 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
 
     @property
     def decoders(self) -> tuple[str, ...]:
+        """Names of every decoder head, ``"mse"`` first. The perceptual heads' networks are in
+        ``heads`` (keyed without ``"mse"``: the MMSE head's networks sit at the top level under
+        ScaleSpaceFlow's names); :meth:`head` returns any of them by name."""
         return self._config["decoders"]
+
+    # ScaleSpaceFlow's ``*_hyperprior`` names are kept for its state-dict keys, but in fixed
+    # mode they hold fixed-rate coders: the package's code reads them by what they are.
+    @property
+    def keyframe_coder(self) -> nn.Module:
+        """The I-frame latent coder of the rate mode (``img_hyperprior``)."""
+        return self.img_hyperprior
+
+    @property
+    def motion_coder(self) -> nn.Module:
+        """The motion latent coder of the rate mode (``motion_hyperprior``)."""
+        return self.motion_hyperprior
+
+    @property
+    def residual_coder(self) -> nn.Module:
+        """The residual latent coder of the rate mode (``res_hyperprior``)."""
+        return self.res_hyperprior
 
     @property
     def size_multiple(self) -> int:

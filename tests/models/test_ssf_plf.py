@@ -242,3 +242,17 @@ def test_load_ssf2020_weights_skips_mismatched_shapes():
     assert torch.equal(net.img_encoder[0].weight, ref.img_encoder[0].weight)
     small = tiny_hyperprior()
     assert load_ssf2020_weights(small, ref.state_dict()) == []
+
+
+def test_latent_coders_are_named_by_what_they_are():
+    from compressai_plf.models.fixed_rate_coder import FixedRateLatentCoder
+    from compressai_plf.models.hyperprior_coder import HyperpriorLatentCoder
+
+    for net, kind in (
+        (tiny_fixed(), FixedRateLatentCoder),
+        (tiny_hyperprior(), HyperpriorLatentCoder),
+    ):
+        coders = (net.keyframe_coder, net.motion_coder, net.residual_coder)
+        assert coders == (net.img_hyperprior, net.motion_hyperprior, net.res_hyperprior)
+        assert all(isinstance(c, kind) for c in coders)
+        assert net.decoders[0] == "mse" and "mse" not in net.heads
