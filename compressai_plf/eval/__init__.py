@@ -7,11 +7,12 @@ with the digit classifier). Results use the JSON layout of ``docs/evaluation.md`
 evaluation critics are built once with ``python -m compressai_plf.eval.build_eval_critics``.
 """
 
+from ..io import frame_bits
 from .clip_metrics import MetricSuite, build_metric_suite
 from .clips import DATASETS, ClipSet, EvalClip, load_clips
 from .degradations import DEGRADATIONS, degrade
 from .eval_critic import EvalCritics, load_eval_critics
-from .evaluate import evaluate_model, evaluate_models, frame_bits
+from .evaluate import evaluate_model, evaluate_models
 from .models import EvalModel, from_checkpoint, from_zoo
 
 __all__ = [

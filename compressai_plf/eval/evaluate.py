@@ -11,7 +11,6 @@ of the file (``file``: header and checksum included) and of the coded latents (`
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
@@ -25,7 +24,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from ..io import ClipInfo, read_clip_heads, write_clip
+from ..io import ClipInfo, frame_bits, read_clip_heads, weights_hash, write_clip
 from ..metrics.identity_statistics import LAST_FRAME_METRICS
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 from ..plfs import head_names
@@ -40,7 +39,6 @@ __all__ = [
     "RATE_COUNTS",
     "evaluate_model",
     "evaluate_models",
-    "frame_bits",
     "posterior_iframe_decoder",
 ]
 
@@ -48,29 +46,6 @@ RATE_COUNTS = ("file", "payload")
 REFERENCE_HEAD = "mse"
 #: Pseudo-head of the statistics measured on the source clips (the ceiling of every head).
 SOURCE = "source"
-
-
-def frame_bits(model: ScaleSpaceFlowPLF, info: ClipInfo) -> list[float]:
-    """Payload bits of each frame of a coded clip.
-
-    Hyperprior mode: 8 x the bytes of the frame's rANS strings. Fixed mode: the information
-    content ``sum log2 L`` of the frame's quantization indices; the clip's ``payload_bits``
-    is their sum rounded up once per clip (equal to it when every ``L`` is a power of two).
-    """
-    if info.rate_mode == "hyperprior":
-        lengths = info.string_lengths
-        bits = [8.0 * (lengths[0] + lengths[1])]
-        for t in range(info.frames - 1):
-            bits.append(8.0 * sum(lengths[2 + 4 * t : 6 + 4 * t]))
-        return bits
-    area = info.latent_size[0] * info.latent_size[1]
-
-    def info_bits(coder) -> float:
-        return coder.planes * area * math.log2(coder.levels)
-
-    key = info_bits(model.keyframe_coder)
-    inter = info_bits(model.motion_coder) + info_bits(model.residual_coder)
-    return [key] + [inter] * (info.frames - 1)
 
 
 def _safe(name: str) -> str:
@@ -154,6 +129,7 @@ def evaluate_model(
         raise ValueError(f"rate_count must be one of {RATE_COUNTS}, got {rate_count!r}")
     model, label = entry.model.eval(), entry.label
     heads = _resolve_heads(model, heads, label)
+    digest = weights_hash(model)  # once per model: every clip is coded and read with it
     records: list[dict[str, Any]] = []
     src_feats: list[Tensor] = []
     head_feats: dict[str, list[Tensor]] = {h: [] for h in heads}
@@ -178,14 +154,15 @@ def evaluate_model(
                     f"has {x.shape[1]} (for gray datasets pass dataset_kwargs={{'channels': 3}})"
                 )
             path = folder / f"{_safe(clip.name)}.plf"
-            info = write_clip(path, model, x)
+            info = write_clip(path, model, x, digest=digest)
             file_bytes = path.stat().st_size  # bits counted from what was written
             if file_bytes != info.file_bytes:
                 raise RuntimeError(f"{path}: {file_bytes} bytes on disk, header says {info}")
             iframe = None
             if iframe_sampler is not None:
                 iframe = iframe_sampler(model, x[:1], info.seed, k)
-            decoded = read_clip_heads(path, model, heads, iframe)  # one MMSE chain for all
+            # one MMSE chain for all heads
+            decoded = read_clip_heads(path, model, heads, iframe, digest=digest)
             recon = {h: torch.cat(f).cpu().clamp(0, 1) for h, f in decoded.items()}
             if tmp is not None:
                 path.unlink()

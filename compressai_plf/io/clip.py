@@ -23,15 +23,9 @@ import torch
 from compressai.registry import MODELS
 from torch import Tensor
 
+from ..models.coded_clip import LATENTS, CodedClip, CodedFrame, CodedLatent
 from ..models.ssf_plf import ScaleSpaceFlowPLF
-from ..models.symbol_packing import (
-    pack_runs,
-    pack_symbols,
-    packed_bits,
-    packed_bits_estimate,
-    unpack_runs,
-    unpack_symbols,
-)
+from ..models.symbol_packing import pack_runs, packed_bits, packed_bits_estimate, unpack_runs
 from .clip_frames import clip_frames, crop_frames, pad_frames, padded_size
 from .container import (
     CRC_BYTES,
@@ -88,20 +82,52 @@ def latent_size(model: ScaleSpaceFlowPLF, height: int, width: int) -> tuple[int,
     return ph >> depth, pw >> depth
 
 
+def _coders(model: ScaleSpaceFlowPLF, kind: str) -> list:
+    """The latent coders of a frame kind, in the payload's order (:data:`LATENTS`)."""
+    by_name = {
+        "keyframe": model.keyframe_coder,
+        "motion": model.motion_coder,
+        "residual": model.residual_coder,
+    }
+    return [by_name[name] for name in LATENTS[kind]]
+
+
+def _kinds(frames: int) -> list[str]:
+    return ["key"] + ["inter"] * (frames - 1)
+
+
 def _fixed_layout(model: ScaleSpaceFlowPLF, frames: int, latent: tuple[int, int]):
-    """Runs ``(count, levels)`` of a fixed-rate clip: keyframe, then motion and residual of
-    every P-frame."""
+    """Runs ``(count, levels)`` of a fixed-rate payload: every latent of every frame, in
+    coding order."""
     area = latent[0] * latent[1]
-    key, mot, res = model.keyframe_coder, model.motion_coder, model.residual_coder
-    layout = [(key.planes * area, key.levels)]
-    for _ in range(frames - 1):
-        layout += [(mot.planes * area, mot.levels), (res.planes * area, res.levels)]
-    return layout
+    return [(c.planes * area, c.levels) for kind in _kinds(frames) for c in _coders(model, kind)]
+
+
+def frame_bits(model: ScaleSpaceFlowPLF, info: ClipInfo) -> list[float]:
+    """Payload bits of each frame of a coded clip.
+
+    Hyperprior mode: 8 x the bytes of the frame's rANS strings. Fixed mode: the information
+    content ``sum log2 L`` of the frame's quantization indices; the clip's ``payload_bits``
+    is their sum rounded up once per clip (equal to it when every ``L`` is a power of two).
+    """
+    if info.rate_mode == "hyperprior":
+        lengths = iter(info.string_lengths)  # (y, z) per latent, in payload order
+        return [
+            8.0 * sum(next(lengths) for _ in range(2 * len(LATENTS[kind])))
+            for kind in _kinds(info.frames)
+        ]
+    return [
+        sum(c.bits((1, c.planes, *info.latent_size)) for c in _coders(model, kind))
+        for kind in _kinds(info.frames)
+    ]
 
 
 # ---------------------------------------------------------------------- encoding
 def encode_clip(
-    model: ScaleSpaceFlowPLF, frames: Tensor | Sequence[Tensor], seed: int | None = None
+    model: ScaleSpaceFlowPLF,
+    frames: Tensor | Sequence[Tensor],
+    seed: int | None = None,
+    digest: bytes | None = None,
 ) -> bytes:
     """Code one clip into container bytes (see :func:`write_clip`)."""
     arch = _check_model(model)
@@ -110,33 +136,23 @@ def encode_clip(
             raise ValueError("seed applies to rate_mode='fixed' only (hyperprior has no dither)")
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
             raise ValueError(f"dither seed must be an int in [0, 2**32), got {seed!r}")
-    clip = clip_frames(frames, model.channels)
+    clip = clip_frames(frames)
     height, width = clip[0].shape[-2:]
     device, dtype = _model_place(model)
     padded = pad_frames([x.to(device=device, dtype=dtype) for x in clip], model.size_multiple)
     with torch.no_grad():
-        strings, shapes = model.compress(padded, seed=seed)
+        coded = model.compress_clip(padded, seed=seed)  # validates the frames' values
     latent = latent_size(model, height, width)
-    expected = [latent] + [{"motion": latent, "residual": latent}] * (len(clip) - 1)
-    if [_as_tuples(s) for s in shapes] != expected:  # guards this module against model changes
-        raise RuntimeError(f"model returned latent shapes {shapes}, expected {expected}")
+    if any(f.shape != latent for f in coded.frames):  # guards this module against model changes
+        raise RuntimeError(f"model returned latent shapes {[f.shape for f in coded.frames]}")
+    latents = [f.latents[name] for f in coded.frames for name in LATENTS[f.kind]]
     if model.rate_mode == "hyperprior":
-        parts = [strings[0][0][0], strings[0][1][0]]
-        for s in strings[1:]:
-            parts += [s["motion"][0][0], s["motion"][1][0]]
-            parts += [s["residual"][0][0], s["residual"][1][0]]
-        payload, used_seed = b"".join(parts), None
-        lengths, bits = tuple(len(p) for p in parts), 8 * sum(len(p) for p in parts)
+        parts = [string for lat in latents for string in lat.strings]
+        payload, lengths = b"".join(parts), tuple(len(p) for p in parts)
+        bits = 8 * len(payload)
     else:
-        (used_seed,) = struct.unpack(">I", strings[0][1][0])
         layout = _fixed_layout(model, len(clip), latent)
-        labels = [strings[0][0][0]]
-        for s in strings[1:]:
-            labels += [s["motion"][0][0], s["residual"][0][0]]
-        runs = [
-            (unpack_symbols(b, n, lv).numpy(), lv)
-            for b, (n, lv) in zip(labels, layout, strict=True)
-        ]
+        runs = [(lat.symbols.numpy().reshape(-1), lat.levels) for lat in latents]
         payload, lengths, bits = pack_runs(runs), (), packed_bits(layout)
     info = ClipInfo(
         arch=arch,
@@ -147,21 +163,17 @@ def encode_clip(
         height=height,
         width=width,
         latent_size=latent,
-        seed=used_seed,
+        seed=coded.seed,
         payload_bits=bits,
         string_lengths=lengths,
     )
-    return pack_clip(info, weights_hash(model), payload)
-
-
-def _as_tuples(shape):
-    if isinstance(shape, dict):
-        return {k: tuple(int(s) for s in v) for k, v in shape.items()}
-    return tuple(int(s) for s in shape)
+    return pack_clip(info, digest or weights_hash(model), payload)
 
 
 # ---------------------------------------------------------------------- decoding
-def _check_identity(info: ClipInfo, model: ScaleSpaceFlowPLF, arch: str) -> None:
+def _check_identity(
+    info: ClipInfo, model: ScaleSpaceFlowPLF, arch: str, digest: bytes | None
+) -> None:
     if info.arch != arch:
         raise ModelMismatchError(
             f"bitstream was encoded by architecture {info.arch!r}, this model is {arch!r}"
@@ -174,23 +186,23 @@ def _check_identity(info: ClipInfo, model: ScaleSpaceFlowPLF, arch: str) -> None
         raise ModelMismatchError(
             f"bitstream has {info.channels}-channel frames, this model codes {model.channels}"
         )
-    ours = weights_hash(model)[:HASH_BYTES].hex()
+    ours = (digest or weights_hash(model))[:HASH_BYTES].hex()
     if info.weights_hash != ours:
         raise ModelMismatchError(
             f"bitstream was encoded with weights {info.weights_hash}, this model has {ours}"
         )
 
 
-def _strings_and_shapes(
-    info: ClipInfo, payload: bytes, model: ScaleSpaceFlowPLF
-) -> tuple[list, list]:
+def _coded_clip(info: ClipInfo, payload: bytes, model: ScaleSpaceFlowPLF) -> CodedClip:
+    """The :class:`CodedClip` of a verified container's payload (the payload layout is this
+    module's: every latent of every frame in coding order)."""
     latent = latent_size(model, info.height, info.width)
     if info.latent_size != latent:
         raise CorruptClipError(
             f"header latent size {info.latent_size} does not match {latent}, the size this "
             f"model gives {info.height}x{info.width} frames"
         )
-    shapes = [latent] + [{"motion": latent, "residual": latent}] * (info.frames - 1)
+    kinds = _kinds(info.frames)
     if info.rate_mode == "hyperprior":
         parts, pos = [], 0
         for n in info.string_lengths:
@@ -198,41 +210,47 @@ def _strings_and_shapes(
             pos += n
         if any(len(p) == 0 for p in parts):
             raise CorruptClipError("an entropy-coded string is empty")
-        strings = [[[parts[0]], [parts[1]]]]
-        for t in range(info.frames - 1):
-            my, mz, ry, rz = parts[2 + 4 * t : 6 + 4 * t]
-            strings.append({"motion": [[my], [mz]], "residual": [[ry], [rz]]})
-        return strings, shapes
-    # Per-frame estimate first: a header declaring 2**20 frames over a few bytes is refused
-    # before a 2**21-run layout (or a big integer) is built.
-    area = latent[0] * latent[1]
-    key, mot, res = model.keyframe_coder, model.motion_coder, model.residual_coder
-    estimate = packed_bits_estimate([(key.planes * area, key.levels)]) + (
-        info.frames - 1
-    ) * packed_bits_estimate([(mot.planes * area, mot.levels), (res.planes * area, res.levels)])
-    if abs(estimate - info.payload_bits) > 1 + 1e-9 * estimate:
-        raise CorruptClipError(
-            f"header says {info.payload_bits} payload bits, {info.frames} frames of this model "
-            f"need about {estimate:.0f}"
+        pairs = iter(zip(parts[0::2], parts[1::2], strict=True))
+        coded = [CodedLatent(strings=next(pairs)) for kind in kinds for _ in LATENTS[kind]]
+    else:
+        # Per-frame estimate first: a header declaring 2**20 frames over a few bytes is
+        # refused before a 2**21-run layout (or a big integer) is built.
+        area = latent[0] * latent[1]
+        key, inter = (
+            packed_bits_estimate([(c.planes * area, c.levels) for c in _coders(model, kind)])
+            for kind in ("key", "inter")
         )
-    layout = _fixed_layout(model, info.frames, latent)
-    if info.payload_bits != packed_bits(layout):
-        raise CorruptClipError(
-            f"header says {info.payload_bits} payload bits, the model's layout needs "
-            f"{packed_bits(layout)}"
-        )
-    try:
-        runs = unpack_runs(payload, layout)
-    except ValueError as err:
-        raise CorruptClipError(f"fixed-rate payload is damaged: {err}") from err
-    labels = [
-        pack_symbols(torch.from_numpy(np.ascontiguousarray(r)), lv)
-        for r, (_, lv) in zip(runs, layout, strict=True)
-    ]
-    strings = [[[labels[0]], [struct.pack(">I", info.seed)]]]
-    for t in range(info.frames - 1):
-        strings.append({"motion": [[labels[1 + 2 * t]]], "residual": [[labels[2 + 2 * t]]]})
-    return strings, shapes
+        estimate = key + (info.frames - 1) * inter
+        if abs(estimate - info.payload_bits) > 1 + 1e-9 * estimate:
+            raise CorruptClipError(
+                f"header says {info.payload_bits} payload bits, {info.frames} frames of this "
+                f"model need about {estimate:.0f}"
+            )
+        layout = _fixed_layout(model, info.frames, latent)
+        if info.payload_bits != packed_bits(layout):
+            raise CorruptClipError(
+                f"header says {info.payload_bits} payload bits, the model's layout needs "
+                f"{packed_bits(layout)}"
+            )
+        try:
+            runs = unpack_runs(payload, layout)
+        except ValueError as err:
+            raise CorruptClipError(f"fixed-rate payload is damaged: {err}") from err
+        coders = [c for kind in kinds for c in _coders(model, kind)]
+        coded = [
+            CodedLatent(
+                symbols=torch.from_numpy(np.ascontiguousarray(r, dtype=np.int64)).view(
+                    c.planes, *latent
+                ),
+                levels=c.levels,
+            )
+            for r, c in zip(runs, coders, strict=True)
+        ]
+    latents = iter(coded)
+    frames = tuple(
+        CodedFrame(kind, {name: next(latents) for name in LATENTS[kind]}, latent) for kind in kinds
+    )
+    return CodedClip(info.rate_mode, frames, info.seed)
 
 
 def decode_clip(data: bytes, model: ScaleSpaceFlowPLF, decoder: str = "mse") -> list[Tensor]:
@@ -245,6 +263,7 @@ def decode_clip_heads(
     model: ScaleSpaceFlowPLF,
     decoders: Sequence[str] | None = None,
     iframe: Tensor | None = None,
+    digest: bytes | None = None,
 ) -> dict[str, list[Tensor]]:
     """Decode container bytes with several heads at once (see :func:`read_clip_heads`)."""
     arch = _check_model(model)
@@ -254,11 +273,11 @@ def decode_clip_heads(
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     info, payload = parse_clip(data)
-    _check_identity(info, model, arch)
-    strings, shapes = _strings_and_shapes(info, payload, model)
+    _check_identity(info, model, arch, digest)
+    coded = _coded_clip(info, payload, model)
     try:
         with torch.no_grad():
-            frames = model.decompress_heads(strings, shapes, names, iframe=iframe)
+            frames = model.decompress_clip(coded, names, iframe=iframe)
     except (ValueError, RuntimeError) as err:
         # Unreachable for data this module wrote (the checksum passed): the header and
         # payload were forged consistently. Report it as damage rather than a decoder error.
@@ -329,6 +348,7 @@ def write_clip(
     model: ScaleSpaceFlowPLF,
     frames: Tensor | Sequence[Tensor],
     seed: int | None = None,
+    digest: bytes | None = None,
 ) -> ClipInfo:
     """Code one clip with ``model`` and write it to ``path``.
 
@@ -342,6 +362,8 @@ def write_clip(
         frames: one clip (batch size 1) with values in [0, 1]: a list of ``(C, H, W)`` or
             ``(1, C, H, W)`` tensors, a ``(T, C, H, W)`` or a ``(1, T, C, H, W)`` tensor.
         seed: dither seed in ``[0, 2**32)`` (fixed mode only; default ``model.dither_seed``).
+        digest: ``weights_hash(model)`` when the caller has it (a loop over clips of one
+            model hashes its weights once, not once per clip and direction).
 
     Returns:
         The clip's :class:`ClipInfo`: ``file_bits`` counts every bit written,
@@ -350,7 +372,7 @@ def write_clip(
     path = _check_path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"directory {path.parent} does not exist")
-    data = encode_clip(model, frames, seed)
+    data = encode_clip(model, frames, seed, digest)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -385,18 +407,19 @@ def read_clip_heads(
     model: ScaleSpaceFlowPLF,
     decoders: Sequence[str] | None = None,
     iframe: Tensor | None = None,
+    digest: bytes | None = None,
 ) -> dict[str, list[Tensor]]:
     """Decode the clip at ``path`` with several decoder heads (default: every head of
     ``model``) in one pass; ``{head: frames}``, each as :func:`read_clip` returns them.
     The latents and the MMSE chain (the motion reference of every head) are decoded once.
     ``iframe`` (a ``(1, C, H, W)`` frame at the coded size) replaces every perceptual head's
     frame 0, which the head then continues (e.g. a posterior sample of the keyframe code,
-    :mod:`compressai_plf.eval.posterior_iframe`).
+    :mod:`compressai_plf.eval.posterior_iframe`). ``digest``: as in :func:`write_clip`.
 
     Raises: as :func:`read_clip`.
     """
     _check_model(model)
-    return decode_clip_heads(_read(_check_path(path)), model, decoders, iframe)
+    return decode_clip_heads(_read(_check_path(path)), model, decoders, iframe, digest)
 
 
 def encoded_bits(path: PathLike) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -20,17 +19,17 @@ _CLIP_FORMS = (
 )
 
 
-def clip_frames(frames: Tensor | Sequence[Tensor], channels: int) -> list[Tensor]:
-    """Validate one clip and return it as a list of ``(1, C, H, W)`` tensors.
+def clip_frames(frames: Tensor | Sequence[Tensor]) -> list[Tensor]:
+    """Bring one clip into the model's form, a list of ``(1, C, H, W)`` tensors, checking
+    what only a container needs (one clip, its size limits, float frames). The frames' values
+    and channels are checked once, by the model (``ScaleSpaceFlowPLF.check_frames``).
 
     Args:
         frames: the clip, in any of the forms named in the error messages.
-        channels: channels the model expects.
 
     Raises:
         TypeError: for a wrong container or dtype.
-        ValueError: for a batch of several clips, wrong rank, channels, sizes, NaN/Inf or
-            values outside [0, 1].
+        ValueError: for a batch of several clips, wrong rank or sizes.
     """
     if isinstance(frames, Tensor):
         if frames.dim() == 5:
@@ -71,20 +70,11 @@ def clip_frames(frames: Tensor | Sequence[Tensor], channels: int) -> list[Tensor
                 f"frame {i} has shape {tuple(x.shape)}, frame 0 has {tuple(out[0].shape[1:])}"
             )
         out.append(x.unsqueeze(0))
-    _, c, h, w = out[0].shape
-    if c != channels:
-        raise ValueError(f"frames have {c} channels, the model expects {channels}")
+    _, _, h, w = out[0].shape
     if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
         raise ValueError(f"frame size {h}x{w} outside the supported 1..{MAX_SIDE} per side")
     if h * w > MAX_FRAME_PIXELS:
         raise ValueError(f"frame size {h}x{w} exceeds the limit of {MAX_FRAME_PIXELS} pixels")
-    for i, x in enumerate(out):
-        x = x.detach()
-        if not torch.isfinite(x).all():
-            raise ValueError(f"frame {i} contains NaN or Inf")
-        lo, hi = x.min().item(), x.max().item()
-        if lo < -1e-3 or hi > 1 + 1e-3:
-            raise ValueError(f"frame {i} must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
     return out
 
 

@@ -1,5 +1,6 @@
 """Video compression models of compressai_plf (registered in ``compressai.registry.MODELS``)."""
 
+from .coded_clip import CodedClip, CodedFrame, CodedLatent
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .hyperprior_coder import HyperpriorLatentCoder
@@ -7,6 +8,9 @@ from .ssf2020_weights import load_ssf2020_weights
 from .ssf_plf import RATE_MODES, ScaleSpaceFlowPLF
 
 __all__ = [
+    "CodedClip",
+    "CodedFrame",
+    "CodedLatent",
     "RATE_MODES",
     "DecoderHead",
     "FixedRateLatentCoder",

@@ -13,6 +13,8 @@ decoder draw identical dithers in the same order.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -56,9 +58,11 @@ class FixedRateLatentCoder(CompressionModel):
     def _dequantize(self, k: Tensor, u: Tensor) -> Tensor:
         return k * self.step - 1.0 - u
 
-    def bits(self, y_shape: torch.Size) -> float:
-        """Nominal bits of one latent of shape ``(B, C, h, w)``, summed over the batch."""
-        return float(y_shape.numel()) * torch.log2(torch.tensor(float(self.levels))).item()
+    def bits(self, y_shape: Sequence[int]) -> float:
+        """Information bits ``n log2 L`` of ``n`` indices, a latent of shape ``(B, C, h, w)``
+        summed over the batch (the one home of fixed-rate bit counting; the packed payload
+        rounds a clip's sum up once, ``symbol_packing.packed_bits``)."""
+        return math.prod(y_shape) * math.log2(self.levels)
 
     def forward(self, y: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         u = self.dither(y.shape, y)
@@ -70,11 +74,23 @@ class FixedRateLatentCoder(CompressionModel):
         likelihoods = torch.full_like(y, 1.0 / self.levels).detach()
         return y_hat, {"y": likelihoods, "z": y.new_zeros((y.shape[0], 0))}
 
-    def compress(self, y: Tensor) -> tuple[Tensor, dict[str, Any]]:
+    def encode_indices(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        """Quantise ``y`` with the next dither: ``(y_hat, indices)``, indices int64 on the CPU."""
         u = self.dither(y.shape, y)
         k = self.indices(y, u)
-        strings = [pack_symbols(k[b].long().cpu(), self.levels) for b in range(y.shape[0])]
-        return self._dequantize(k, u), {"strings": [strings], "shape": tuple(y.shape[-2:])}
+        return self._dequantize(k, u), k.long().cpu()
+
+    def decode_indices(self, k: Tensor) -> Tensor:
+        """``y_hat`` of indices ``k`` ``(B, planes, h, w)`` with the next dither (the decoder
+        draws the dithers in the encoder's order)."""
+        k = k.float()
+        return self._dequantize(k, self.dither(k.shape, k))
+
+    def compress(self, y: Tensor) -> tuple[Tensor, dict[str, Any]]:
+        """CompressAI's form: one packed string of indices per batch element."""
+        y_hat, k = self.encode_indices(y)
+        strings = [pack_symbols(k[b], self.levels) for b in range(y.shape[0])]
+        return y_hat, {"strings": [strings], "shape": tuple(y.shape[-2:])}
 
     def decompress(self, strings: list, shape: tuple[int, int]) -> Tensor:
         if not isinstance(strings, (list, tuple)) or len(strings) < 1:
@@ -82,6 +98,4 @@ class FixedRateLatentCoder(CompressionModel):
         h, w = (int(s) for s in shape)
         count = self.planes * h * w
         k = torch.stack([unpack_symbols(s, count, self.levels) for s in strings[0]])
-        k = k.view(len(strings[0]), self.planes, h, w).float()
-        u = self.dither(k.shape, k)
-        return self._dequantize(k, u)
+        return self.decode_indices(k.view(len(strings[0]), self.planes, h, w))

@@ -22,6 +22,7 @@ from compressai.registry import register_model
 from torch import Tensor
 
 from ..plfs import head_names
+from .coded_clip import CodedClip, CodedFrame, CodedLatent
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .hyperprior_coder import HyperpriorLatentCoder
@@ -642,32 +643,86 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         x_rec = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
         return x_rec, {"motion": motion_lik, "residual": res_lik}
 
+    def _start_dither(self, seed: int | None) -> int | None:
+        """Fixed mode: (re)start the dither stream from ``seed`` (default
+        ``self.dither_seed``) and return it; hyperprior mode: ``None``."""
+        if self.rate_mode != "fixed":
+            return None
+        seed = self.dither_seed if seed is None else _check_seed(seed, "seed")
+        self._reset_dither(seed)
+        return seed
+
+    def _inter_step(self, code: Any, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, Any, Any]:
+        """Code a P-frame's motion and residual with ``code(coder, y) -> (y_hat, coded)``
+        against the MMSE reconstruction ``x_ref``; returns the MMSE reconstruction (the next
+        motion reference) and the two coded latents."""
+        y_motion_hat, motion = code(
+            self.motion_hyperprior, self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
+        )
+        x_pred = self._predict(x_ref, y_motion_hat)
+        y_res_hat, residual = code(
+            self.res_hyperprior, self.res_encoder(torch.cat((x_cur - x_pred, x_pred), dim=1))
+        )
+        return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref), motion, residual
+
     def encode_keyframe(self, x: Tensor, seed: int | None = None) -> tuple[Tensor, dict[str, Any]]:
-        """Code a keyframe; in fixed mode this (re)starts the dither stream from ``seed``
-        (default ``self.dither_seed``) and writes the seed as the keyframe's second string."""
-        if self.rate_mode == "fixed":
-            seed = self.dither_seed if seed is None else _check_seed(seed, "seed")
-            self._reset_dither(seed)
+        """Code a keyframe in CompressAI's form; in fixed mode this (re)starts the dither
+        stream from ``seed`` (default ``self.dither_seed``) and writes the seed as the
+        keyframe's second string (CompressAI's strings have no other place for it)."""
+        seed = self._start_dither(seed)
         y_hat, out = self.img_hyperprior.compress(self.img_encoder(x))
-        if self.rate_mode == "fixed":
+        if seed is not None:
             out["strings"].append([struct.pack(">I", seed)] * x.shape[0])
         return self.img_decoder(y_hat), out
 
     def encode_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, dict[str, Any]]:
         """Code a P-frame against the MMSE reconstruction ``x_ref``; returns the MMSE
         reconstruction (the next motion reference) and ScaleSpaceFlow's strings/shape dict."""
-        y_motion_hat, out_motion = self.motion_hyperprior.compress(
-            self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
-        )
-        x_pred = self._predict(x_ref, y_motion_hat)
-        y_res_hat, out_res = self.res_hyperprior.compress(
-            self.res_encoder(torch.cat((x_cur - x_pred, x_pred), dim=1))
-        )
-        x_rec = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+        x_rec, motion, residual = self._inter_step(lambda coder, y: coder.compress(y), x_cur, x_ref)
         return x_rec, {
-            "strings": {"motion": out_motion["strings"], "residual": out_res["strings"]},
-            "shape": {"motion": out_motion["shape"], "residual": out_res["shape"]},
+            "strings": {"motion": motion["strings"], "residual": residual["strings"]},
+            "shape": {"motion": motion["shape"], "residual": residual["shape"]},
         }
+
+    def _code_latent(self, coder: nn.Module, y: Tensor) -> tuple[Tensor, tuple[CodedLatent, Any]]:
+        """``(y_hat, (coded latent, decoder shape))`` of a batch of one."""
+        if isinstance(coder, FixedRateLatentCoder):
+            y_hat, k = coder.encode_indices(y)
+            return y_hat, (CodedLatent(symbols=k[0], levels=coder.levels), y.shape[-2:])
+        y_hat, out = coder.compress(y)
+        (y_string,), (z_string,) = out["strings"]
+        return y_hat, (CodedLatent(strings=(y_string, z_string)), out["shape"])
+
+    def compress_clip(self, frames: list[Tensor], seed: int | None = None) -> CodedClip:
+        """Encode one clip (batch size 1) into a :class:`CodedClip`, the typed form
+        ``compressai_plf.io`` writes; the same latents as :meth:`compress`."""
+        self._check_compress_seed(seed)
+        frames = self.check_frames(frames)
+        if frames[0].shape[0] != 1:
+            raise ValueError(
+                f"compress_clip codes one clip (batch size 1), got {frames[0].shape[0]}; "
+                "use compress() for batches"
+            )
+
+        def shape(s: Any) -> tuple[int, int]:
+            return int(s[0]), int(s[1])
+
+        try:
+            seed = self._start_dither(seed)
+            y_hat, (key, key_shape) = self._code_latent(
+                self.img_hyperprior, self.img_encoder(frames[0])
+            )
+            x_ref = self.img_decoder(y_hat)
+            coded = [CodedFrame("key", {"keyframe": key}, shape(key_shape))]
+            for x in frames[1:]:
+                x_ref, (motion, inter_shape), (residual, _) = self._inter_step(
+                    self._code_latent, x, x_ref
+                )
+                latents = {"motion": motion, "residual": residual}
+                coded.append(CodedFrame("inter", latents, shape(inter_shape)))
+        finally:
+            self._reset_dither(None)
+        return CodedClip(self.rate_mode, tuple(coded), seed)
 
     def _decode_keyframe_latent(self, strings: list, shape: tuple[int, int]) -> Tensor:
         if self.rate_mode == "fixed":
@@ -708,12 +763,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         """Encode a clip: ``(strings, shapes)`` per frame, as ``ScaleSpaceFlow.compress``.
         ``seed`` is the dither seed of fixed mode; hyperprior streams carry no dither, so a
         seed there is a ``ValueError`` (it would be silently ignored)."""
-        if seed is not None:
-            if self.rate_mode != "fixed":
-                raise ValueError(
-                    "seed applies to rate_mode='fixed' only: hyperprior streams carry no dither"
-                )
-            _check_seed(seed, "seed")
+        self._check_compress_seed(seed)
         frames = self.check_frames(frames)
         try:
             x_ref, out = self.encode_keyframe(frames[0], seed)
@@ -725,6 +775,14 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         finally:
             self._reset_dither(None)
         return strings, shapes
+
+    def _check_compress_seed(self, seed: Any) -> None:
+        if seed is not None:
+            if self.rate_mode != "fixed":
+                raise ValueError(
+                    "seed applies to rate_mode='fixed' only: hyperprior streams carry no dither"
+                )
+            _check_seed(seed, "seed")
 
     def decompress(self, strings: list, shapes: list, decoder: str = "mse") -> list[Tensor]:
         """Decode a clip with the head ``decoder`` (any head, same bitstream)."""
@@ -741,13 +799,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         MMSE chain, every head's motion reference, are decoded once. Each head's frames are
         exactly what :meth:`decompress` returns for it. ``iframe`` replaces the perceptual
         heads' frame 0, as in :meth:`forward_heads`."""
-        if isinstance(decoders, str):
-            decoders = (decoders,)
-        names = tuple(dict.fromkeys(self.decoders if decoders is None else decoders))
-        if not names:
-            raise ValueError("decoders must name at least one head")
-        for name in names:
-            self.head(name)
+        names = self._decode_names(decoders)
         if not isinstance(strings, (list, tuple)) or not isinstance(shapes, (list, tuple)):
             raise TypeError("strings and shapes must be lists with one entry per frame")
         if len(strings) != len(shapes) or len(strings) == 0:
@@ -757,19 +809,90 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             )
         self._check_shapes(shapes)
         try:
+            # the dithers are drawn in coding order: keyframe, then motion, residual per frame
             y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
-            x_ref = self.img_decoder(y_hat)
-            if iframe is not None:
-                iframe = self._check_iframe(iframe, x_ref)
-            chain = MMSEChain(y_hat=y_hat, mmse=[x_ref], iframe=iframe)
-            for s, shape in zip(strings[1:], shapes[1:], strict=True):
-                y_motion_hat, y_res_hat = self._decode_inter_latents(s, shape)
-                motion = self.motion_decoder(y_motion_hat)
-                x_pred = self.forward_prediction(x_ref, motion)
-                x_ref = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
-                chain.add_inter(y_motion_hat, motion, x_pred, y_res_hat, x_ref)
+            inter = [
+                self._decode_inter_latents(s, shape)
+                for s, shape in zip(strings[1:], shapes[1:], strict=True)
+            ]
         finally:
             self._reset_dither(None)
+        return self._decode_chain(y_hat, inter, names, iframe)
+
+    def decompress_clip(
+        self,
+        coded: CodedClip,
+        decoders: Iterable[str] | None = None,
+        iframe: Tensor | None = None,
+    ) -> dict[str, list[Tensor]]:
+        """Decode a :class:`CodedClip` with several heads (default: all) in one pass, as
+        :meth:`decompress_heads` decodes CompressAI's strings of the same latents."""
+        names = self._decode_names(decoders)
+        if not isinstance(coded, CodedClip):
+            raise TypeError(f"coded must be a CodedClip, got {type(coded).__name__}")
+        if coded.rate_mode != self.rate_mode:
+            raise ValueError(
+                f"clip coded in rate mode {coded.rate_mode!r}, this model uses {self.rate_mode!r}"
+            )
+        self._check_shapes([f.shape for f in coded.frames])
+        try:
+            if coded.seed is not None:
+                self._reset_dither(_check_seed(coded.seed, "seed"))
+            key = coded.frames[0]
+            y_hat = self._decode_latent(self.img_hyperprior, key.latents["keyframe"], key.shape)
+            inter = [
+                (
+                    self._decode_latent(self.motion_hyperprior, f.latents["motion"], f.shape),
+                    self._decode_latent(self.res_hyperprior, f.latents["residual"], f.shape),
+                )
+                for f in coded.frames[1:]
+            ]
+        finally:
+            self._reset_dither(None)
+        return self._decode_chain(y_hat, inter, names, iframe)
+
+    def _decode_latent(
+        self, coder: nn.Module, latent: CodedLatent, shape: tuple[int, int]
+    ) -> Tensor:
+        if isinstance(coder, FixedRateLatentCoder):
+            symbols = latent.symbols
+            if symbols is None or tuple(symbols.shape) != (coder.planes, *shape):
+                got = None if symbols is None else tuple(symbols.shape)
+                raise ValueError(f"expected symbols {(coder.planes, *shape)}, got {got}")
+            if latent.levels != coder.levels:
+                raise ValueError(f"symbols of {latent.levels} levels, the coder has {coder.levels}")
+            return coder.decode_indices(symbols[None])
+        if len(latent.strings) != 2:
+            raise ValueError("a hyperprior latent carries two strings (y, z)")
+        return coder.decompress([[latent.strings[0]], [latent.strings[1]]], shape)
+
+    def _decode_names(self, decoders: Iterable[str] | None) -> tuple[str, ...]:
+        if isinstance(decoders, str):
+            decoders = (decoders,)
+        names = tuple(dict.fromkeys(self.decoders if decoders is None else decoders))
+        if not names:
+            raise ValueError("decoders must name at least one head")
+        for name in names:
+            self.head(name)
+        return names
+
+    def _decode_chain(
+        self,
+        y_hat: Tensor,
+        inter: list[tuple[Tensor, Tensor]],
+        names: tuple[str, ...],
+        iframe: Tensor | None,
+    ) -> dict[str, list[Tensor]]:
+        """The MMSE chain of decoded latents, then every head in ``names`` from it."""
+        x_ref = self.img_decoder(y_hat)
+        if iframe is not None:
+            iframe = self._check_iframe(iframe, x_ref)
+        chain = MMSEChain(y_hat=y_hat, mmse=[x_ref], iframe=iframe)
+        for y_motion_hat, y_res_hat in inter:
+            motion = self.motion_decoder(y_motion_hat)
+            x_pred = self.forward_prediction(x_ref, motion)
+            x_ref = self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+            chain.add_inter(y_motion_hat, motion, x_pred, y_res_hat, x_ref)
         return self.decode_heads(chain, names)
 
     def _check_shapes(self, shapes: list) -> None:
@@ -800,7 +923,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         h, w = (s // 2**self.stages for s in frame_size)
 
         def bits(coder: FixedRateLatentCoder) -> float:
-            return coder.planes * h * w * math.log2(coder.levels)
+            return coder.bits((1, coder.planes, h, w))
 
         return {
             "keyframe": bits(self.img_hyperprior),
