@@ -76,6 +76,18 @@ class ClipSet:
         self.dataset, self.items, self.names, self.fps = dataset, items, names, fps
         self.description = description
 
+    @classmethod
+    def from_frames(
+        cls, clips: Tensor, fps: float, dataset: str = "frames", description: str = ""
+    ) -> ClipSet:
+        """Clips already in memory, ``(N, T, C, H, W)`` in [0, 1], named ``clip-00000``...,
+        all at ``fps`` frames per second."""
+        if not isinstance(clips, Tensor) or clips.dim() != 5:
+            raise ValueError("clips must be a (N, T, C, H, W) tensor in [0, 1]")
+        n = clips.shape[0]
+        names = [f"clip-{k:05d}" for k in range(n)]
+        return cls(dataset, clips, names, [float(fps)] * n, description or f"{n} clips")
+
     def __len__(self) -> int:
         return len(self.names)
 

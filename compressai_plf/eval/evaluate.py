@@ -1,20 +1,23 @@
 """The evaluation loop: code every clip into a real bitstream, decode it with every head, measure.
 
-For each model (one rate point) and each clip (one sequence), the clip is written with
+:func:`evaluate_codec` is the one loop over (codec, clips, metrics): every codec is a
+:class:`~compressai_plf.eval.codec.ClipCodec` (``ssf_plf`` through the container, CompressAI
+video models, x264/x265), used by :func:`evaluate_models` (``python -m compressai_plf.eval``),
+the rate-distortion sweep (:mod:`compressai_plf.eval.rd_sweep`) and the reproduction. For an
+``ssf_plf`` model (one rate point) and each clip (one sequence), the clip is written with
 :func:`compressai_plf.io.write_clip`, its size is read back from the file system, and the same
 file is decoded by :func:`compressai_plf.io.read_clip_heads` with every head in one pass (the
-MMSE chain, every head's motion reference, decoded once). Bits are those
-of the file (``file``: header and checksum included) and of the coded latents (``payload``);
-``bitrate``/``bpp`` use the count chosen with ``rate_count``. The results follow
-``docs/evaluation.md`` (CompressAI's eval-tool layout with per-head and per-frame keys).
+MMSE chain, every head's motion reference, decoded once). Bits are those written (``file``:
+for ``ssf_plf`` header and checksum included) and of the coded data (``payload``);
+``bitrate``/``bpp`` use the count chosen with ``rate_count``, kbit/s the clip set's frame
+rate. The results follow ``docs/evaluation.md`` (CompressAI's eval-tool layout with per-head
+and per-frame keys).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,19 +27,21 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from ..io import ClipInfo, frame_bits, read_clip_heads, weights_hash, write_clip
 from ..metrics.identity_statistics import LAST_FRAME_METRICS
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 from ..plfs import head_names
 from ..results import PER_FRAME, head_key, json_ready, nanmean, validate_results, write_json
 from .aggregate import average_sequences, class_tv_metrics, frechet_metrics, merge_rate_points
 from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite
-from .clips import ClipSet, load_clips
+from .clips import ClipSet, EvalClip, load_clips
+from .codec import ClipCodec, CodedResult
+from .container_codec import ContainerCodec, safe_name
 from .eval_critic import EvalCritics
 from .models import EvalModel, from_checkpoint
 
 __all__ = [
     "RATE_COUNTS",
+    "evaluate_codec",
     "evaluate_model",
     "evaluate_models",
     "posterior_iframe_decoder",
@@ -48,15 +53,10 @@ REFERENCE_HEAD = "mse"
 SOURCE = "source"
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._@-]+", "_", name).strip("_") or "clip"
-
-
-def _rates(
-    model: ScaleSpaceFlowPLF, info: ClipInfo, file_bytes: int, fps: float, rate_count: str
-) -> dict[str, Any]:
-    t, pixels = info.frames, info.pixels
-    bits = {"file": 8 * file_bytes, "payload": info.payload_bits}
+def _rates(coded: CodedResult, clip: EvalClip, rate_count: str) -> dict[str, Any]:
+    t, _, h, w = clip.frames.shape
+    fps, pixels, file_bytes = clip.fps, t * h * w, coded.bytes_written
+    bits = {"file": 8 * file_bytes, "payload": coded.payload_bits}
     out: dict[str, Any] = {}
     for count in RATE_COUNTS:
         out[f"bitrate-{count}"] = bits[count] * fps / t / 1000.0
@@ -68,7 +68,7 @@ def _rates(
         "file-bytes": file_bytes,
         "file-bits": bits["file"],
         "payload-bits": bits["payload"],
-        "bits" + PER_FRAME: frame_bits(model, info),
+        "bits" + PER_FRAME: coded.frame_bits,
     }
     return out
 
@@ -82,15 +82,6 @@ def _head_metrics(per_frame: Mapping[str, list[float]], head: str) -> dict[str, 
         if metric not in SCALAR_ONLY:
             out[head_key(metric + PER_FRAME, head)] = values
     return out
-
-
-def _resolve_heads(model: ScaleSpaceFlowPLF, heads: Sequence[str] | None, label: str) -> list[str]:
-    if heads is None:
-        return list(model.decoders)
-    missing = [h for h in heads if h not in model.decoders]
-    if missing:
-        raise ValueError(f"model {label!r} has decoder heads {list(model.decoders)}, not {missing}")
-    return [h for h in head_names() if h in heads] + [h for h in heads if h not in head_names()]
 
 
 def evaluate_model(
@@ -125,11 +116,39 @@ def evaluate_model(
         ``{"results": averaged results of this rate point, "sequences": [per-sequence
         records], "heads": [...], "unavailable": {...}, "grid": {name: array} or None}``.
     """
+    codec = ContainerCodec(entry.model, entry.label, heads, bitstream_dir, iframe_sampler)
+    try:
+        return evaluate_codec(codec, clips, suite, rate_count, grid_clips, progress, description)
+    finally:
+        codec.close()
+
+
+def evaluate_codec(
+    codec: ClipCodec,
+    clips: ClipSet,
+    suite: MetricSuite,
+    rate_count: str = "file",
+    grid_clips: int = 0,
+    progress: bool = True,
+    description: str = "",
+) -> dict[str, Any]:
+    """Evaluate one codec (one rate point) on every clip: the one evaluation loop.
+
+    Args:
+        codec: any :class:`~compressai_plf.eval.codec.ClipCodec`.
+        clips: evaluation clips (their frame rate gives kbit/s).
+        suite: metrics and their networks (:func:`build_metric_suite`).
+        rate_count: ``"file"`` (bytes written) or ``"payload"`` bits for ``bitrate``/``bpp``.
+        grid_clips: keep the first ``grid_clips`` source and decoded clips for a grid.
+        progress: show a progress bar.
+        description: the per-sequence ``description``.
+
+    Returns:
+        As :func:`evaluate_model`.
+    """
     if rate_count not in RATE_COUNTS:
         raise ValueError(f"rate_count must be one of {RATE_COUNTS}, got {rate_count!r}")
-    model, label = entry.model.eval(), entry.label
-    heads = _resolve_heads(model, heads, label)
-    digest = weights_hash(model)  # once per model: every clip is coded and read with it
+    label, heads = str(codec.label), list(codec.heads)
     records: list[dict[str, Any]] = []
     src_feats: list[Tensor] = []
     head_feats: dict[str, list[Tensor]] = {h: [] for h in heads}
@@ -137,66 +156,42 @@ def evaluate_model(
     true_labels: list[Tensor] = []
     grid: dict[str, list[np.ndarray]] = {"source": [], **{h: [] for h in heads}}
     unavailable: dict[str, str] = {}
-    tmp = None
-    if bitstream_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="plf-eval-")
-        folder = Path(tmp.name)
-    else:
-        folder = Path(bitstream_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-    try:
-        bar = tqdm(clips, desc=label, disable=not progress, file=sys.stderr, total=len(clips))
-        for k, clip in enumerate(bar):
-            x = clip.frames
-            if x.shape[1] != model.channels:
-                raise ValueError(
-                    f"model {label!r} codes {model.channels}-channel frames, clip {clip.name} "
-                    f"has {x.shape[1]} (for gray datasets pass dataset_kwargs={{'channels': 3}})"
-                )
-            path = folder / f"{_safe(clip.name)}.plf"
-            info = write_clip(path, model, x, digest=digest)
-            file_bytes = path.stat().st_size  # bits counted from what was written
-            if file_bytes != info.file_bytes:
-                raise RuntimeError(f"{path}: {file_bytes} bytes on disk, header says {info}")
-            iframe = None
-            if iframe_sampler is not None:
-                iframe = iframe_sampler(model, x[:1], info.seed, k)
-            # one MMSE chain for all heads
-            decoded = read_clip_heads(path, model, heads, iframe, digest=digest)
-            recon = {h: torch.cat(f).cpu().clamp(0, 1) for h, f in decoded.items()}
-            if tmp is not None:
-                path.unlink()
-            src = x.unsqueeze(0)
-            results = _rates(model, info, file_bytes, clip.fps, rate_count)
-            per_head: dict[str, Any] = {}
-            for h in heads:
-                rec = recon[h].unsqueeze(0)
-                table = _head_metrics(suite.per_frame(src, rec, clip.labels), h)
-                if h == REFERENCE_HEAD:
-                    results.update({k.rpartition("/")[0]: v for k, v in table.items()})
-                per_head.update(table)
-                if suite.classifier is not None:
-                    head_feats[h].append(suite.features(rec))
-                    preds[h].append(suite.identity_per_frame(rec)[1])
-            if suite.classifier is not None:  # the ceiling: the same statistics on the source
-                identity, pred = suite.identity_per_frame(src, clip.labels)
-                per_head.update(_head_metrics(identity, SOURCE))
-                preds[SOURCE].append(pred)
-                if clip.labels is not None and clip.labels.numel() == 1:
-                    true_labels.append(clip.labels.reshape(1).long())
-            results.update(per_head)
+    bar = tqdm(clips, desc=label, disable=not progress, file=sys.stderr, total=len(clips))
+    for k, clip in enumerate(bar):
+        x = clip.frames
+        coded = codec.code(clip, k)
+        recon = coded.decoded
+        if any(r.shape != x.shape for r in recon.values()):
+            shapes = {h: tuple(r.shape) for h, r in recon.items()}
+            raise ValueError(f"{label}: decoded {shapes}, expected {tuple(x.shape)}")
+        src = x.unsqueeze(0)
+        results = _rates(coded, clip, rate_count)
+        per_head: dict[str, Any] = {}
+        for h in heads:
+            rec = recon[h].unsqueeze(0)
+            table = _head_metrics(suite.per_frame(src, rec, clip.labels), h)
+            if h == REFERENCE_HEAD:
+                results.update({k.rpartition("/")[0]: v for k, v in table.items()})
+            per_head.update(table)
             if suite.classifier is not None:
-                src_feats.append(suite.features(src))
-            if k < grid_clips:
-                grid["source"].append(x.numpy())
-                for h in heads:
-                    grid[h].append(recon[h].numpy())
-            records.append(
-                {"source": clip.name, "name": label, "description": description, "results": results}
-            )
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+                head_feats[h].append(suite.features(rec))
+                preds[h].append(suite.identity_per_frame(rec)[1])
+        if suite.classifier is not None:  # the ceiling: the same statistics on the source
+            identity, pred = suite.identity_per_frame(src, clip.labels)
+            per_head.update(_head_metrics(identity, SOURCE))
+            preds[SOURCE].append(pred)
+            if clip.labels is not None and clip.labels.numel() == 1:
+                true_labels.append(clip.labels.reshape(1).long())
+        results.update(per_head)
+        if suite.classifier is not None:
+            src_feats.append(suite.features(src))
+        if k < grid_clips:
+            grid["source"].append(x.numpy())
+            for h in heads:
+                grid[h].append(recon[h].numpy())
+        records.append(
+            {"source": clip.name, "name": label, "description": description, "results": results}
+        )
     if not records:
         raise ValueError("no clips to evaluate")
     agg = average_sequences([r["results"] for r in records])
@@ -352,7 +347,7 @@ def evaluate_models(
     unavailable = dict(suite.unavailable)
     for entry in entries:
         entry.model.to(device)
-        bits_dir = out / "bitstreams" / _safe(entry.label) if keep_bitstreams else None
+        bits_dir = out / "bitstreams" / safe_name(entry.label) if keep_bitstreams else None
         res = evaluate_model(
             entry,
             clips,
@@ -371,10 +366,10 @@ def evaluate_models(
         unavailable.update(res["unavailable"])
         if out is not None:
             files.append(
-                write_json(res["sequences"], out / "sequences" / f"{_safe(entry.label)}.json")
+                write_json(res["sequences"], out / "sequences" / f"{safe_name(entry.label)}.json")
             )
             if res["grid"] is not None:
-                path = out / "grids" / f"{_safe(entry.label)}.npz"
+                path = out / "grids" / f"{safe_name(entry.label)}.npz"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.savez(path, **res["grid"])
                 files.append(path)
@@ -400,7 +395,7 @@ def evaluate_models(
     data = json_ready(data)
     validate_results(data, name)
     if out is not None:
-        files.insert(0, write_json(data, out / f"{_safe(name)}.json"))
+        files.insert(0, write_json(data, out / f"{safe_name(name)}.json"))
     data["sequences"] = sequences
     data["files"] = [str(f) for f in files]
     return data

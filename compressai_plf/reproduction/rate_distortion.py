@@ -8,15 +8,16 @@ Usage::
         [--crf 20 26 32 38 44 50] [--threads 2]
 
 Every codec codes the same first ``--max-clips`` Moving MNIST test clips (3 frames, 64x64,
-gray, low-delay P: an intra frame then P-frames) to real bitstreams and is measured by one
-function (:func:`compressai_plf.anchors.rd_sweep.rd_sweep`): bits per pixel from the
-bitstream bytes, PSNR as the mean of per-frame PSNRs.
+gray, low-delay P: an intra frame then P-frames) to real bitstreams and is measured by the
+evaluation loop (:func:`compressai_plf.eval.rd_sweep`): bits per pixel from the bytes each
+codec wrote, kbit/s at the clip set's frame rate, PSNR as the mean of per-frame PSNRs.
 
 * ``ssf_plf`` hyperprior qualities 3, 5 and 7 (MMSE head), from the zoo or from the runs of
-  ``zoo/ssf_plf-hyperprior-q*-mse.json``; bits: the rANS strings.
+  ``zoo/ssf_plf-hyperprior-q*-mse.json``; bits: the coded-clip files (container included).
 * ``ssf2020``: the runs of ``zoo/experiments/ssf2020-mmnist-q*.json`` (its weights are not
   shipped: 34 M parameters per quality); skipped with a note when the runs are missing.
-  Clips are zero-padded to 128x128 and replicated to RGB (:mod:`compressai_plf.eval.compressai_video`).
+  Clips are padded to 128x128 (border replicated) and replicated to RGB
+  (:mod:`compressai_plf.eval.compressai_video`); bits: its rANS strings.
 * x264 and x265 low-delay P through ffmpeg, one CRF per point, PSNR-tuned (``psnr_tune``:
   adaptive quantisation and psychovisual tools off, as a PSNR comparison calls for); bits:
   the elementary stream with its parameter sets (:mod:`compressai_plf.anchors`).
@@ -38,11 +39,13 @@ from typing import Any
 import torch
 from compressai.models.video import ScaleSpaceFlow
 
-from ..anchors import X264LowDelayP, X265LowDelayP, anchor_rd_results, encoder_available
+from ..anchors import X264LowDelayP, X265LowDelayP, encoder_available
 from ..checkpoint import load_checkpoint, state_dict_of
-from ..eval.clips import load_clips
-from ..eval.compressai_video import compressai_video_sweep
+from ..eval.clips import ClipSet, load_clips
+from ..eval.compressai_video import CompressAIVideoCodec
+from ..eval.container_codec import ContainerCodec
 from ..eval.models import from_checkpoint
+from ..eval.rd_sweep import anchor_rd_results, rd_sweep
 from ..plot.rate_distortion import plot_rate_distortion
 from ..results import save_results
 from ..utils.bd_rate import bd_psnr, bd_rate
@@ -53,13 +56,12 @@ from .tables import markdown_table
 
 QUALITIES = (3, 5, 7)
 DEFAULT_CRFS = (20, 26, 32, 38, 44, 50)
-FPS = 25.0
 
 
-def load_test_clips(data_root: str | None, max_clips: int) -> torch.Tensor:
+def load_test_clips(data_root: str | None, max_clips: int) -> ClipSet:
     """The first ``max_clips`` Moving MNIST test clips of the evaluation tool
-    (:func:`~compressai_plf.eval.clips.load_clips`), stacked: (N, 3, 1, 64, 64) in [0, 1]."""
-    return torch.stack([c.frames for c in load_clips("mmnist", data_root, max_clips=max_clips)])
+    (:func:`~compressai_plf.eval.clips.load_clips`)."""
+    return load_clips("mmnist", data_root, max_clips=max_clips)
 
 
 def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]]:
@@ -168,26 +170,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     curves: dict[str, dict] = {}
     notes: list[str] = []
     lambdas = ", ".join(f"q{q}: {HYPERPRIOR_LAMBDAS[q]}" for q in QUALITIES)
-    curves["ssf_plf"] = compressai_video_sweep(
-        ssf_plf_models(args.source, args.runs_dir),
-        clips,
-        "ssf_plf",
-        multiple=64,
-        channels=1,
-        description=f"ssf_plf hyperprior ({args.source}), MMSE head, lambdas {lambdas}",
-        fps=FPS,
-        progress=show,
-    )
+    codecs = []
+    for q, net in ssf_plf_models(args.source, args.runs_dir):
+        net.update(force=True)
+        codecs.append(ContainerCodec(net, q, heads=("mse",)))
+    try:
+        curves["ssf_plf"] = rd_sweep(
+            codecs,
+            clips,
+            "ssf_plf",
+            f"ssf_plf hyperprior ({args.source}), MMSE head, lambdas {lambdas}",
+            progress=show,
+        )
+    finally:
+        for codec in codecs:
+            codec.close()
     ssf2020 = ssf2020_models(args.runs_dir)
     if ssf2020 is None:
         notes.append(f"ssf2020 skipped: runs missing under {args.runs_dir} (zoo/experiments)")
     else:
-        curves["ssf2020"] = compressai_video_sweep(
-            ssf2020,
+        curves["ssf2020"] = rd_sweep(
+            [CompressAIVideoCodec(m, q) for q, m in ssf2020],
             clips,
             "ssf2020",
-            description="CompressAI ssf2020, same CPU budget",
-            fps=FPS,
+            "CompressAI ssf2020, same CPU budget",
             progress=show,
         )
     for cls, encoder in ((X264LowDelayP, "libx264"), (X265LowDelayP, "libx265")):
@@ -195,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             notes.append(f"{cls.name} skipped: ffmpeg with {encoder} not found")
             continue
         curves[cls.name] = anchor_rd_results(
-            lambda q, c=cls: c(quality=q, psnr_tune=True), clips, args.crf, FPS, progress=show
+            lambda q, c=cls: c(quality=q, psnr_tune=True), clips, args.crf, progress=show
         )
     for name, data in curves.items():
         save_results(data, out / f"{name}.json")

@@ -1,4 +1,5 @@
-"""Coding clips with CompressAI-style video models: padding, channel replication, bits."""
+"""Coding clips with CompressAI-style video models: padding, channel replication, bits, and the
+codec protocol of the evaluation loop."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 from compressai.models.video import ScaleSpaceFlow
 
+from compressai_plf.eval import EvalClip
 from compressai_plf.eval.compressai_video import CompressAIVideoCodec, string_bytes
 
 from .conftest import tiny_hyperprior
@@ -30,11 +32,13 @@ def test_gray_clip_is_padded_replicated_and_cropped_back():
     model = RecordingModel()
     codec = CompressAIVideoCodec(model, multiple=128)
     clip = torch.rand(3, 1, 64, 48) * 0.5
-    recon, bits = codec(clip)
+    recon, bits = codec.code_frames(clip)
     assert model.updated is True
     assert [tuple(f.shape) for f in model.frames] == [(1, 3, 128, 128)] * 3
     assert torch.equal(model.frames[1][0, 2, :64, :48], clip[1, 0])  # replicated
-    assert model.frames[0][:, :, 64:].abs().max() == 0  # zero padding
+    # padding replicates the last row and column, as compressai_plf.io pads for ssf_plf
+    assert torch.equal(model.frames[0][0, 0, 64:, :48], clip[0, 0, 63:64].expand(64, 48))
+    assert torch.equal(model.frames[0][0, 0, :64, 48:], clip[0, 0, :, 47:48].expand(64, 80))
     # channel mean of x + (0, 0.1, 0.2) is x + 0.1, on the original 64x48 pixels
     assert recon.shape == clip.shape
     torch.testing.assert_close(recon, clip + 0.1)
@@ -50,7 +54,7 @@ def test_string_bytes_counts_nested_lists():
 def test_ssf_plf_round_trip_matches_its_own_decompress():
     net = tiny_hyperprior()
     clip = torch.rand(2, 3, 64, 64)
-    recon, bits = CompressAIVideoCodec(net, multiple=32, channels=3)(clip)
+    recon, bits = CompressAIVideoCodec(net, multiple=32, channels=3).code_frames(clip)
     strings, shapes = net.compress([clip[i : i + 1] for i in range(2)])
     expected = torch.cat(net.decompress(strings, shapes)).clamp(0, 1)
     torch.testing.assert_close(recon, expected)
@@ -59,12 +63,14 @@ def test_ssf_plf_round_trip_matches_its_own_decompress():
 
 def test_compressai_ssf2020_codes_a_padded_gray_clip():
     torch.manual_seed(0)
-    codec = CompressAIVideoCodec(ScaleSpaceFlow(), multiple=128)
+    codec = CompressAIVideoCodec(ScaleSpaceFlow(), "q1", multiple=128)
     clip = torch.zeros(2, 1, 64, 64)
     clip[:, :, 20:40, 20:40] = 1.0
-    recon, bits = codec(clip)
+    coded = codec.code(EvalClip("c", clip, 25.0), 0)
+    recon, bits = coded.decoded["mse"], coded.frame_bits
     assert recon.shape == clip.shape and torch.isfinite(recon).all()
     assert len(bits) == 2 and all(b > 0 for b in bits)
+    assert coded.bytes_written * 8 == sum(bits) == coded.payload_bits
 
 
 @pytest.mark.parametrize(
@@ -78,9 +84,9 @@ def test_compressai_ssf2020_codes_a_padded_gray_clip():
 )
 def test_bad_clips_are_named(clip, match):
     with pytest.raises(ValueError, match=match):
-        CompressAIVideoCodec(RecordingModel())(clip)
+        CompressAIVideoCodec(RecordingModel()).code_frames(clip)
 
 
 def test_rgb_clip_for_a_gray_model_is_refused():
     with pytest.raises(ValueError, match="3 channels, the model codes 1"):
-        CompressAIVideoCodec(RecordingModel(), channels=1)(torch.rand(2, 3, 64, 64))
+        CompressAIVideoCodec(RecordingModel(), channels=1).code_frames(torch.rand(2, 3, 64, 64))
