@@ -43,6 +43,7 @@ from typing import Any
 from compressai.registry import DATASETS
 
 from ..plfs import plf_names
+from ..zoo.presets import expand_preset
 from .stages import CRITIC_BATCHES, IFRAME_SOURCES, STAGES
 
 DEFAULT_CRITIC_STEPS = {"mse": 5, "iframe": 5, "plf": 5, "universal": 5, "recon3d": 1}
@@ -295,6 +296,7 @@ def option_dests(parser: argparse.ArgumentParser) -> dict[str, str]:
 
 
 def load_recipe(path: str | Path) -> dict[str, Any]:
+    """The settings of a recipe file, its zoo preset resolved (:func:`expand_preset`)."""
     path = Path(path)
     if not path.is_file():
         raise SystemExit(f"error: recipe not found: {path}")
@@ -306,6 +308,10 @@ def load_recipe(path: str | Path) -> dict[str, Any]:
         raise SystemExit(f"error: recipe {path} must be a JSON object, not {type(recipe).__name__}")
     recipe.pop("_comment", None)
     recipe.pop("card", None)
+    try:
+        recipe = expand_preset(recipe)  # "preset": the zoo quality and family it starts from
+    except ValueError as err:
+        raise SystemExit(f"error: recipe {path}: {err}") from None
     return {k.replace("-", "_"): v for k, v in recipe.items()}
 
 

@@ -133,3 +133,39 @@ def tiny_architecture(rate_mode: str = "hyperprior") -> dict[str, Any]:
             "decoders": heads,
         }
     raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
+
+
+def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
+    """A training recipe with its ``"preset"`` resolved: what the zoo preset states, then
+    what the recipe overrides.
+
+    ``"preset": {"quality": q, "rate_mode": "fixed" | "hyperprior"}`` gives ``model``
+    ``"ssf_plf"``, ``model_args`` :func:`architecture` ``(q, rate_mode)`` updated with the
+    recipe's own ``model_args`` (e.g. ``decoders``, ``head_arch``), and in the hyperprior
+    family the quality's ``lmbda`` (:data:`HYPERPRIOR_LAMBDAS`) unless the recipe sets one.
+    A recipe without ``"preset"`` is returned unchanged.
+
+    Raises:
+        ValueError: a malformed preset, or one combined with a model other than ``ssf_plf``.
+    """
+    if "preset" not in recipe:
+        return dict(recipe)
+    out = dict(recipe)
+    preset = out.pop("preset")
+    if not isinstance(preset, dict) or set(preset) - {"quality", "rate_mode", "metric"}:
+        raise ValueError(
+            'recipe "preset" must be {"quality": Q, "rate_mode": "fixed" | "hyperprior"}, '
+            f"got {preset!r}"
+        )
+    quality, rate_mode = preset.get("quality"), preset.get("rate_mode", "hyperprior")
+    check_quality(quality)
+    check_metric(preset.get("metric", "mse"))
+    if out.setdefault("model", "ssf_plf") != "ssf_plf":
+        raise ValueError(f"a zoo preset builds ssf_plf, not {out['model']!r}")
+    overrides = out.get("model_args") or {}
+    if not isinstance(overrides, dict):
+        raise ValueError(f"recipe model_args must be an object, got {overrides!r}")
+    out["model_args"] = {**architecture(quality, rate_mode), **overrides}
+    if rate_mode == "hyperprior" and "lmbda" not in out and "lambda" not in out:
+        out["lmbda"] = HYPERPRIOR_LAMBDAS[quality]
+    return out

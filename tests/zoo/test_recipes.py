@@ -1,0 +1,78 @@
+"""Training recipes that name a zoo preset and override only what differs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from compressai_plf.training.cli import load_recipe, parse_args
+from compressai_plf.zoo.presets import HYPERPRIOR_LAMBDAS, architecture, expand_preset
+
+
+def test_preset_gives_the_zoo_architecture_then_the_overrides():
+    recipe = {
+        "preset": {"quality": 5, "rate_mode": "fixed"},
+        "model_args": {"decoders": ["mse", "jd"], "head_arch": "own_past"},
+        "lambda_p": 0.05,
+    }
+    out = expand_preset(recipe)
+    assert out["model"] == "ssf_plf" and out["lambda_p"] == 0.05 and "preset" not in out
+    assert out["model_args"] == {
+        **architecture(5, "fixed"),
+        "decoders": ["mse", "jd"],
+        "head_arch": "own_past",
+    }
+    assert out["model_args"]["motion_planes"] == 8  # 16 bits per P-frame
+    assert "lmbda" not in out  # the fixed family has no rate-distortion lambda
+    assert "preset" in recipe  # the input is left alone
+
+
+def test_hyperprior_preset_brings_its_lambda_unless_overridden():
+    assert expand_preset({"preset": {"quality": 7, "rate_mode": "hyperprior"}})["lmbda"] == 0.0932
+    assert HYPERPRIOR_LAMBDAS[7] == 0.0932
+    out = expand_preset({"preset": {"quality": 7, "rate_mode": "hyperprior"}, "lmbda": 0.5})
+    assert out["lmbda"] == 0.5
+
+
+def test_recipe_without_preset_is_unchanged():
+    recipe = {"model": "ssf2020", "model_args": {}, "lmbda": 0.025}
+    assert expand_preset(recipe) == recipe
+
+
+@pytest.mark.parametrize(
+    "preset, match",
+    [
+        ({"quality": 10, "rate_mode": "fixed"}, "quality"),
+        ({"quality": 3, "rate_mode": "lossless"}, "rate_mode"),
+        ({"quality": 3, "family": "fixed"}, "preset"),
+        ([3, "fixed"], "preset"),
+    ],
+)
+def test_bad_presets_are_named(preset, match):
+    with pytest.raises(ValueError, match=match):
+        expand_preset({"preset": preset})
+    with pytest.raises(ValueError, match="ssf_plf"):
+        expand_preset({"preset": {"quality": 1, "rate_mode": "fixed"}, "model": "ssf2020"})
+
+
+def test_cli_reads_a_preset_recipe(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(
+        json.dumps(
+            {
+                "_comment": "q3 fixed, mse stage",
+                "preset": {"quality": 3, "rate_mode": "fixed"},
+                "model_args": {"decoders": ["mse"]},
+                "stage": "mse",
+                "lmbda": 1.0,
+            }
+        )
+    )
+    assert load_recipe(path)["model_args"]["motion_planes"] == 4
+    args = parse_args(["--config", str(path), "-d", "x", "--batch-size", "4"])
+    assert args.model == "ssf_plf" and args.channels == 1 and args.batch_size == 4
+    assert args.model_args == {**architecture(3, "fixed"), "decoders": ["mse"]}
+    path.write_text(json.dumps({"preset": {"quality": 0, "rate_mode": "fixed"}}))
+    with pytest.raises(SystemExit, match="quality"):
+        load_recipe(path)
