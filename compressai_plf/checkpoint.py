@@ -153,12 +153,30 @@ def load_ssf_plf(path: str | os.PathLike, what: str = "checkpoint") -> ScaleSpac
         FileNotFoundError: no file at ``path``.
         CheckpointError: the file is damaged, unsafe, or holds no ``ScaleSpaceFlowPLF``.
     """
-    ckpt = load_checkpoint(path, what=what)
-    state = state_dict_of(ckpt, f"{what} {path}")
+    return ssf_plf_of(load_checkpoint(path, what=what), f"{what} {path}")
+
+
+def ssf_plf_of(ckpt: dict, source: str = "checkpoint") -> ScaleSpaceFlowPLF:
+    """The ``ScaleSpaceFlowPLF`` of a loaded checkpoint dict (see :func:`load_ssf_plf`)."""
+    state = state_dict_of(ckpt, source)
     if "_extra_state" not in state:
         found = [k for k in ckpt if k in STATE_DICT_KEYS] or sorted(ckpt)[:8]
         raise CheckpointError(
-            f"{what} {path} holds no ScaleSpaceFlowPLF state dict (looked for keys "
+            f"{source} holds no ScaleSpaceFlowPLF state dict (looked for keys "
             f"{list(STATE_DICT_KEYS)} with an '_extra_state' architecture record; found {found})"
         )
     return ScaleSpaceFlowPLF.from_state_dict(state)
+
+
+def training_weights(ckpt: dict) -> dict[str, float | None]:
+    """The loss weights a model was trained with: ``lmbda`` (rate-distortion stages) and
+    ``lambda_p`` (stages with perceptual heads), ``None`` where they do not apply or were not
+    recorded. Read from a zoo weight file's ``meta`` or a training checkpoint's ``args``."""
+    meta = ckpt.get("meta")
+    if isinstance(meta, dict):
+        return {"lmbda": meta.get("lmbda"), "lambda_p": meta.get("lambda_p")}
+    args = ckpt.get("args") or {}
+    return {
+        "lmbda": args.get("lmbda") if ckpt.get("stage_name") == "mse" else None,
+        "lambda_p": args.get("lambda_p") if args.get("plf") else None,
+    }

@@ -110,3 +110,29 @@ def test_load_ssf_plf_rebuilds_the_stored_architecture(tmp_path):
 def test_not_found_message_says_what_and_how(tmp_path):
     with pytest.raises(FileNotFoundError, match="critics not found: .*; build them"):
         load_checkpoint(tmp_path / "x.pt", what="critics", hint="build them")
+
+
+def test_training_weights_from_weight_file_meta_or_checkpoint_args():
+    from compressai_plf.checkpoint import training_weights
+
+    meta = {"meta": {"lmbda": None, "lambda_p": 0.01, "stage": "universal"}}
+    assert training_weights(meta) == {"lmbda": None, "lambda_p": 0.01}
+    mse = {"stage_name": "mse", "args": {"lmbda": 0.025, "lambda_p": 0.5, "plf": []}}
+    assert training_weights(mse) == {"lmbda": 0.025, "lambda_p": None}  # no PLF head trained
+    uni = {"stage_name": "universal", "args": {"lmbda": 1.0, "lambda_p": 0.05, "plf": ["fmd"]}}
+    assert training_weights(uni) == {"lmbda": None, "lambda_p": 0.05}
+
+
+def test_every_shipped_weight_file_records_its_training_weights():
+    from compressai_plf.checkpoint import training_weights
+    from compressai_plf.zoo.presets import HYPERPRIOR_LAMBDAS
+    from compressai_plf.zoo.pretrained import WEIGHTS_DIR
+
+    for path in sorted(WEIGHTS_DIR.glob("ssf_plf-*.pth.tar")):
+        ckpt = load_checkpoint(path)
+        weights = training_weights(ckpt)
+        quality = int(path.name.removesuffix(".pth.tar")[-1])
+        if "hyperprior" in path.name:  # MMSE stage at the preset's lambda
+            assert weights == {"lmbda": HYPERPRIOR_LAMBDAS[quality], "lambda_p": None}, path.name
+        else:  # universal heads at the zoo recipes' perception weight
+            assert weights == {"lmbda": None, "lambda_p": 0.01}, path.name

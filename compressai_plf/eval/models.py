@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checkpoint import load_ssf_plf
+from ..checkpoint import load_checkpoint, ssf_plf_of, training_weights
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 
 __all__ = ["EvalModel", "checkpoint_label", "from_checkpoint", "from_zoo", "parse_qualities"]
@@ -31,11 +31,14 @@ class EvalModel:
         label: the ``q`` entry of the results and the name of its per-sequence file.
         model: the codec, updated and in eval mode.
         origin: where it came from (checkpoint path or zoo entry), for the description.
+        training: the loss weights it was trained with, ``{"lmbda", "lambda_p"}``, from the
+            weight file's metadata or the checkpoint's arguments (``None`` if unrecorded).
     """
 
     label: str
     model: ScaleSpaceFlowPLF
     origin: str = ""
+    training: dict[str, float | None] = field(default_factory=dict)
 
 
 def checkpoint_label(path: str | os.PathLike) -> str:
@@ -60,9 +63,12 @@ def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> EvalMo
         FileNotFoundError: no file at ``path``.
         ValueError: the file is damaged, unsafe, or holds no ``ScaleSpaceFlowPLF``.
     """
-    model = load_ssf_plf(path)
+    ckpt = load_checkpoint(path)
+    model = ssf_plf_of(ckpt, f"checkpoint {path}")
     model.update(force=True)
-    return EvalModel(label or checkpoint_label(path), model.eval(), str(path))
+    return EvalModel(
+        label or checkpoint_label(path), model.eval(), str(path), training_weights(ckpt)
+    )
 
 
 def from_zoo(
@@ -76,6 +82,7 @@ def from_zoo(
         ValueError: invalid quality, metric or rate mode.
     """
     from ..zoo import ssf_plf
+    from ..zoo.pretrained import weights_path
 
     try:
         model = ssf_plf(quality, metric=metric, pretrained=True, rate_mode=rate_mode)
@@ -83,7 +90,9 @@ def from_zoo(
         raise FileNotFoundError(str(err)) from err
     model.update(force=True)
     name = label or f"ssf_plf-{rate_mode}-{metric}-q{quality}"
-    return EvalModel(name, model.eval(), f"zoo ssf_plf quality {quality} ({rate_mode})")
+    meta = load_checkpoint(weights_path(quality, metric, rate_mode), what="zoo weight file")
+    origin = f"zoo ssf_plf quality {quality} ({rate_mode})"
+    return EvalModel(name, model.eval(), origin, training_weights(meta))
 
 
 def parse_qualities(text: str | Iterable[int]) -> list[int]:

@@ -58,7 +58,6 @@ from .tables import (
     universality_gap,
 )
 
-ZOO_LAMBDA_P = 0.01  # the zoo recipes' perception weight (zoo/ssf_plf-fixed-q*-universal.json)
 DP_LAMBDAS = (0.003, 0.03)
 
 
@@ -160,7 +159,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             [r for r in post_rows if r["head"] != "source"]
         )
         summary["posterior_factor_of_two"] = posterior_factor_of_two(posterior, pframe_bits())
-    dp_src = [(0.0, rates, "q1", "mse"), (ZOO_LAMBDA_P, rates, "q1", "fmd")]
+    # the q1 heads' perception weight, as its weight file (or checkpoint) records it
+    q1_lambda_p = next(m for m in models if m.label == "q1").training.get("lambda_p")
+    dp_src = [(0.0, rates, "q1", "mse"), (q1_lambda_p, rates, "q1", "fmd")]
     runs = Path(args.runs_dir)  # experiments come from training runs, whatever the source
     e2e = run_checkpoint(runs, "exp-q1-e2e-fmd")
     if e2e.is_file():

@@ -62,6 +62,10 @@ def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
         "q1 FMD heads over lambda_p",
         [0.0] * len(rows),
         heads={"fmd": {"mse": [r["mse"] for r in rows], "w1-fmd": [r["w1_fmd"] for r in rows]}},
-        q=[f"lambda_p={r['lambda_p']:g}" for r in rows],
+        q=[f"lambda_p={_g(r['lambda_p'])}" for r in rows],
     )
     return plot_distortion_perception([run], path, "mse", "w1-fmd")
+
+
+def _g(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"

@@ -44,13 +44,11 @@ from ..checkpoint import load_checkpoint, state_dict_of
 from ..eval.clips import ClipSet, load_clips
 from ..eval.compressai_video import CompressAIVideoCodec
 from ..eval.container_codec import ContainerCodec
-from ..eval.models import from_checkpoint
+from ..eval.models import EvalModel, from_checkpoint, from_zoo
 from ..eval.rd_sweep import anchor_rd_results, rd_sweep
 from ..plot.rate_distortion import plot_rate_distortion
 from ..results import save_results
 from ..utils.bd_rate import bd_psnr, bd_rate
-from ..zoo import ssf_plf
-from ..zoo.presets import HYPERPRIOR_LAMBDAS
 from .family import run_checkpoint
 from .tables import markdown_table
 
@@ -64,10 +62,11 @@ def load_test_clips(data_root: str | None, max_clips: int) -> ClipSet:
     return load_clips("mmnist", data_root, max_clips=max_clips)
 
 
-def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]]:
-    """The hyperprior family (quality, model): shipped weights or training runs."""
+def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, EvalModel]]:
+    """The hyperprior family (quality, model with its training weights): shipped weights or
+    training runs."""
     if source == "zoo":
-        return [(q, ssf_plf(q, rate_mode="hyperprior", pretrained=True)) for q in QUALITIES]
+        return [(q, from_zoo(q, "hyperprior")) for q in QUALITIES]
     if source != "runs":
         raise ValueError(f"source must be 'zoo' or 'runs', got {source!r}")
     out = []
@@ -78,7 +77,7 @@ def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, torch.n
                 f"training run missing: {path}; train it with `python examples/train_video.py "
                 f"--config zoo/ssf_plf-hyperprior-q{q}-mse.json` or use --source zoo"
             )
-        out.append((q, from_checkpoint(path).model))
+        out.append((q, from_checkpoint(path)))
     return out
 
 
@@ -169,11 +168,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     show = not args.no_progress
     curves: dict[str, dict] = {}
     notes: list[str] = []
-    lambdas = ", ".join(f"q{q}: {HYPERPRIOR_LAMBDAS[q]}" for q in QUALITIES)
-    codecs = []
-    for q, net in ssf_plf_models(args.source, args.runs_dir):
-        net.update(force=True)
-        codecs.append(ContainerCodec(net, q, heads=("mse",)))
+    family = ssf_plf_models(args.source, args.runs_dir)
+    # the lambdas as the weight files (or checkpoints) record them
+    lambdas = ", ".join(f"q{q}: {m.training.get('lmbda')}" for q, m in family)
+    codecs = [ContainerCodec(m.model, q, heads=("mse",)) for q, m in family]
     try:
         curves["ssf_plf"] = rd_sweep(
             codecs,

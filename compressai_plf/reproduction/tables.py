@@ -246,12 +246,13 @@ def universality_gap(
 
 
 def dp_points(
-    points: Sequence[tuple[float, Mapping, str, str]], perception: str = "w1-fmd"
+    points: Sequence[tuple[float | None, Mapping, str, str]], perception: str = "w1-fmd"
 ) -> list[Row]:
     """Distortion-perception points ``(lambda_p, results, model label, head)``, by lambda,
     with the classifier's realism statistics beside the critic's ``perception`` metric."""
     rows = []
-    for lam, data, label, head in sorted(points, key=lambda p: p[0]):
+    # a weight the model's file does not record (None) sorts last and reads n/a
+    for lam, data, label, head in sorted(points, key=lambda p: (p[0] is None, p[0] or 0.0)):
         mse = _get(data, "mse", head, label, per_frame=True)
         rows.append(
             {

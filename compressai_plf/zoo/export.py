@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import load_checkpoint, save_atomic
+from ..checkpoint import load_checkpoint, save_atomic, training_weights
 from ..models import ScaleSpaceFlowPLF
 from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
 from .gaussian_tables import strip_gaussian_tables
@@ -114,8 +114,7 @@ def export_weights(
         "step": ckpt.get("step"),
         "plf": args.get("plf"),
         # the training weights, so a file records its operating point
-        "lmbda": args.get("lmbda") if ckpt.get("stage_name") == "mse" else None,
-        "lambda_p": args.get("lambda_p") if args.get("plf") else None,
+        **training_weights(ckpt),
         "float16": half,
     }
     path = Path(out) if out else weights_path(quality, "mse", rate_mode)

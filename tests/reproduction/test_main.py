@@ -23,7 +23,19 @@ def runs(tmp_path):
     names += ["exp-q1-e2e-fmd", "exp-q1-universal-fmd-lp0.003"]
     for i, name in enumerate(names):
         (root / name).mkdir(parents=True)
-        save_checkpoint(tiny_fixed(seed=i), root / name / "checkpoint.pth.tar")
+        path = root / name / "checkpoint.pth.tar"
+        if name.endswith("universal"):  # as the trainer saves them: the training weights
+            args = {"plf": ["jd", "fmd", "sa"], "lambda_p": 0.01, "lmbda": 1.0}
+            torch.save(
+                {
+                    "state_dict": tiny_fixed(seed=i).state_dict(),
+                    "stage_name": "universal",
+                    "args": args,
+                },
+                path,
+            )
+        else:
+            save_checkpoint(tiny_fixed(seed=i), path)
     return root
 
 

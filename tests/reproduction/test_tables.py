@@ -90,6 +90,9 @@ def test_universality_gap_and_dp_points():
     dp = dp_points([(0.01, uni, "q1", "fmd"), (0.0, uni, "q1", "mse")])
     assert [r["lambda_p"] for r in dp] == [0.0, 0.01]
     assert dp[0]["w1_fmd"] == 3.0 and dp[1]["p_mse"] == pytest.approx(0.04)
+    # a weight the weight file does not record sorts last
+    unknown = dp_points([(None, uni, "q1", "fmd"), (0.0, uni, "q1", "mse")])
+    assert [r["lambda_p"] for r in unknown] == [0.0, None]
     with pytest.raises(ValueError, match="not in results"):
         dp_points([(0.1, uni, "q9", "fmd")])
 
