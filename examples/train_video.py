@@ -31,10 +31,12 @@
 ``examples/train_video.py``).
 
 Stages of the PLF recipe (Salehkalaibar et al., NeurIPS 2023,
-https://arxiv.org/abs/2305.19301): ``mse`` (rate-distortion), ``plf`` (end-to-end perceptual
-fine-tuning), ``universal`` (perceptual heads on the frozen encoder), ``recon3d`` (MSE + LPIPS
-+ 3D GAN). Everything is looked up in CompressAI's registries (``--model``, ``--criterion``,
-``--dataset``); ``--config zoo/<recipe>.json`` reads a recipe, flags override it.
+https://arxiv.org/abs/2305.19301): ``mse`` (rate-distortion), ``iframe`` (the shared
+perceptual I-frame decoder), ``plf`` (end-to-end perceptual fine-tuning), ``universal``
+(perceptual heads on the frozen encoder), ``recon3d`` (MSE + LPIPS + 3D GAN). Everything is
+looked up in CompressAI's registries (``--model``, ``--criterion``, ``--dataset``);
+``--config zoo/<recipe>.json`` reads a recipe (which names its zoo preset, see zoo/README.md),
+flags override it.
 
 Examples::
 
