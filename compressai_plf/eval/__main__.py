@@ -2,7 +2,8 @@
 
 Usage::
 
-    python -m compressai_plf.eval (--checkpoint PATH [PATH ...] | --zoo 1,2,5 [--rate-mode fixed])
+    python -m compressai_plf.eval (--checkpoint PATH [PATH ...] | --zoo 1,2,5 [--rate-mode fixed]
+        [--family natural|mmnist])
         --dataset mmnist|kth|yuv [--data-root DIR] --out DIR
         [--heads mse,jd,fmd,sa] [--classifier FILE] [--eval-critics FILE] [--lpips auto|none|FILE]
         [--frames N] [--max-clips N] [--fps F] [--dataset-args JSON] [--rate-count file|payload]
@@ -36,6 +37,7 @@ from ..utils.cli_errors import (
     fail,
     one_line_errors,
 )
+from ..zoo.presets import FAMILIES
 from .clips import DATASETS
 from .evaluate import RATE_COUNTS, evaluate_models, posterior_iframe_decoder
 from .models import from_checkpoint, from_zoo, parse_qualities
@@ -51,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--checkpoint", nargs="+", default=[], metavar="PATH", help="checkpoints")
     src.add_argument("--zoo", metavar="QUALITIES", help="zoo qualities, e.g. 1,2,5 or 1-3")
     src.add_argument("--rate-mode", default="hyperprior", choices=("hyperprior", "fixed"))
+    src.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default=None,
+        help="zoo family (default: mmnist for --rate-mode fixed, natural RGB for hyperprior)",
+    )
     src.add_argument("--metric", default="mse", help="zoo metric")
     data = p.add_argument_group("data")
     data.add_argument("--dataset", default="mmnist", choices=DATASETS)
@@ -151,7 +159,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with one_line_errors():
         models = [from_checkpoint(path) for path in args.checkpoint]
         if args.zoo:
-            models += [from_zoo(q, args.rate_mode, args.metric) for q in parse_qualities(args.zoo)]
+            models += [
+                from_zoo(q, args.rate_mode, args.metric, family=args.family)
+                for q in parse_qualities(args.zoo)
+            ]
         lpips = None if args.lpips.lower() == "none" else args.lpips
         heads = args.heads.split(",") if args.heads else None
         data = evaluate_models(

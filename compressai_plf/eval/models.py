@@ -72,9 +72,14 @@ def from_checkpoint(path: str | os.PathLike, label: str | None = None) -> EvalMo
 
 
 def from_zoo(
-    quality: int, rate_mode: str = "hyperprior", metric: str = "mse", label: str | None = None
+    quality: int,
+    rate_mode: str = "hyperprior",
+    metric: str = "mse",
+    label: str | None = None,
+    family: str | None = None,
 ) -> EvalModel:
-    """Load the pretrained ``ssf_plf`` zoo entry of ``quality`` (weights shipped offline).
+    """Load the pretrained ``ssf_plf`` zoo entry of ``quality`` (weights shipped offline);
+    ``family`` as :func:`compressai_plf.zoo.presets.resolve_family` resolves it.
 
     Raises:
         FileNotFoundError: no weights are shipped for this entry (the message says how to
@@ -82,16 +87,19 @@ def from_zoo(
         ValueError: invalid quality, metric or rate mode.
     """
     from ..zoo import ssf_plf
-    from ..zoo.pretrained import weights_path
+    from ..zoo.presets import resolve_family
+    from ..zoo.pretrained import weights_name, weights_path
 
+    family = resolve_family(family, rate_mode)
     try:
-        model = ssf_plf(quality, metric=metric, pretrained=True, rate_mode=rate_mode)
+        model = ssf_plf(quality, metric=metric, pretrained=True, rate_mode=rate_mode, family=family)
     except RuntimeError as err:  # the zoo's "no pretrained weights are shipped" error
         raise FileNotFoundError(str(err)) from err
     model.update(force=True)
-    name = label or f"ssf_plf-{rate_mode}-{metric}-q{quality}"
-    meta = load_checkpoint(weights_path(quality, metric, rate_mode), what="zoo weight file")
-    origin = f"zoo ssf_plf quality {quality} ({rate_mode})"
+    name = label or weights_name(quality, metric, rate_mode, family).removesuffix(".pth.tar")
+    path = weights_path(quality, metric, rate_mode, family)
+    meta = load_checkpoint(path, what="zoo weight file")
+    origin = f"zoo ssf_plf quality {quality} ({family}, {rate_mode})"
     return EvalModel(name, model.eval(), origin, training_weights(meta))
 
 

@@ -3,6 +3,7 @@
 from .coded_clip import CodedClip, CodedFrame, CodedLatent
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
+from .frame_geometry import FrameGeometryError
 from .hyperprior_coder import HyperpriorLatentCoder
 from .ssf2020_weights import load_ssf2020_weights
 from .ssf_plf import RATE_MODES, ScaleSpaceFlowPLF
@@ -14,6 +15,7 @@ __all__ = [
     "RATE_MODES",
     "DecoderHead",
     "FixedRateLatentCoder",
+    "FrameGeometryError",
     "HyperpriorLatentCoder",
     "ScaleSpaceFlowPLF",
     "load_ssf2020_weights",

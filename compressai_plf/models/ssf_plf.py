@@ -25,6 +25,7 @@ from ..plfs import head_names
 from .coded_clip import CodedClip, CodedFrame, CodedLatent
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
+from .frame_geometry import check_frame_geometry
 from .hyperprior_coder import HyperpriorLatentCoder
 from .iframe_generator import PerceptualIFrameDecoder
 from .own_past_head import OwnPastHead
@@ -439,32 +440,11 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             raise TypeError("frames must be a non-empty list of (B, C, H, W) tensors")
         first = frames[0]
         for i, x in enumerate(frames):
-            if not isinstance(x, Tensor) or x.dim() != 4:
-                shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-                raise ValueError(f"frame {i} must be a (B, C, H, W) tensor, got {shape}")
+            self.check_frame(x, f"frame {i}")
             if x.shape != first.shape:
                 raise ValueError(
                     f"frame {i} has shape {tuple(x.shape)}, frame 0 has {tuple(first.shape)}"
                 )
-            if not x.is_floating_point():
-                raise TypeError(f"frame {i} must be a float tensor in [0, 1], got {x.dtype}")
-            weights = next(self.parameters()).dtype
-            if x.dtype != weights:  # else torch fails deep inside a convolution
-                raise TypeError(
-                    f"frame {i} is {x.dtype}, the model's weights are {weights}; convert the "
-                    f"frames (x.to({weights})) or the model"
-                )
-        b, c, h, w = first.shape
-        if b == 0 or h == 0 or w == 0:
-            raise ValueError(f"frames must not be empty, got shape {tuple(first.shape)}")
-        if c != self.channels:
-            raise ValueError(f"frames have {c} channels, the model expects {self.channels}")
-        m = self.size_multiple
-        if h % m or w % m:
-            raise ValueError(
-                f"frame size {h}x{w} is not a multiple of {m} (required by this architecture); "
-                "pad the frames (e.g. compressai.ops.compute_padding)"
-            )
         stacked = torch.stack([x.detach() for x in frames])
         if not torch.isfinite(stacked).all():
             raise ValueError("frames contain NaN or Inf")
@@ -472,6 +452,13 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         if lo < -1e-3 or hi > 1 + 1e-3:
             raise ValueError(f"frames must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
         return list(frames)
+
+    def check_frame(self, x: Any, name: str = "frame") -> Tensor:
+        """One frame's channels, size and dtype (:func:`check_frame_geometry`); the check
+        every per-frame coding call runs first. Values are not checked: a reference frame
+        is the decoder's unclipped reconstruction."""
+        weights = next(self.parameters()).dtype
+        return check_frame_geometry(x, self.channels, self.size_multiple, weights, name)
 
     # ------------------------------------------------------------------ prediction
     def forward_prediction(self, x_ref: Tensor, motion_info: Tensor) -> Tensor:
@@ -628,11 +615,14 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
 
     # ------------------------------------------------------------------ ScaleSpaceFlow API
     def forward_keyframe(self, x: Tensor) -> tuple[Tensor, dict[str, Any]]:
+        self.check_frame(x)
         y_hat, likelihoods = self.img_hyperprior(self.img_encoder(x))
         return self.img_decoder(y_hat), {"keyframe": likelihoods}
 
     def forward_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, dict[str, Any]]:
         """MMSE-head P-frame step (``x_ref`` is both motion reference and displayed frame)."""
+        self.check_frame(x_cur, "x_cur")
+        self.check_frame(x_ref, "x_ref")
         y_motion_hat, motion_lik = self.motion_hyperprior(
             self.motion_encoder(torch.cat((x_cur, x_ref), dim=1))
         )
@@ -669,6 +659,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         """Code a keyframe in CompressAI's form; in fixed mode this (re)starts the dither
         stream from ``seed`` (default ``self.dither_seed``) and writes the seed as the
         keyframe's second string (CompressAI's strings have no other place for it)."""
+        self.check_frame(x)
         seed = self._start_dither(seed)
         y_hat, out = self.img_hyperprior.compress(self.img_encoder(x))
         if seed is not None:
@@ -678,6 +669,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     def encode_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, dict[str, Any]]:
         """Code a P-frame against the MMSE reconstruction ``x_ref``; returns the MMSE
         reconstruction (the next motion reference) and ScaleSpaceFlow's strings/shape dict."""
+        self.check_frame(x_cur, "x_cur")
+        self.check_frame(x_ref, "x_ref")
         x_rec, motion, residual = self._inter_step(lambda coder, y: coder.compress(y), x_cur, x_ref)
         return x_rec, {
             "strings": {"motion": motion["strings"], "residual": residual["strings"]},
@@ -739,6 +732,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     def decode_keyframe(
         self, strings: list, shape: tuple[int, int], decoder: str = "mse"
     ) -> Tensor:
+        self._check_shapes([shape])
         y_hat = self._decode_keyframe_latent(strings, shape)
         if decoder != "mse" and self.iframe_decoder is not None:
             self.head(decoder)
@@ -755,6 +749,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
 
     def decode_inter(self, x_ref: Tensor, strings: dict, shapes: dict) -> Tensor:
         """MMSE-head P-frame decoding (ScaleSpaceFlow's signature)."""
+        self.check_frame(x_ref, "x_ref")
+        self._check_shapes([shapes])
         y_motion_hat, y_res_hat = self._decode_inter_latents(strings, shapes)
         x_pred = self._predict(x_ref, y_motion_hat)
         return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)

@@ -66,7 +66,7 @@ def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, EvalMod
     """The hyperprior family (quality, model with its training weights): shipped weights or
     training runs."""
     if source == "zoo":
-        return [(q, from_zoo(q, "hyperprior")) for q in QUALITIES]
+        return [(q, from_zoo(q, "hyperprior", family="mmnist")) for q in QUALITIES]
     if source != "runs":
         raise ValueError(f"source must be 'zoo' or 'runs', got {source!r}")
     out = []

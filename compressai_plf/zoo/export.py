@@ -28,7 +28,7 @@ from ..checkpoint import load_checkpoint, save_atomic, training_weights
 from ..models import ScaleSpaceFlowPLF
 from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
 from .gaussian_tables import strip_gaussian_tables
-from .presets import architecture, check_quality
+from .presets import FAMILIES, architecture, check_quality, resolve_family
 from .pretrained import load_weights_file, weights_path
 from .weight_cards import write_card
 
@@ -48,12 +48,15 @@ def half_state_dict(state_dict: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_architecture(net: ScaleSpaceFlowPLF, quality: int, rate_mode: str) -> None:
-    expected = architecture(quality, rate_mode)
+def _check_architecture(
+    net: ScaleSpaceFlowPLF, quality: int, rate_mode: str, family: str | None = None
+) -> None:
+    family = resolve_family(family, rate_mode)
+    expected = architecture(quality, rate_mode, family)
     differ = {k: (net.config.get(k), v) for k, v in expected.items() if net.config.get(k) != v}
     if differ:
         raise ValueError(
-            f"checkpoint is not the zoo's q{quality} {rate_mode} architecture; "
+            f"checkpoint is not the zoo's q{quality} {family} {rate_mode} architecture; "
             f"checkpoint vs zoo: {differ}"
         )
 
@@ -78,7 +81,7 @@ def compare_decodes(a: ScaleSpaceFlowPLF, b: ScaleSpaceFlowPLF, clips: list) -> 
 
 
 def _clips(net: ScaleSpaceFlowPLF, data_root: str | None, n: int = 8) -> list[torch.Tensor]:
-    if data_root:
+    if data_root and net.channels == 1:
         from ..datasets import MovingMNIST
 
         ds = MovingMNIST(data_root, split="test")
@@ -95,14 +98,16 @@ def export_weights(
     out: str | os.PathLike | None = None,
     half: bool = False,
     data_root: str | None = None,
+    family: str | None = None,
 ) -> dict[str, Any]:
     """Write the zoo weight file of ``checkpoint``; returns its path, size, sha256 and how
     the reloaded file's bitstreams and decodes compare with the checkpoint's
-    (:func:`compare_decodes`)."""
+    (:func:`compare_decodes`, on Moving MNIST test clips from the MNIST root ``data_root``
+    for the gray family, else on random clips)."""
     ckpt = load_checkpoint(checkpoint)
     state = ckpt.get("state_dict", ckpt)
     net = ScaleSpaceFlowPLF.from_state_dict(state)
-    _check_architecture(net, quality, rate_mode)
+    _check_architecture(net, quality, rate_mode, family)
     net.update(force=True)
     exported = strip_gaussian_tables(net.state_dict())  # rebuilt by the loader
     if half:
@@ -117,10 +122,12 @@ def export_weights(
         **training_weights(ckpt),
         "float16": half,
     }
-    path = Path(out) if out else weights_path(quality, "mse", rate_mode)
+    path = Path(out) if out else weights_path(quality, "mse", rate_mode, family)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_atomic({"state_dict": exported, "meta": meta}, path)
-    write_card(path, quality, rate_mode)  # the metadata sidecar list_pretrained() reads
+    write_card(
+        path, quality, rate_mode, resolve_family(family, rate_mode)
+    )  # the metadata sidecar list_pretrained() reads
 
     back = load_weights_file(path)  # as ssf_plf(..., pretrained=True) loads it
     check = compare_decodes(net, back, _clips(net, data_root))
@@ -139,6 +146,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("checkpoint")
     p.add_argument("--quality", type=int, required=True)
     p.add_argument("--rate-mode", default="fixed", choices=("fixed", "hyperprior"))
+    p.add_argument(
+        "--family",
+        choices=FAMILIES,
+        default=None,
+        help="zoo family (default: mmnist for --rate-mode fixed, natural for hyperprior)",
+    )
     p.add_argument("--out", help="weight file (default: the package's zoo weights folder)")
     p.add_argument("--half", action="store_true", help="store float weights as float16")
     p.add_argument("--data-root", help="MNIST root for the reload check (default: random clips)")
@@ -147,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     check_torch_file(args.checkpoint, "checkpoint")
     with one_line_errors():
         check_quality(args.quality)
+        resolve_family(args.family, args.rate_mode)
     if args.out:
         check_writable_dir(Path(args.out).parent, "--out")
     if args.json:
@@ -155,7 +169,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise fail(f"--data-root: not a directory: {args.data_root}")
     with one_line_errors(f"exporting {args.checkpoint}"):
         info = export_weights(
-            args.checkpoint, args.quality, args.rate_mode, args.out, args.half, args.data_root
+            args.checkpoint,
+            args.quality,
+            args.rate_mode,
+            args.out,
+            args.half,
+            args.data_root,
+            args.family,
         )
     for k, v in info.items():
         print(f"{k}: {v}")

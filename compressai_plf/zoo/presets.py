@@ -1,17 +1,22 @@
 """Architectures and training targets of the ``ssf_plf`` zoo qualities.
 
-Two families share the quality scale 1..9:
+A zoo entry is (``family``, ``rate_mode``, ``quality``); every family shares the quality scale
+1..9:
 
-* ``rate_mode="hyperprior"`` (default): entropy-coded latents with scale hyperpriors, trained
-  with the video rate-distortion loss ``lmbda * 255**2 * MSE + bpp``; ``quality`` picks
-  ``lmbda`` from :data:`HYPERPRIOR_LAMBDAS` (CompressAI's image-zoo MSE lambdas 0.0018 ...
-  0.18, extended by one doubling to nine levels). The zoo's widths (:data:`HYPERPRIOR_WIDTHS`)
-  are for 1-channel 64x64 Moving MNIST clips and a CPU training budget;
-  :func:`rgb_architecture` gives CompressAI ``ssf2020``'s RGB widths for natural video.
-* ``rate_mode="fixed"``: the PLF paper's Moving MNIST regime (https://arxiv.org/abs/2305.19301):
-  1-channel 64x64 frames coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and
-  P-frames of :data:`FIXED_PFRAME_BITS` bits (motion and residual latents of ``bits / 2``
-  binary numbers each).
+* ``family="natural"`` (the default, as ``compressai.zoo.ssf2020`` codes RGB): RGB natural
+  video, ``rate_mode="hyperprior"`` only, widths :data:`NATURAL_WIDTHS` (sized for a CPU
+  training budget; :func:`rgb_architecture` gives ``ssf2020``'s full widths).
+* ``family="mmnist"``: 1-channel 64x64 Moving MNIST, the PLF paper's data, in two rate modes:
+
+  * ``rate_mode="hyperprior"``: widths :data:`HYPERPRIOR_WIDTHS`.
+  * ``rate_mode="fixed"``: the PLF paper's regime (https://arxiv.org/abs/2305.19301): frames
+    coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and P-frames of
+    :data:`FIXED_PFRAME_BITS` bits (motion and residual latents of ``bits / 2`` binary numbers
+    each). Fixed rate exists only for Moving MNIST, so ``rate_mode="fixed"`` alone selects it.
+
+Hyperprior entries are trained with the video rate-distortion loss ``lmbda * 255**2 * MSE +
+bpp``; ``quality`` picks ``lmbda`` from :data:`HYPERPRIOR_LAMBDAS` (CompressAI's image-zoo MSE
+lambdas 0.0018 ... 0.18, extended by one doubling to nine levels).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 
 QUALITIES = range(1, 10)
 METRICS = ("mse",)
+FAMILIES = ("natural", "mmnist")
+RATE_MODES = ("hyperprior", "fixed")
 
 HYPERPRIOR_LAMBDAS = {
     1: 0.0018,
@@ -33,7 +40,7 @@ HYPERPRIOR_LAMBDAS = {
     9: 0.3600,
 }
 
-# Zoo hyperprior codec: 1-channel frames, latents at 1/16 (4x4 for 64x64 frames), hyper-latents
+# Moving MNIST hyperprior codec: 1-channel frames, latents at 1/16 (4x4 for 64x64 frames), hyper-latents
 # at 1/64. About 1.5 M parameters, so three qualities fit the package's weight budget.
 HYPERPRIOR_WIDTHS = {
     "channels": 1,
@@ -47,6 +54,23 @@ HYPERPRIOR_WIDTHS = {
     "sigma0": 1.5,
 }
 
+# Natural-video zoo codec: RGB frames, latents at 1/16 and hyper-latents at 1/64 as in the
+# Moving MNIST family (frames multiple of 64), narrower: with the MMSE head and one own-past
+# perceptual head (shared I-frame generator of width 32) 0.93 M parameters, about 1.9 MB in
+# float16, so three qualities fit beside the Moving MNIST files in the package's 25 MB.
+NATURAL_WIDTHS = {
+    "channels": 3,
+    "mid_planes": 32,
+    "latent_planes": 24,
+    "hyper_planes": 24,
+    "context_planes": 16,
+    "stages": 4,
+    "hyper_stages": 2,
+    "num_levels": 3,
+    "sigma0": 1.5,
+    "iframe_planes": 32,
+}
+
 FIXED_PFRAME_BITS = {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 64}
 FIXED_KEYFRAME_BITS = 12
 # Widths of the fixed-rate zoo codecs: 32/16 keeps a model with four heads near 1.5 M
@@ -56,11 +80,37 @@ FIXED_MID_PLANES = 32
 FIXED_CONTEXT_PLANES = 16
 
 
-def architecture(quality: int, rate_mode: str = "hyperprior") -> dict[str, Any]:
-    """Constructor arguments of :class:`~compressai_plf.models.ScaleSpaceFlowPLF` for a quality."""
+def resolve_family(family: str | None, rate_mode: str = "hyperprior") -> str:
+    """The zoo family of an entry: ``family`` if given, else ``"mmnist"`` for
+    ``rate_mode="fixed"`` (the only fixed-rate family) and ``"natural"`` otherwise.
+
+    Raises:
+        ValueError: an unknown family or rate mode, or a pair the zoo has no family for.
+    """
+    if rate_mode not in RATE_MODES:
+        raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
+    if family is None:
+        return "mmnist" if rate_mode == "fixed" else "natural"
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    if family == "natural" and rate_mode == "fixed":
+        raise ValueError(
+            "the natural-video family is entropy-coded (rate_mode='hyperprior'); fixed rate "
+            "is the Moving MNIST family (family='mmnist')"
+        )
+    return family
+
+
+def architecture(
+    quality: int, rate_mode: str = "hyperprior", family: str | None = None
+) -> dict[str, Any]:
+    """Constructor arguments of :class:`~compressai_plf.models.ScaleSpaceFlowPLF` for a zoo
+    entry (``family`` as :func:`resolve_family` resolves it)."""
     check_quality(quality)
+    family = resolve_family(family, rate_mode)
     if rate_mode == "hyperprior":
-        return {"rate_mode": "hyperprior", **HYPERPRIOR_WIDTHS}
+        widths = NATURAL_WIDTHS if family == "natural" else HYPERPRIOR_WIDTHS
+        return {"rate_mode": "hyperprior", **widths}
     if rate_mode == "fixed":
         half = FIXED_PFRAME_BITS[quality] // 2
         return {
@@ -139,8 +189,9 @@ def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
     """A training recipe with its ``"preset"`` resolved: what the zoo preset states, then
     what the recipe overrides.
 
-    ``"preset": {"quality": q, "rate_mode": "fixed" | "hyperprior"}`` gives ``model``
-    ``"ssf_plf"``, ``model_args`` :func:`architecture` ``(q, rate_mode)`` updated with the
+    ``"preset": {"quality": q, "rate_mode": "fixed" | "hyperprior", "family": "natural" |
+    "mmnist"}`` (``family`` optional, as in :func:`resolve_family`) gives ``model``
+    ``"ssf_plf"``, ``model_args`` :func:`architecture` ``(q, rate_mode, family)`` updated with the
     recipe's own ``model_args`` (e.g. ``decoders``, ``head_arch``), and in the hyperprior
     family the quality's ``lmbda`` (:data:`HYPERPRIOR_LAMBDAS`) unless the recipe sets one.
     A recipe without ``"preset"`` is returned unchanged.
@@ -152,12 +203,13 @@ def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
         return dict(recipe)
     out = dict(recipe)
     preset = out.pop("preset")
-    if not isinstance(preset, dict) or set(preset) - {"quality", "rate_mode", "metric"}:
+    if not isinstance(preset, dict) or set(preset) - {"quality", "rate_mode", "family", "metric"}:
         raise ValueError(
-            'recipe "preset" must be {"quality": Q, "rate_mode": "fixed" | "hyperprior"}, '
-            f"got {preset!r}"
+            'recipe "preset" must be {"quality": Q, "rate_mode": "fixed" | "hyperprior", '
+            f'"family": "natural" | "mmnist"}}, got {preset!r}'
         )
     quality, rate_mode = preset.get("quality"), preset.get("rate_mode", "hyperprior")
+    family = preset.get("family")
     check_quality(quality)
     check_metric(preset.get("metric", "mse"))
     if out.setdefault("model", "ssf_plf") != "ssf_plf":
@@ -165,7 +217,7 @@ def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
     overrides = out.get("model_args") or {}
     if not isinstance(overrides, dict):
         raise ValueError(f"recipe model_args must be an object, got {overrides!r}")
-    out["model_args"] = {**architecture(quality, rate_mode), **overrides}
+    out["model_args"] = {**architecture(quality, rate_mode, family), **overrides}
     if rate_mode == "hyperprior" and "lmbda" not in out and "lambda" not in out:
         out["lmbda"] = HYPERPRIOR_LAMBDAS[quality]
     return out

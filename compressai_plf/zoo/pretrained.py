@@ -7,14 +7,27 @@ from typing import Any
 
 from ..checkpoint import load_ssf_plf
 from ..models import ScaleSpaceFlowPLF
-from .presets import architecture, check_metric, check_quality
+from .presets import architecture, check_metric, check_quality, resolve_family
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
-def weights_path(quality: int, metric: str = "mse", rate_mode: str = "hyperprior") -> Path:
+def weights_name(
+    quality: int, metric: str = "mse", rate_mode: str = "hyperprior", family: str | None = None
+) -> str:
+    """File name of an entry's weights: ``ssf_plf-natural-hyperprior-mse-q3.pth.tar``; the
+    Moving MNIST files keep the names they had before families existed
+    (``ssf_plf-fixed-mse-q1.pth.tar``, ``ssf_plf-hyperprior-mse-q3.pth.tar``)."""
+    family = resolve_family(family, rate_mode)
+    prefix = "ssf_plf" if family == "mmnist" else f"ssf_plf-{family}"
+    return f"{prefix}-{rate_mode}-{metric}-q{quality}.pth.tar"
+
+
+def weights_path(
+    quality: int, metric: str = "mse", rate_mode: str = "hyperprior", family: str | None = None
+) -> Path:
     """Where the shipped weights of an entry live (the file may not exist)."""
-    return WEIGHTS_DIR / f"ssf_plf-{rate_mode}-{metric}-q{quality}.pth.tar"
+    return WEIGHTS_DIR / weights_name(quality, metric, rate_mode, family)
 
 
 def load_weights_file(path: str | Path) -> ScaleSpaceFlowPLF:
@@ -41,22 +54,27 @@ def ssf_plf(
         metric: optimised metric, ``"mse"``.
         pretrained: load the weights shipped with the package (offline).
         progress: kept for signature compatibility with CompressAI's zoo (weights are local).
-        **kwargs: architecture options of :class:`ScaleSpaceFlowPLF`, e.g.
-            ``rate_mode="fixed"`` or ``decoders=("mse", "jd", "fmd", "sa")``.
+        **kwargs: ``family`` (``"natural"``: RGB natural video, the default as for
+            ``ssf2020``; ``"mmnist"``: 1-channel Moving MNIST), ``rate_mode``
+            (``"hyperprior"``, default, or ``"fixed"``, which is Moving MNIST only) and
+            architecture options of :class:`ScaleSpaceFlowPLF`, e.g.
+            ``decoders=("mse", "jd", "fmd", "sa")``; see :mod:`compressai_plf.zoo.presets`.
     """
     del progress
     check_quality(quality)
     check_metric(metric)
     rate_mode = kwargs.pop("rate_mode", "hyperprior")
-    config = {**architecture(quality, rate_mode), **kwargs}
+    family = resolve_family(kwargs.pop("family", None), rate_mode)
+    config = {**architecture(quality, rate_mode, family), **kwargs}
     if not pretrained:
         return ScaleSpaceFlowPLF(**config)
 
-    path = weights_path(quality, metric, rate_mode)
+    path = weights_path(quality, metric, rate_mode, family)
     if not path.is_file():
         raise RuntimeError(
             f"no pretrained weights are shipped for ssf_plf quality {quality} "
-            f"(metric={metric!r}, rate_mode={rate_mode!r}): expected {path}. Train them with "
+            f"(family={family!r}, metric={metric!r}, rate_mode={rate_mode!r}): expected "
+            f"{path}. Train them with "
             "`python examples/train_video.py --config zoo/<recipe>.json` (see zoo/README.md) "
             "or load your own checkpoint with ScaleSpaceFlowPLF.from_state_dict()."
         )
@@ -66,7 +84,7 @@ def ssf_plf(
         missing = set(wanted) - set(net.decoders)
         if missing:
             raise ValueError(
-                f"pretrained ssf_plf q{quality} ({rate_mode}) has decoder heads "
+                f"pretrained ssf_plf q{quality} ({family}, {rate_mode}) has decoder heads "
                 f"{list(net.decoders)}, not {sorted(missing)}"
             )
     differ = {k: (v, net.config.get(k)) for k, v in kwargs.items() if net.config.get(k) != v}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import load_checkpoint
-from .presets import FIXED_KEYFRAME_BITS, FIXED_PFRAME_BITS, HYPERPRIOR_LAMBDAS
+from .presets import FIXED_KEYFRAME_BITS, FIXED_PFRAME_BITS, HYPERPRIOR_LAMBDAS, resolve_family
 from .pretrained import WEIGHTS_DIR
 
 __all__ = [
@@ -35,12 +35,16 @@ __all__ = [
 ]
 
 LICENCE = "BSD-3-Clause-Clear"
-DATASET = (
-    "Moving MNIST: 64x64 gray 3-frame clips of one MNIST training digit, generated on the fly "
-    "(http://yann.lecun.com/exdb/mnist/)"
-)
+DATASETS = {
+    "mmnist": "Moving MNIST: 64x64 gray 3-frame clips of one MNIST training digit, generated "
+    "on the fly (http://yann.lecun.com/exdb/mnist/)",
+    "natural": "natural RGB video: random crops of Vimeo-90k septuplets and natural clips "
+    "(held out for testing: Foreman and the VMAF park clip src01)",
+}
+# Moving MNIST files carry no family in their names (they predate the option).
 _NAME = re.compile(
-    r"^ssf_plf-(?P<rate_mode>[a-z]+)-(?P<metric>[a-z-]+)-q(?P<quality>\d)\.pth\.tar$"
+    r"^ssf_plf-(?:(?P<family>natural)-)?(?P<rate_mode>hyperprior|fixed)-(?P<metric>[a-z-]+)"
+    r"-q(?P<quality>\d)\.pth\.tar$"
 )
 
 
@@ -67,9 +71,11 @@ def make_card(
     quality: int | None = None,
     rate_mode: str | None = None,
     metric: str = "mse",
+    family: str | None = None,
 ) -> dict[str, Any]:
-    """The card of a zoo weight file, from its stored architecture and record; quality and
-    rate mode come from the zoo file name unless given (an export to another name)."""
+    """The card of a zoo weight file, from its stored architecture and record; quality,
+    rate mode and family come from the zoo file name unless given (an export to another
+    name)."""
     weights = Path(weights)
     if quality is None or rate_mode is None:
         m = _NAME.match(weights.name)
@@ -78,16 +84,20 @@ def make_card(
                 f"{weights.name} is not a zoo weight file name: give quality and rate_mode"
             )
         quality, rate_mode, metric = int(m["quality"]), m["rate_mode"], m["metric"]
+        family = m["family"] or "mmnist"
+    family = resolve_family(family, rate_mode)
     data = load_checkpoint(weights, what="zoo weight file")
     config = data["state_dict"]["_extra_state"]["config"]
     meta = data.get("meta") or {}
     card: dict[str, Any] = {
         "file": weights.name,
-        "entry": f"ssf_plf({quality}, rate_mode={rate_mode!r}, metric={metric!r}, pretrained=True)",
+        "entry": f"ssf_plf({quality}, family={family!r}, rate_mode={rate_mode!r}, "
+        f"metric={metric!r}, pretrained=True)",
         "quality": quality,
+        "family": family,
         "rate_mode": rate_mode,
         "metric": metric,
-        "dataset": DATASET,
+        "dataset": DATASETS[family],
         "channels": int(config.get("channels", 3)),
         "heads": list(config.get("decoders", ("mse",))),
     }
@@ -106,11 +116,15 @@ def make_card(
 
 
 def write_card(
-    weights: str | Path, quality: int | None = None, rate_mode: str | None = None
+    weights: str | Path,
+    quality: int | None = None,
+    rate_mode: str | None = None,
+    family: str | None = None,
 ) -> Path:
     """Write (or rewrite) the card beside ``weights`` (:func:`make_card`); returns its path."""
     path = card_path(weights)
-    path.write_text(json.dumps(make_card(weights, quality, rate_mode), indent=2) + "\n")
+    card = make_card(weights, quality, rate_mode, family=family)
+    path.write_text(json.dumps(card, indent=2) + "\n")
     path.chmod(0o644)
     return path
 
@@ -142,4 +156,4 @@ def list_pretrained(verify: bool = False, folder: str | Path | None = None) -> l
                 "rewrite it with `python -m compressai_plf.zoo --write`"
             )
         cards.append(card)
-    return sorted(cards, key=lambda c: (c["rate_mode"], c["quality"]))
+    return sorted(cards, key=lambda c: (c.get("family", "mmnist"), c["rate_mode"], c["quality"]))

@@ -34,7 +34,7 @@ CLIPS = 2
 
 def _digests(path: Path, mnist_root: Path) -> dict[str, str]:
     mode, quality = NAME.fullmatch(path.name).groups()
-    net = ssf_plf(int(quality), rate_mode=mode, pretrained=True).eval()
+    net = ssf_plf(int(quality), family="mmnist", rate_mode=mode, pretrained=True).eval()
     net.update(force=True)
     ds = MovingMNIST(mnist_root, split="test", test_size=CLIPS)
     containers, decoded = hashlib.md5(), hashlib.md5()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from compressai_plf.models import FrameGeometryError
 from compressai_plf.zoo import ssf_plf
 
 from .conftest import tiny_fixed, tiny_hyperprior
@@ -62,3 +63,50 @@ def test_compress_refuses_a_non_integer_seed_and_a_hyperprior_seed():
     hyper.update(force=True)
     with pytest.raises(ValueError, match="hyperprior streams carry no dither"):
         hyper.compress([torch.rand(1, 3, 64, 64)], seed=5)
+
+
+def _coded(net, frames):
+    net.update(force=True)
+    x_ref, key = net.encode_keyframe(frames[0])
+    _, inter = net.encode_inter(frames[1], x_ref)
+    return x_ref, key, inter
+
+
+@pytest.mark.parametrize("make", [tiny_hyperprior, tiny_fixed], ids=["hyperprior", "fixed"])
+@pytest.mark.parametrize("bad", ["channels", "size"])
+@torch.no_grad()
+def test_every_per_frame_coding_call_refuses_bad_geometry_by_name(make, bad):
+    net = make().eval()
+    good = [torch.rand(1, net.channels, 64, 64) for _ in range(2)]
+    x_ref, key, inter = _coded(net, good)
+    c, size = net.channels, 64
+    if bad == "channels":
+        c = 1 if net.channels == 3 else 3
+    else:
+        size = 64 + net.size_multiple // 2 if net.size_multiple > 1 else 65
+    wrong = torch.rand(1, c, size, size)
+    match = "channels, the model expects" if bad == "channels" else "is not a multiple of"
+    calls = {
+        "encode_keyframe": lambda: net.encode_keyframe(wrong),
+        "encode_inter x_cur": lambda: net.encode_inter(wrong, x_ref),
+        "encode_inter x_ref": lambda: net.encode_inter(good[1], wrong),
+        "forward_keyframe": lambda: net.forward_keyframe(wrong),
+        "forward_inter": lambda: net.forward_inter(wrong, x_ref),
+        "decode_inter": lambda: net.decode_inter(wrong, inter["strings"], inter["shape"]),
+        "compress": lambda: net.compress([wrong, wrong]),
+        "forward": lambda: net([wrong, wrong]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(FrameGeometryError, match=match):
+            call()
+        assert issubclass(FrameGeometryError, ValueError), name
+    # the good frames still decode (the checks change nothing else)
+    assert net.decode_inter(x_ref, inter["strings"], inter["shape"]).shape == good[0].shape
+
+
+def test_decode_keyframe_refuses_a_forged_shape():
+    net = tiny_hyperprior().eval()
+    net.update(force=True)
+    _, key = net.encode_keyframe(torch.rand(1, 3, 64, 64))
+    with pytest.raises(ValueError, match="shape must be two ints"):
+        net.decode_keyframe(key["strings"], (0, 2))

@@ -45,7 +45,7 @@ def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
 
 
 def test_export_refuses_another_architecture(fixed_q2_checkpoint, tmp_path):
-    with pytest.raises(ValueError, match="q3 fixed architecture"):
+    with pytest.raises(ValueError, match="q3 mmnist fixed architecture"):
         export_weights(fixed_q2_checkpoint, 3, "fixed", out=tmp_path / "x.pth.tar")
 
 
@@ -59,3 +59,17 @@ def test_half_keeps_entropy_models_and_integers():
     assert out["conv.weight"].dtype == torch.float16
     assert out["entropy_bottleneck.quantiles"].dtype == torch.float32
     assert out["gaussian_conditional._offset"].dtype == torch.int32
+
+
+def test_natural_family_exports_under_its_own_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
+    net = ssf_plf(3)  # natural RGB family, hyperprior
+    ckpt = tmp_path / "rgb.pth.tar"
+    save_atomic({"state_dict": net.state_dict(), "args": {"lmbda": 0.0067}}, ckpt)
+    info = export_weights(ckpt, 3, "hyperprior", half=True, family="natural")
+    assert info["path"].endswith("ssf_plf-natural-hyperprior-mse-q3.pth.tar")
+    assert ssf_plf(3, pretrained=True).channels == 3
+    card = (tmp_path / "weights" / "ssf_plf-natural-hyperprior-mse-q3.json").read_text()
+    assert "family='natural'" in card
+    with pytest.raises(ValueError, match=r"mmnist hyperprior architecture.*channels.: \(3, 1\)"):
+        export_weights(ckpt, 3, "hyperprior", out=tmp_path / "x.pth.tar", family="mmnist")

@@ -48,7 +48,7 @@ def test_shipped_hyperprior_file_loads_through_from_state_dict():
     from compressai_plf.zoo import ssf_plf
     from compressai_plf.zoo.pretrained import weights_path
 
-    path = weights_path(5, "mse", "hyperprior")
+    path = weights_path(5, "mse", "hyperprior", "mmnist")
     if not path.is_file():
         import pytest
 
@@ -56,7 +56,7 @@ def test_shipped_hyperprior_file_loads_through_from_state_dict():
     state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     assert not any(k.endswith("gaussian_conditional._quantized_cdf") for k in state)  # stripped
     net = ScaleSpaceFlowPLF.from_state_dict(state).eval()
-    zoo = ssf_plf(5, pretrained=True).eval()
+    zoo = ssf_plf(5, family="mmnist", pretrained=True).eval()
     torch.manual_seed(0)
     frames = [torch.rand(1, 1, 64, 64) for _ in range(2)]
     with torch.no_grad():

@@ -36,6 +36,14 @@ def test_hyperprior_preset_brings_its_lambda_unless_overridden():
     assert out["lmbda"] == 0.5
 
 
+def test_preset_family_defaults_to_mmnist_for_fixed_and_natural_for_hyperprior():
+    gray = expand_preset({"preset": {"quality": 3, "rate_mode": "hyperprior", "family": "mmnist"}})
+    rgb = expand_preset({"preset": {"quality": 3, "rate_mode": "hyperprior"}})
+    assert gray["model_args"]["channels"] == 1 and rgb["model_args"]["channels"] == 3
+    fixed = expand_preset({"preset": {"quality": 3, "rate_mode": "fixed"}})
+    assert fixed["model_args"] == architecture(3, "fixed", "mmnist")
+
+
 def test_recipe_without_preset_is_unchanged():
     recipe = {"model": "ssf2020", "model_args": {}, "lmbda": 0.025}
     assert expand_preset(recipe) == recipe
@@ -46,7 +54,9 @@ def test_recipe_without_preset_is_unchanged():
     [
         ({"quality": 10, "rate_mode": "fixed"}, "quality"),
         ({"quality": 3, "rate_mode": "lossless"}, "rate_mode"),
-        ({"quality": 3, "family": "fixed"}, "preset"),
+        ({"quality": 3, "kind": "fixed"}, "preset"),
+        ({"quality": 3, "family": "fixed"}, "family"),
+        ({"quality": 3, "family": "natural", "rate_mode": "fixed"}, "mmnist"),
         ([3, "fixed"], "preset"),
     ],
 )
@@ -97,7 +107,7 @@ def test_zoo_recipes_name_their_preset_and_state_no_zoo_architecture():
             continue  # CompressAI's ssf2020 has no zoo preset
         assert "preset" in raw and "model" not in raw, name
         preset = raw["preset"]
-        arch = architecture(preset["quality"], preset["rate_mode"])
+        arch = architecture(preset["quality"], preset["rate_mode"], preset.get("family"))
         repeated = set(raw.get("model_args", {})) & set(arch)
         assert not repeated, f"{name} repeats the preset's {sorted(repeated)}"
 

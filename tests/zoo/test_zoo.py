@@ -26,6 +26,27 @@ def test_bad_metric():
         ssf_plf(3, metric="lpips")
 
 
+@torch.no_grad()
+def test_default_family_is_rgb_natural_video_like_ssf2020():
+    net = ssf_plf(3).eval()
+    assert net.channels == 3 and net.rate_mode == "hyperprior"
+    net.update(force=True)
+    frames = [torch.rand(1, 3, 64, 128) for _ in range(3)]
+    strings, shapes = net.compress(frames)
+    decoded = net.decompress(strings, shapes)
+    assert [d.shape for d in decoded] == [(1, 3, 64, 128)] * 3
+
+
+def test_moving_mnist_families_are_asked_for_by_name():
+    assert ssf_plf(3, family="mmnist").channels == 1
+    assert ssf_plf(3, rate_mode="fixed").channels == 1  # fixed rate: Moving MNIST only
+    assert ssf_plf(3, family="mmnist", rate_mode="fixed").channels == 1
+    with pytest.raises(ValueError, match="family='mmnist'"):
+        ssf_plf(3, family="natural", rate_mode="fixed")
+    with pytest.raises(ValueError, match="family must be one of"):
+        ssf_plf(3, family="kth")
+
+
 def test_architecture_options_pass_through():
     net = ssf_plf(3, decoders=("mse", "jd", "fmd", "sa"), mid_planes=32)
     assert isinstance(net, ScaleSpaceFlowPLF)
@@ -48,6 +69,8 @@ def test_missing_pretrained_weights_say_how_to_train(monkeypatch, tmp_path):
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
     with pytest.raises(RuntimeError, match="train_video.py"):
         ssf_plf(4, pretrained=True)
+    with pytest.raises(RuntimeError, match="family='natural'"):
+        ssf_plf(3, pretrained=True)  # no natural-video weights in this folder
 
 
 def test_pretrained_loads_shipped_file(monkeypatch, tmp_path):
