@@ -44,6 +44,8 @@ class MetricSuite:
         critics: frozen evaluation critics for ``w1-<plf>``, or ``None``.
         lpips: a ``FrozenLPIPS``-like module ``(x, y) -> (B,)``, or ``None``.
         ms_ssim: whether the frame size allows MS-SSIM.
+        flow: whether to measure ``flow-diff`` (optical flow of every frame pair, the
+            slowest of the network-free metrics).
         unavailable: metric name -> reason it is not reported.
         settings: what was used (paths, critic metadata) for the results file.
     """
@@ -52,6 +54,7 @@ class MetricSuite:
     critics: EvalCritics | None = None
     lpips: nn.Module | None = None
     ms_ssim: bool = True
+    flow: bool = True
     unavailable: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -80,7 +83,7 @@ class MetricSuite:
                 out["ms-ssim"] = ms_ssim_per_frame(source, recon).tolist()
             except ValueError:  # a smaller sequence than the first one (yuv folders)
                 out["ms-ssim"] = [NAN] * t
-        if t >= 2:
+        if self.flow and t >= 2:
             out["flow-diff"] = flow_difference_per_frame(source, recon).tolist()
         if self.lpips is not None:
             device = next(self.lpips.parameters(), torch.empty(0)).device

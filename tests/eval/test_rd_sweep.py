@@ -7,6 +7,7 @@ from compressai.utils.video.plot.__main__ import parse_json_file
 
 from compressai_plf.anchors import X264LowDelayP, encoder_available
 from compressai_plf.eval import ClipSet, CodedResult, anchor_rd_results, rd_sweep
+from compressai_plf.plot import rate_distortion
 from compressai_plf.plot.__main__ import main as plot_main
 from compressai_plf.results import save_results
 
@@ -44,7 +45,8 @@ def test_bad_clips():
 
 
 class FakeCodec:
-    """Adds 0.1 * q to every pixel and writes [100, 20] bits per clip (15 bytes)."""
+    """Adds 0.1 * q to every pixel; writes 20 bytes per clip (160 bits, a header included) of
+    which [100, 20] bits are coded data (120 payload bits)."""
 
     heads = ("mse",)
 
@@ -52,7 +54,7 @@ class FakeCodec:
         self.label = q
 
     def code(self, clip, index):
-        return CodedResult({"mse": clip.frames + 0.1 * self.label}, [100.0, 20.0], 15, 120.0)
+        return CodedResult({"mse": clip.frames + 0.1 * self.label}, [100.0, 20.0], 20, 120.0)
 
 
 def test_sweep_against_hand_computed_values():
@@ -60,10 +62,40 @@ def test_sweep_against_hand_computed_values():
     res = rd_sweep([FakeCodec(1), FakeCodec(2)], clips, "fake", "a fake codec")["results"]
     np.testing.assert_allclose(res["mse"], [0.01, 0.04], rtol=1e-5)  # float32 frames
     np.testing.assert_allclose(res["psnr"], [20.0, 10 * np.log10(1 / 0.04)], rtol=1e-5)
-    np.testing.assert_allclose(res["bpp"], [120 / (2 * 64)] * 2)  # 15 bytes written
-    np.testing.assert_allclose(res["bitrate"], [120 * 10 / 2 / 1000] * 2)  # at the clips' rate
+    # the rate is the bytes written (160 bits), not the payload (120 bits)
+    np.testing.assert_allclose(res["bpp"], [160 / (2 * 64)] * 2)
+    np.testing.assert_allclose(res["bitrate"], [160 * 10 / 2 / 1000] * 2)  # at the clips' rate
+    np.testing.assert_allclose(res["bitrate-payload"], [120 * 10 / 2 / 1000] * 2)
+    assert res["file-bytes"] == [20, 20] and res["payload-bits"] == [120.0, 120.0]
     assert res["bits-per-frame"] == [[100.0, 20.0], [100.0, 20.0]]
     assert res["q"] == [1, 2]
+
+
+def test_sweep_writes_one_curve_per_codec(tmp_path, monkeypatch):
+    clips = ClipSet.from_frames(
+        torch.rand(1, 3, 1, 8, 8, generator=torch.Generator().manual_seed(0)), 10
+    )
+    runs = [rd_sweep([FakeCodec(1), FakeCodec(2)], clips, name) for name in ("fake-a", "fake-b")]
+    rate = ["bitrate", "bpp"] + [
+        f"{r}-{c}" for r in ("bitrate", "bpp") for c in ("file", "payload")
+    ]
+    counts = ["file-bytes", "file-bits", "payload-bits", "bits-per-frame"]
+    metrics = ["mse", "psnr", "mse-per-frame", "psnr-per-frame"]  # no flow-diff unless asked
+    assert set(runs[0]["results"]) == {"q", *rate, *counts, *metrics}
+    figures = []
+    monkeypatch.setattr(rate_distortion, "save", lambda fig, path: figures.append(fig))
+    rate_distortion.plot_rate_distortion(runs, "psnr", tmp_path / "rd.png")
+    labels = [line.get_label() for line in figures[0].axes[0].get_lines()]
+    assert labels == ["fake-a", "fake-b"]
+
+
+def test_sweep_measures_flow_when_asked():
+    clips = ClipSet.from_frames(
+        torch.rand(1, 3, 1, 8, 8, generator=torch.Generator().manual_seed(0)), 10
+    )
+    res = rd_sweep([FakeCodec(1)], clips, "fake", flow=True)["results"]
+    assert "flow-diff" in res and len(res["flow-diff-per-frame"][0]) == 2
+    assert not any("/" in k for k in res)
 
 
 def test_sweep_rejects_a_wrong_reconstruction_shape():
