@@ -1,15 +1,18 @@
-"""A folder of raw YUV 4:2:0 8-bit sequences (CompressAI eval-tool naming) as RGB clips."""
+"""A folder of raw YUV 4:2:0 8-bit sequences (CompressAI eval-tool naming) as RGB clips, or as
+their luma plane for 1-channel models."""
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
+import torch
 from compressai.registry import register_dataset
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from .raw_yuv import num_frames, parse_yuv_name, read_yuv420
+from .raw_yuv import num_frames, parse_yuv_name, read_yuv420, read_yuv420_planes
 
 __all__ = ["RawYUVFolder"]
 
@@ -20,7 +23,8 @@ class RawYUVFolder(Dataset):
 
     Each file name must carry ``WxH`` (e.g. ``clip_448x256_30Hz_8bit_P420.yuv``). Frames are
     converted to RGB like CompressAI's eval tool (see :mod:`compressai_plf.datasets.raw_yuv`).
-    Items are a tuple of ``frames`` tensors ``(3, H, W)`` in [0, 1]: consecutive windows
+    Items are a tuple of ``frames`` tensors ``(3, H, W)`` in [0, 1] (``(1, H, W)``, the luma
+    plane as stored, with ``planes="y"``): consecutive windows
     starting every ``stride`` frames, or whole sequences when ``frames`` is ``None`` (use
     ``batch_size=1`` then, since sequences differ in length and size).
 
@@ -29,7 +33,10 @@ class RawYUVFolder(Dataset):
         frames: clip length, or ``None`` for whole sequences.
         stride: frames between window starts (default: ``frames``).
         max_frames: read at most this many frames of each sequence.
+        planes: ``"rgb"`` or ``"y"`` (the Y plane alone, for a gray model).
     """
+
+    PLANES = ("rgb", "y")
 
     def __init__(
         self,
@@ -37,7 +44,11 @@ class RawYUVFolder(Dataset):
         frames: int | None = None,
         stride: int | None = None,
         max_frames: int | None = None,
+        planes: str = "rgb",
     ):
+        if planes not in self.PLANES:
+            raise ValueError(f"planes must be one of {self.PLANES}, got {planes!r}")
+        self.planes = planes
         for name, value in (("frames", frames), ("stride", stride), ("max_frames", max_frames)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
@@ -64,4 +75,13 @@ class RawYUVFolder(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         path, start, count = self.index[index]
+        if self.planes == "y":
+            y = read_yuv420_planes(path, start=start, count=count)[0]
+            return tuple(torch.from_numpy(y).float().div(255).unsqueeze(1))
         return tuple(read_yuv420(path, start=start, count=count))
+
+    def luma(self) -> RawYUVFolder:
+        """The same sequences and windows, as their luma plane."""
+        out = copy.copy(self)
+        out.planes = "y"
+        return out

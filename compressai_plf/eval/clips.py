@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ..datasets import parse_yuv_name
 
-__all__ = ["DATASETS", "REGISTRY_NAMES", "ClipSet", "EvalClip", "load_clips"]
+__all__ = ["DATASETS", "REGISTRY_NAMES", "ClipSet", "EvalClip", "clips_for_channels", "load_clips"]
 
 DATASETS = ("mmnist", "kth", "yuv")
 #: The class behind each evaluation dataset, as registered in ``compressai.registry.DATASETS``
@@ -63,6 +63,8 @@ class ClipSet:
         names: one name per clip.
         fps: frame rate per clip.
         description: text for the results' description.
+        planes: what the frames hold when it is not the data's own form (``"y"``: the luma
+            plane of YUV files, for a gray model), else ``None``.
     """
 
     def __init__(
@@ -72,9 +74,10 @@ class ClipSet:
         names: list[str],
         fps: list[float],
         description: str = "",
+        planes: str | None = None,
     ) -> None:
         self.dataset, self.items, self.names, self.fps = dataset, items, names, fps
-        self.description = description
+        self.description, self.planes = description, planes
 
     @classmethod
     def from_frames(
@@ -103,6 +106,26 @@ class ClipSet:
     def __iter__(self) -> Iterator[EvalClip]:
         for i in range(len(self)):
             yield self[i]
+
+
+def clips_for_channels(clips: ClipSet, channels: int) -> ClipSet:
+    """The clips as a model of ``channels`` channels codes them: unchanged when the channels
+    agree; for a gray (1-channel) model on YUV files, their luma plane (``planes="y"``).
+
+    Raises:
+        ValueError: any other channel mismatch (naming both counts).
+    """
+    have = int(clips[0].frames.shape[1])
+    if have == channels:
+        return clips
+    luma = getattr(clips.items, "luma", None)
+    if clips.dataset == "yuv" and channels == 1 and have == 3 and luma is not None:
+        desc = f"{clips.description}, luma plane (1-channel model)"
+        return ClipSet(clips.dataset, luma(), clips.names, clips.fps, desc, planes="y")
+    raise ValueError(
+        f"the model codes {channels}-channel frames, the {clips.dataset} clips have {have} "
+        "channels (only a gray model on YUV files is adapted: it codes the luma plane)"
+    )
 
 
 def load_clips(

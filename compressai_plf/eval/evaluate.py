@@ -33,7 +33,7 @@ from ..plfs import head_names
 from ..results import PER_FRAME, head_key, json_ready, nanmean, validate_results, write_json
 from .aggregate import average_sequences, class_tv_metrics, frechet_metrics, merge_rate_points
 from .clip_metrics import SCALAR_ONLY, MetricSuite, build_metric_suite
-from .clips import ClipSet, EvalClip, load_clips
+from .clips import ClipSet, EvalClip, clips_for_channels, load_clips
 from .codec import ClipCodec, CodedResult
 from .container_codec import ContainerCodec, safe_name
 from .eval_critic import EvalCritics
@@ -333,6 +333,12 @@ def evaluate_models(
         clips = load_clips(dataset, data_root, frames, max_clips, fps, dataset_kwargs)
     if len(clips) == 0:
         raise ValueError("the dataset has no clips")
+    channels = {int(e.model.channels) for e in entries}
+    if len(channels) != 1:
+        raise ValueError(
+            f"models code different channel counts {sorted(channels)}; evaluate them apart"
+        )
+    clips = clips_for_channels(clips, channels.pop())
     first = clips[0].frames
     suite = build_metric_suite(
         clips.dataset, *first.shape[1:], classifier, eval_critics, lpips, device
@@ -384,6 +390,7 @@ def evaluate_models(
         "settings": {
             "dataset": clips.dataset,
             "clips": len(clips),
+            **({"planes": clips.planes} if clips.planes else {}),
             "rate_count": rate_count,
             "models": {e.label: e.origin for e in entries},
             "iframe": "each perceptual head's own I-frame decoder"

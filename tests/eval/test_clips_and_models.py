@@ -5,6 +5,8 @@ from compressai_plf.datasets import write_yuv420, yuv420_name
 from compressai_plf.eval import evaluate_models, from_checkpoint, from_zoo, load_clips
 from compressai_plf.eval.clip_metrics import build_metric_suite
 from compressai_plf.eval.models import checkpoint_label, parse_qualities
+from compressai_plf.models import ScaleSpaceFlowPLF
+from compressai_plf.zoo.presets import tiny_architecture
 
 from .conftest import save_checkpoint, tiny_fixed, tiny_hyperprior
 
@@ -132,3 +134,50 @@ def test_zoo_source_loads_shipped_weights(tmp_path, monkeypatch):
     src = from_zoo(2, "fixed")
     assert src.label == "ssf_plf-fixed-mse-q2" and "quality 2" in src.origin
     assert src.model.config == net.config and not src.model.training
+
+
+def _gray_hyperprior(channels: int = 1) -> ScaleSpaceFlowPLF:
+    torch.manual_seed(0)
+    arch = {**tiny_architecture("hyperprior"), "decoders": ("mse",), "channels": channels}
+    net = ScaleSpaceFlowPLF(**arch)
+    net.update(force=True)
+    return net.eval()
+
+
+def test_gray_model_on_yuv_codes_the_luma_plane(tmp_path):
+    from compressai_plf.datasets.raw_yuv import read_yuv420_planes
+    from compressai_plf.eval.clips import clips_for_channels
+    from compressai_plf.eval.container_codec import ContainerCodec
+
+    torch.manual_seed(0)
+    path = tmp_path / yuv420_name("ramp", 64, 64, 25)
+    write_yuv420(path, torch.rand(2, 3, 64, 64))
+    clips = load_clips("yuv", tmp_path)
+    luma = clips_for_channels(clips, 1)
+    y = torch.from_numpy(read_yuv420_planes(path)[0]).float() / 255
+    assert luma.planes == "y" and torch.equal(luma[0].frames, y.unsqueeze(1))
+    assert clips_for_channels(clips, 3) is clips
+    net = _gray_hyperprior()
+    data = evaluate_models([net], clips=clips, lpips=None, progress=False)
+    assert data["settings"]["planes"] == "y" and "luma plane" in data["description"]
+    # the MMSE head's MSE is that of an independent decode of the luma plane
+    codec = ContainerCodec(net, "gray", ("mse",))
+    try:
+        decoded = codec.code(luma[0], 0).decoded["mse"]
+    finally:
+        codec.close()
+    assert data["results"]["mse"][0] == pytest.approx(
+        float(((decoded - luma[0].frames) ** 2).mean())
+    )
+    with pytest.raises(ValueError, match="2-channel frames, the yuv clips have 3"):
+        evaluate_models([_gray_hyperprior(2)], clips=clips, lpips=None, progress=False)
+
+
+def test_eval_cli_refuses_other_channel_counts_in_one_line(tmp_path):
+    from compressai_plf.eval.__main__ import main
+
+    write_yuv420(tmp_path / yuv420_name("ramp", 64, 64, 25), torch.rand(2, 3, 64, 64))
+    ckpt = save_checkpoint(_gray_hyperprior(2), tmp_path / "two.pth.tar")
+    argv = ["--checkpoint", ckpt, "--dataset", "yuv", "--data-root", str(tmp_path)]
+    with pytest.raises(SystemExit, match="^error: the model codes 2-channel frames"):
+        main([*argv, "--out", str(tmp_path / "o"), "--lpips", "none", "--no-progress"])

@@ -180,3 +180,86 @@ def test_update_model_through_this_package(tmp_path):
     frames = [torch.rand(1, 3, 64, 64) for _ in range(2)]
     with torch.no_grad():
         assert back.compress(frames)[0] == net.eval().compress(frames)[0]
+
+
+def _gray_checkpoint(path, channels: int = 1) -> None:
+    torch.manual_seed(0)
+    arch = {**tiny_architecture("hyperprior"), "decoders": ("mse",), "channels": channels}
+    torch.save({"state_dict": ScaleSpaceFlowPLF(**arch).state_dict()}, path)
+
+
+def test_gray_checkpoint_on_rgb_yuv_codes_the_luma_plane(tmp_path, monkeypatch):
+    from compressai_plf.datasets.raw_yuv import read_yuv420_planes
+
+    monkeypatch.chdir(tmp_path)  # a stray .bin would land here
+    data = tmp_path / "data"
+    data.mkdir()
+    clip = data / "clip_72x48_30Hz_8bit_P420.yuv"
+    _smooth_clip(clip, frames=2)
+    ckpt = tmp_path / "gray.pth.tar"
+    _gray_checkpoint(ckpt)
+    out = tmp_path / "out"
+    res = _run_tool(data, out, ckpt)
+    agg = json.loads((out / "ssf_plf-ans.json").read_text())
+    assert agg["planes"] == ["y"]
+    assert {"psnr-y", "mse-y", "ms-ssim-y", "bitrate"} <= set(res)
+    assert not {"psnr-rgb", "psnr-u", "psnr-v"} & set(res)  # no chroma numbers for luma
+    (seq,) = out.glob("clip_72x48_*-luma.json")
+    record = json.loads(seq.read_text())
+    assert "luma plane" in record["description"]
+    # psnr-y against an independent decode of the luma plane with the same model
+    net = ScaleSpaceFlowPLF.from_state_dict(torch.load(ckpt, weights_only=True)["state_dict"])
+    net.update(force=True)
+    y = torch.from_numpy(read_yuv420_planes(clip)[0]).float().div(255).unsqueeze(1)
+    padded = [torch.nn.functional.pad(f[None], (0, 24, 0, 16), mode="replicate") for f in y]
+    with torch.no_grad():
+        decoded = net.eval().decompress(*net.compress(padded))
+    psnr = []
+    for src, rec in zip(y, decoded, strict=True):
+        a = (src * 255).round()
+        b = (rec[0, :, :48, :72].clamp(0, 1) * 255).round()
+        psnr.append(float(10 * torch.log10(255**2 / (a - b).pow(2).mean())))
+    assert res["psnr-y"][0] == pytest.approx(sum(psnr) / len(psnr), abs=1e-3)
+    assert not list(tmp_path.glob("*.bin")) and not list(out.rglob("*.bin"))
+
+
+def test_other_channel_counts_are_one_line_and_leave_no_bin(tmp_path, monkeypatch):
+    from compressai_plf.utils.video.eval_model import main
+
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=2)
+    ckpt = tmp_path / "two.pth.tar"
+    _gray_checkpoint(ckpt, channels=2)
+    with pytest.raises(SystemExit, match="^error: the model codes 2-channel frames"):
+        main(["checkpoint", str(data), str(tmp_path / "o"), "-a", "ssf_plf", "-p", str(ckpt)])
+    assert not list(tmp_path.rglob("*.bin"))
+
+
+def test_pretrained_natural_entry_without_weights_is_one_line(tmp_path, monkeypatch):
+    import compressai_plf.zoo.pretrained as pretrained
+    from compressai_plf.utils.video.eval_model import main
+
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=1)
+    with pytest.raises(SystemExit, match="^error: no pretrained weights are shipped"):
+        main(["pretrained", str(data), str(tmp_path / "o"), "-a", "ssf_plf", "-q", "3"])
+
+
+def test_pretrained_moving_mnist_family_on_rgb_yuv_gives_luma_results(tmp_path):
+    from compressai_plf.utils.video.eval_model import main
+    from compressai_plf.zoo.pretrained import weights_path
+
+    if not weights_path(3, "mse", "hyperprior", "mmnist").is_file():
+        pytest.skip("the Moving MNIST hyperprior q3 file is not shipped")
+    data = tmp_path / "data"
+    data.mkdir()
+    _smooth_clip(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=2, h=64, w=64)
+    out = tmp_path / "out"
+    main(["pretrained", str(data), str(out), "-a", "ssf_plf_mmnist", "-q", "3"])
+    agg = json.loads((out / "ssf_plf_mmnist-ans.json").read_text())
+    assert agg["planes"] == ["y"] and agg["results"]["q"] == ["ssf_plf_mmnist-mse-3-ans"]
+    assert agg["results"]["bitrate"][0] > 0 and 0 < agg["results"]["psnr-y"][0] < 100

@@ -17,12 +17,30 @@ user of this package relies on, then :func:`main` runs CompressAI's own ``main``
   model's ``size_multiple`` (128 for models without one), and each P-frame is predicted from
   the unclipped reconstruction the decoder has (:class:`UnclampedReference`), so both tools
   code the same pixels into the same latents;
-* MS-SSIM uses a window that fits frames under 161 px (the tool asserts otherwise).
+* MS-SSIM uses a window that fits frames under 161 px (the tool asserts otherwise);
+* a gray (1-channel) model codes the luma plane of the YUV files: its per-sequence results
+  are luma metrics (``psnr-y``, ``mse-y``, ``ms-ssim-y``) with a description saying so, and the
+  aggregate JSON records ``"planes"`` (``"y"`` or ``"rgb"`` per entry of ``results["q"]``);
+  a model of any other channel count is refused in one line before anything is coded;
+* ``-a ssf_plf`` is the zoo's default (RGB natural-video) family, as ``ssf2020`` is;
+  ``-a ssf_plf_mmnist`` and ``-a ssf_plf_mmnist_fixed`` name the Moving MNIST families
+  (pretrained mode; in checkpoint mode all three read the architecture from the file).
+
+CompressAI's own loop (``eval_model``) is kept rather than the package's
+:func:`~compressai_plf.eval.evaluate.evaluate_codec`: the tool's JSON keys (``psnr-y/u/v``,
+``psnr-yuv`` against the file's 4:2:0 planes, ``mse-rgb``/``psnr-rgb``/``ms-ssim-rgb`` on
+rounded 8-bit values, ``bitrate`` from its own ``.bin`` layout, ``--entropy-estimation``
+from likelihoods) are computed from the raw planes inside that loop, and ``evaluate_codec``
+measures the RGB clips of a :class:`~compressai_plf.eval.clips.ClipSet` with the package's
+metric suite and container; the conventions that matter for comparing both tools (padding,
+clipping, the unclipped reference) are shared above instead.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import sys
 from contextvars import ContextVar
 from pathlib import Path
@@ -48,18 +66,48 @@ from compressai_plf.utils.cli_errors import (
     fail,
     one_line_errors,
 )
-from compressai_plf.zoo import video_models
+from compressai_plf.zoo import ssf_plf, video_models
 
 __all__ = ["install", "load_checkpoint", "main", "state_digest"]
 
-ARCHITECTURES = {"ssf_plf": ScaleSpaceFlowPLF}
+#: Zoo families under the tool's ``-a`` (its pretrained mode passes only quality and metric).
+FAMILY_ENTRIES = {
+    "ssf_plf_mmnist": functools.partial(ssf_plf, family="mmnist"),
+    "ssf_plf_mmnist_fixed": functools.partial(ssf_plf, family="mmnist", rate_mode="fixed"),
+}
+ARCHITECTURES = dict.fromkeys(("ssf_plf", *FAMILY_ENTRIES), ScaleSpaceFlowPLF)
 #: Size multiple of the model being evaluated (CompressAI's ``pad`` does not see the model).
 _MULTIPLE: ContextVar[int] = ContextVar("size_multiple", default=128)
+#: True while a gray model is evaluated: frames are the luma plane, metrics luma metrics.
+_LUMA: ContextVar[bool] = ContextVar("luma", default=False)
 _ORIGINAL = {
     name: getattr(_tool, name)
-    for name in ("eval_model", "eval_model_entropy_estimation", "run_inference")
+    for name in (
+        "eval_model",
+        "eval_model_entropy_estimation",
+        "run_inference",
+        "compute_metrics_for_frame",
+        "load_pretrained",
+    )
 }
 _convert_yuv420_to_rgb = _tool.convert_yuv420_to_rgb
+#: Planes each evaluated entry coded, by the tool's run label, for the aggregate JSON.
+_PLANES: dict[str, str] = {}
+
+
+def coded_planes(net: nn.Module) -> str:
+    """``"rgb"`` for a 3-channel model, ``"y"`` (the luma plane) for a gray one.
+
+    Raises:
+        ValueError: any other channel count (YUV files give RGB or luma frames only).
+    """
+    channels = int(getattr(net, "channels", 3))
+    if channels not in (1, 3):
+        raise ValueError(
+            f"the model codes {channels}-channel frames; the eval tool codes RGB (3 channels) "
+            "or, for a gray model, the luma plane (1 channel) of the YUV files"
+        )
+    return "y" if channels == 1 else "rgb"
 
 
 def load_checkpoint(arch: str, no_update: bool, checkpoint_path: str) -> nn.Module:
@@ -74,9 +122,18 @@ def load_checkpoint(arch: str, no_update: bool, checkpoint_path: str) -> nn.Modu
     else:
         net = cls()
         net.load_state_dict(state_dict)
+    coded_planes(net)  # refused before a .bin file is opened
     if not no_update:
         net.update(force=True)
     return net.eval()
+
+
+def load_pretrained(model: str, metric: str, quality: int) -> nn.Module:
+    """CompressAI's pretrained loader, with the channel check of :func:`load_checkpoint`."""
+    install()
+    net = _ORIGINAL["load_pretrained"](model, metric, quality)
+    coded_planes(net)
+    return net
 
 
 def state_digest(net: nn.Module, length: int = 8) -> str:
@@ -102,8 +159,33 @@ def ms_ssim_fitting(x: Tensor, y: Tensor, data_range: float = 255, **kwargs) -> 
 
 def yuv420_to_rgb_clipped(frame: Any, device: torch.device, max_val: int) -> Tensor:
     """CompressAI's YUV 4:2:0 -> RGB conversion, clipped to [0, 1] (the range a codec takes,
-    and what :class:`compressai_plf.datasets.RawYUVFolder` gives ``compressai_plf.eval``)."""
+    and what :class:`compressai_plf.datasets.RawYUVFolder` gives ``compressai_plf.eval``);
+    for a gray model the luma plane ``(1, 1, H, W)`` as stored (``RawYUVFolder(planes="y")``)."""
+    if _LUMA.get():
+        return _luma(frame[0], device, max_val)
     return _convert_yuv420_to_rgb(frame, device, max_val).clamp(0, 1)
+
+
+def _luma(plane: Any, device: torch.device | str, max_val: int) -> Tensor:
+    y = torch.as_tensor(plane.astype("float32") / max_val, device=device)
+    return y.reshape(1, 1, *y.shape[-2:])
+
+
+def compute_metrics_for_frame(
+    org_frame: Any, rec_frame: Tensor, device: str = "cpu", max_val: int = 255
+) -> dict[str, Any]:
+    """CompressAI's per-frame metrics; for a gray model the luma ones, computed as the tool
+    computes ``psnr-y`` (8-bit rounded values): ``psnr-y``, ``mse-y``, ``ms-ssim-y``."""
+    if not _LUMA.get():
+        return _ORIGINAL["compute_metrics_for_frame"](org_frame, rec_frame, device, max_val)
+    org = (_luma(org_frame[0], device, max_val) * max_val).clamp(0, max_val).round()
+    rec = (rec_frame * max_val).clamp(0, max_val).round()
+    mse = (org - rec).pow(2).mean()
+    return {
+        "psnr-y": 20 * torch.log10(torch.tensor(float(max_val))) - 10 * torch.log10(mse),
+        "mse-y": mse,
+        "ms-ssim-y": ms_ssim_fitting(org, rec, data_range=max_val),
+    }
 
 
 def pad(x: Tensor, p: int | None = None) -> tuple[Tensor, tuple[int, int]]:
@@ -158,6 +240,7 @@ class UnclampedReference(nn.Module):
 def _with_conventions(name: str):
     def run(net: nn.Module, *args: Any, **kwargs: Any) -> dict[str, Any]:
         token = _MULTIPLE.set(int(getattr(net, "size_multiple", 128)))
+        luma = _LUMA.set(coded_planes(net) == "y")
         try:
             return _ORIGINAL[name](UnclampedReference(net), *args, **kwargs)
         except BaseException:
@@ -166,14 +249,21 @@ def _with_conventions(name: str):
             raise
         finally:
             _MULTIPLE.reset(token)
+            _LUMA.reset(luma)
 
     run.__name__ = name
     return run
 
 
 def run_inference(filepaths, inputdir, net, outputdir, *args: Any, **kwargs: Any):
-    """CompressAI's ``run_inference`` with the cache key extended by :func:`state_digest`."""
-    kwargs["trained_net"] = f"{kwargs.get('trained_net', '')}-{state_digest(net)}"
+    """CompressAI's ``run_inference`` with the cache key extended by :func:`state_digest`
+    (and, for a gray model, by ``luma``, with a description saying what was coded)."""
+    planes = coded_planes(net)
+    label = kwargs.get("trained_net", "")
+    _PLANES[label] = planes
+    kwargs["trained_net"] = f"{label}-{state_digest(net)}" + ("-luma" if planes == "y" else "")
+    if planes == "y":
+        kwargs["description"] = f"{kwargs.get('description', '')}; luma plane, 1-channel model"
     return _ORIGINAL["run_inference"](filepaths, inputdir, net, outputdir, *args, **kwargs)
 
 
@@ -181,7 +271,10 @@ def install() -> None:
     """Add this package's architectures, loader and conventions to CompressAI's tool module."""
     _tool.models.update(ARCHITECTURES)
     _tool.pretrained_models.update(video_models)
+    _tool.pretrained_models.update(FAMILY_ENTRIES)
     _tool.load_checkpoint = load_checkpoint
+    _tool.load_pretrained = load_pretrained
+    _tool.compute_metrics_for_frame = compute_metrics_for_frame
     _tool.ms_ssim = ms_ssim_fitting
     _tool.convert_yuv420_to_rgb = yuv420_to_rgb_clipped
     _tool.pad, _tool.crop = pad, crop
@@ -237,4 +330,23 @@ def main(argv: list[str] | None = None) -> None:
             for path in getattr(args, "paths", None) or []:
                 check_torch_file(path, "checkpoint")
             argv = with_output_directory(argv)
+        _PLANES.clear()
         _tool.main(argv)
+        if getattr(args, "source", None):
+            record_planes(_tool.create_parser().parse_args(argv))
+
+
+def aggregate_path(args: Any) -> Path:
+    """Where CompressAI's ``main`` wrote the aggregate JSON (its own naming)."""
+    coder = "entropy-estimation" if args.entropy_estimation else args.entropy_coder
+    name = args.output_file or f"{args.architecture}-{coder}"
+    return Path(f"{args.output_directory}/{name}").with_suffix(".json")
+
+
+def record_planes(args: Any) -> None:
+    """Add ``"planes"`` (``"rgb"`` or ``"y"`` per ``results["q"]`` entry) to the aggregate
+    JSON: a gray model's numbers are luma numbers."""
+    path = aggregate_path(args)
+    data = json.loads(path.read_text())
+    data["planes"] = [_PLANES.get(q, "rgb") for q in data["results"].get("q", [])]
+    path.write_text(json.dumps(data, indent=2))
