@@ -119,15 +119,18 @@ def load_checkpoint(
     return ckpt
 
 
-#: Keys under which checkpoints keep the model's state dict (CompressAI's eval tool order).
-STATE_DICT_KEYS = ("state_dict", "network", "model_state_dict")
+#: Keys under which checkpoints keep the model's state dict, first match wins: the order of
+#: CompressAI's ``eval_model`` and ``update_model`` tools, so a file holding two reads the same
+#: in this package and in them.
+STATE_DICT_KEYS = ("network", "state_dict", "model_state_dict")
 #: Prefixes that DistributedDataParallel and wrappers put before every key.
 _WRAPPER_PREFIXES = ("module.", "model.")
 
 
 def state_dict_of(checkpoint: dict, source: str = "checkpoint") -> dict:
-    """The model state dict of a checkpoint: under ``state_dict``, ``network`` or
-    ``model_state_dict``, or the dict itself; a wrapper prefix on every key is removed.
+    """The model state dict of a checkpoint: under the first of :data:`STATE_DICT_KEYS`
+    (``network``, ``state_dict``, ``model_state_dict``) it holds, or the dict itself; a wrapper
+    prefix on every key is removed.
 
     Raises:
         CheckpointError: what was found is not a dict.

@@ -17,6 +17,7 @@ from compressai_plf.checkpoint import (
 )
 from compressai_plf.models import ScaleSpaceFlowPLF
 from compressai_plf.training.rng_state import rng_state, set_rng_state
+from compressai_plf.utils.update_model import plugin as update_model_plugin
 from compressai_plf.zoo.presets import tiny_architecture
 
 
@@ -87,6 +88,15 @@ def test_state_dict_found_under_each_key_and_wrapper_prefix_removed(key):
     assert list(state_dict_of(ckpt)) == ["a", "b"]
     # a prefix on only some keys is part of the names, not a wrapper's
     assert list(state_dict_of({"module.a": 1, "b": 2})) == ["module.a", "b"]
+
+
+def test_state_dict_key_order_is_compressais_and_the_update_plugins(tmp_path):
+    # CompressAI's eval_model and update_model read ``network`` before ``state_dict``
+    a, b = torch.zeros(1), torch.ones(1)
+    ckpt = {"state_dict": {"a": a}, "network": {"b": b}, "model_state_dict": {"c": a}}
+    assert state_dict_of(ckpt) == {"b": b}
+    path = save_atomic(ckpt, tmp_path / "both.pth.tar")
+    assert list(update_model_plugin.load_checkpoint(path, "ssf_plf")) == ["b"]
 
 
 def test_state_dict_that_is_not_a_dict_is_named():

@@ -14,7 +14,7 @@ import torch.nn as nn
 from compressai.registry import register_module
 from torch import Tensor
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint, state_dict_of
 from ._video import VideoLike, as_video, to_gray
 
 FRAME_SIZE = 64
@@ -105,10 +105,11 @@ def load_digit_classifier(
         hint="build it with "
         "`python -m compressai_plf.metrics.build_classifier --mnist-root DIR --out FILE`",
     )
-    if "state_dict" not in ckpt:
-        raise ValueError(f"{path}: not a digit classifier checkpoint (no 'state_dict' key)")
     model = DigitClassifier(**ckpt.get("config", {}))
-    model.load_state_dict(ckpt["state_dict"])
+    try:
+        model.load_state_dict(state_dict_of(ckpt, f"digit classifier checkpoint {path}"))
+    except RuntimeError as err:  # missing/unexpected keys or shapes: another network's file
+        raise CheckpointError(f"{path}: not a digit classifier checkpoint: {err}") from err
     model.eval().requires_grad_(False)
     return model
 

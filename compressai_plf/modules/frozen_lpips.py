@@ -31,9 +31,10 @@ BACKBONE_FILES = {
 
 def _load_trunk(net: nn.Module, path: Path) -> None:
     # lpips splits torchvision's ``features`` into slices whose children keep their indices.
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
+    from ..checkpoint import load_checkpoint, state_dict_of  # checkpoint imports the models
+
+    what = "LPIPS backbone weight file"
+    state = state_dict_of(load_checkpoint(path, what=what), f"{what} {path}")
     mapped = {}
     for name, _ in net.named_parameters():
         _slice, idx, rest = name.split(".", 2)

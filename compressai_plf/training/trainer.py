@@ -25,7 +25,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
-from ..checkpoint import load_checkpoint, remove_orphaned_tmp, save_atomic
+from ..checkpoint import load_checkpoint, remove_orphaned_tmp, save_atomic, state_dict_of
 from ..results import json_ready
 from .distributed import broadcast_parameters, init_from_env, is_distributed
 from .jsonl_log import JsonlLog
@@ -100,7 +100,7 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     MMSE decoder is a good starting point for any perceptual decoder on the same bitstream).
     Own-past heads keep their initialisation, which starts close to the MMSE prediction."""
     ckpt = load_checkpoint(path)
-    src = ckpt.get("state_dict", ckpt)
+    src = state_dict_of(ckpt, f"checkpoint {path}")
     trained = trained_heads(ckpt, src)
     own = model.state_dict()
     copied = 0
@@ -130,8 +130,7 @@ def init_iframe_decoder(model: nn.Module, path: str) -> int:
     the family's keyframe codec. Returns how many tensors were copied; refuses to copy none."""
     if getattr(model, "iframe_decoder", None) is None:
         raise ValueError("--init-iframe: this model has no shared perceptual I-frame decoder")
-    ckpt = load_checkpoint(path)
-    src = ckpt.get("state_dict", ckpt)
+    src = state_dict_of(load_checkpoint(path), f"checkpoint {path}")
     own = model.state_dict()
     matched = {
         k: v
@@ -284,7 +283,7 @@ def train(args: Any) -> dict[str, Any]:
             raise ValueError(
                 f"{resume_path} is a {ckpt.get('stage_name')!r} checkpoint, not {args.stage!r}"
             )
-        model.load_state_dict(ckpt["state_dict"])
+        model.load_state_dict(state_dict_of(ckpt, f"checkpoint {resume_path}"))
         stage.load_state_dict(stage_state(ckpt))
         set_rng_state(ckpt["rng"])
         start = int(ckpt["step"])

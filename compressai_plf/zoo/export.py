@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import load_checkpoint, save_atomic, training_weights
+from ..checkpoint import load_checkpoint, save_atomic, ssf_plf_of, training_weights
 from ..models import ScaleSpaceFlowPLF
 from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
 from .gaussian_tables import strip_gaussian_tables
@@ -105,8 +105,7 @@ def export_weights(
     (:func:`compare_decodes`, on Moving MNIST test clips from the MNIST root ``data_root``
     for the gray family, else on random clips)."""
     ckpt = load_checkpoint(checkpoint)
-    state = ckpt.get("state_dict", ckpt)
-    net = ScaleSpaceFlowPLF.from_state_dict(state)
+    net = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
     _check_architecture(net, quality, rate_mode, family)
     net.update(force=True)
     exported = strip_gaussian_tables(net.state_dict())  # rebuilt by the loader

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import load_checkpoint, state_dict_of
 from .presets import FIXED_KEYFRAME_BITS, FIXED_PFRAME_BITS, HYPERPRIOR_LAMBDAS, resolve_family
 from .pretrained import WEIGHTS_DIR
 
@@ -87,7 +87,7 @@ def make_card(
         family = m["family"] or "mmnist"
     family = resolve_family(family, rate_mode)
     data = load_checkpoint(weights, what="zoo weight file")
-    config = data["state_dict"]["_extra_state"]["config"]
+    config = state_dict_of(data, f"zoo weight file {weights}")["_extra_state"]["config"]
     meta = data.get("meta") or {}
     card: dict[str, Any] = {
         "file": weights.name,

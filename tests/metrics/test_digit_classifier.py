@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from compressai_plf.checkpoint import CheckpointError
 from compressai_plf.datasets import load_mnist_tensors as load_mnist
 from compressai_plf.datasets import place_digits
 from compressai_plf.metrics import (
@@ -39,6 +40,13 @@ def test_save_load_roundtrip_weights_only(tmp_path):
     assert torch.load(path, weights_only=True)["meta"] == {"test_accuracy": 0.5}
     with pytest.raises(FileNotFoundError, match="build_classifier"):
         load_digit_classifier(tmp_path / "missing.pt")
+    # read like every checkpoint: under ``network`` too, a DDP ``module.`` prefix removed
+    wrapped = {f"module.{k}": v for k, v in model.state_dict().items()}
+    torch.save({"network": wrapped, "config": {"feature_dim": 32, "width": 8}}, path)
+    torch.testing.assert_close(load_digit_classifier(path)(x), model(x))
+    torch.save({"state_dict": {"w": torch.zeros(1)}}, path)  # another network's file
+    with pytest.raises(CheckpointError, match="not a digit classifier checkpoint"):
+        load_digit_classifier(path)
 
 
 @pytest.fixture(scope="module")

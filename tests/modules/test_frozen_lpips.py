@@ -7,6 +7,7 @@ import torchvision
 from compressai.registry import MODULES
 from torch import nn
 
+from compressai_plf.checkpoint import CheckpointError
 from compressai_plf.modules import BACKBONE_FILES, FrozenLPIPS
 
 # lpips builds its trunk with torchvision's deprecated ``pretrained=`` argument.
@@ -45,6 +46,9 @@ def test_loads_trunk_from_path_and_from_hub_cache(tmp_path, monkeypatch):
     del state["features.8.weight"]
     torch.save(state, path)
     with pytest.raises(ValueError, match="features.8.weight"):
+        FrozenLPIPS(weights=path)
+    path.write_bytes(b"not a torch file")
+    with pytest.raises(CheckpointError, match="LPIPS backbone weight file"):
         FrozenLPIPS(weights=path)
 
 

@@ -192,3 +192,25 @@ def test_compressai_ssf2020_trains_in_the_mse_stage(tiny_args, tmp_path):
                 save_dir=str(tmp_path / "universal"),
             )
         )
+
+
+def test_init_reads_checkpoints_like_every_reader(tmp_path):
+    """A checkpoint under ``network`` with a DistributedDataParallel prefix initialises a
+    stage; one without a state dict is a named CheckpointError, not a KeyError."""
+    from compressai_plf.checkpoint import CheckpointError, save_atomic
+    from compressai_plf.models import ScaleSpaceFlowPLF
+    from compressai_plf.training import init_from_checkpoint
+
+    torch.manual_seed(0)
+    source = ScaleSpaceFlowPLF(**TINY_FIXED)
+    wrapped = {f"module.{k}": v for k, v in source.state_dict().items()}
+    path = save_atomic({"network": wrapped}, tmp_path / "ddp.pth.tar")
+    torch.manual_seed(1)
+    model = ScaleSpaceFlowPLF(**TINY_FIXED)
+    info = init_from_checkpoint(model, str(path))
+    tensors = [k for k, v in source.state_dict().items() if isinstance(v, torch.Tensor)]
+    assert info["copied"] == len(tensors)
+    assert all(torch.equal(model.state_dict()[k], source.state_dict()[k]) for k in tensors)
+    save_atomic({"state_dict": [1, 2]}, tmp_path / "bad.pth.tar")
+    with pytest.raises(CheckpointError, match="bad.pth.tar holds no state dict"):
+        init_from_checkpoint(model, str(tmp_path / "bad.pth.tar"))

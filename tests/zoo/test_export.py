@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import compressai_plf.zoo.pretrained as pretrained
-from compressai_plf.checkpoint import save_atomic
+from compressai_plf.checkpoint import CheckpointError, save_atomic
 from compressai_plf.zoo import ssf_plf
 from compressai_plf.zoo.export import export_weights, half_state_dict
 
@@ -47,6 +47,18 @@ def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
 def test_export_refuses_another_architecture(fixed_q2_checkpoint, tmp_path):
     with pytest.raises(ValueError, match="q3 mmnist fixed architecture"):
         export_weights(fixed_q2_checkpoint, 3, "fixed", out=tmp_path / "x.pth.tar")
+
+
+def test_export_reads_the_checkpoint_like_every_reader(fixed_q2_checkpoint, tmp_path):
+    # under ``network`` with a DistributedDataParallel ``module.`` prefix: the same model
+    ckpt = torch.load(fixed_q2_checkpoint, weights_only=True)
+    wrapped = {f"module.{k}": v for k, v in ckpt.pop("state_dict").items()}
+    path = save_atomic({**ckpt, "network": wrapped}, tmp_path / "ddp.pth.tar")
+    out = export_weights(path, 2, "fixed", out=tmp_path / "w.pth.tar")
+    assert out["identical_bitstreams"] == "8/8"
+    save_atomic({"step": 1, "args": {}}, tmp_path / "empty.pth.tar")
+    with pytest.raises(CheckpointError, match="empty.pth.tar holds no ScaleSpaceFlowPLF"):
+        export_weights(tmp_path / "empty.pth.tar", 2, "fixed", out=tmp_path / "x.pth.tar")
 
 
 def test_half_keeps_entropy_models_and_integers():
