@@ -20,12 +20,12 @@ The README's main job, a few minutes on a laptop CPU:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from .datasets.data_root import find_data_root
+from .results import write_json
 
 
 def mnist_root(explicit: str | None) -> tuple[str, bool]:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "clips": results["settings"]["clips"],
         "error_permanence": rows,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_json(summary, out / "summary.json")
     print(tables)
     return summary
 

@@ -105,22 +105,23 @@ def load_results(path: str | Path) -> dict:
     return data
 
 
-def json_ready(value: Any) -> Any:
+def json_ready(value: Any, finite: bool = True) -> Any:
     """``value`` as plain JSON types: tensors and NumPy values as numbers or lists, tuples as
     lists, mapping keys as strings, non-finite floats as ``None`` (JSON has no inf/NaN) and
-    any other object as its ``str`` (a path, a dtype)."""
+    any other object as its ``str`` (a path, a dtype). ``finite=False`` keeps inf/NaN, for
+    plain values stored in torch files (checkpoint ``args``), which hold them exactly."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):  # NumPy float64 too: stored as a plain float
-        return float(value) if math.isfinite(value) else None
+        return float(value) if math.isfinite(value) or not finite else None
     if isinstance(value, numbers.Real):  # NumPy scalars
-        return json_ready(value.item() if hasattr(value, "item") else float(value))
+        return json_ready(value.item() if hasattr(value, "item") else float(value), finite)
     if hasattr(value, "tolist"):  # tensors, NumPy arrays
-        return json_ready(value.tolist())
+        return json_ready(value.tolist(), finite)
     if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
+        return {str(k): json_ready(v, finite) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
+        return [json_ready(v, finite) for v in value]
     return str(value)
 
 

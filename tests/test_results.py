@@ -44,6 +44,11 @@ def test_json_ready_converts_every_numeric_kind_to_plain_json():
     json.dumps(out, allow_nan=False)  # strict JSON
 
 
+def test_json_ready_keeps_non_finite_floats_for_torch_files():
+    out = json_ready({"a": (math.nan, np.float64(math.inf)), "t": torch.tensor(-math.inf)}, False)
+    assert math.isnan(out["a"][0]) and out["a"][1] == math.inf and out["t"] == -math.inf
+
+
 def test_write_json_is_strict_and_round_trips(tmp_path):
     path = write_json(
         {"x": [1.0, math.nan], "y": {"z": torch.tensor(4)}}, tmp_path / "d" / "o.json"

@@ -165,9 +165,9 @@ class EvalCritics:
         return {
             "format": FORMAT,
             "version": VERSION,
-            "configs": {p: json_ready(c) for p, c in self.configs.items()},
+            "configs": {p: json_ready(c, finite=False) for p, c in self.configs.items()},
             "critics": {p: c.state_dict() for p, c in self.critics.items()},
-            "meta": json_ready(self.meta),
+            "meta": json_ready(self.meta, finite=False),  # a torch file keeps inf/NaN
         }
 
     def save(self, path: str | os.PathLike) -> Path:

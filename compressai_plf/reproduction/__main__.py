@@ -34,7 +34,6 @@ dir; the posterior sampler's index is cached in the user's cache folder.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -46,6 +45,7 @@ from ..eval import evaluate_models
 from ..eval.evaluate import posterior_iframe_decoder
 from ..eval.models import from_checkpoint
 from ..metrics.packaged import packaged_classifier_path
+from ..results import write_json
 from .family import family_models, pframe_bits, run_checkpoint
 from .figures import dp_figure, family_figures, per_frame_figures
 from .report import experiment_tables, permanence_tables
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if len(summary["dp"]) >= 2:
         made.append(dp_figure(summary["dp"], figs / "dp-mse-vs-w1-fmd.png"))
     summary["figures"] = [str(p) for p in made]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False, default=str))
+    write_json(summary, out / "summary.json")
     (out / "tables.md").write_text(permanence_tables(summary) + "\n" + experiment_tables(summary))
     print((out / "tables.md").read_text())
     return summary

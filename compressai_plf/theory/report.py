@@ -9,12 +9,12 @@ run applies the four decoders to one set of simulated MMSE estimates (universali
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..results import write_json
 from .gauss_markov import PLFS, error_permanence_limit, fmd, jd, mmse, optimal_decoder, sa
 from .representation import MMSERepresentation
 from .source import GaussMarkovSource
@@ -330,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     print(format_tables(results))
     json_path = args.out / "gauss_markov.json"
-    json_path.write_text(json.dumps(results, indent=1) + "\n")
+    write_json(results, json_path, indent=1)
     written = [json_path]
     if not args.no_plots:
         written += write_plots(results, args.out)

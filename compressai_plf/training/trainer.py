@@ -187,12 +187,25 @@ def reuse_model_args(args: Any, stored: dict[str, Any], path: Path) -> None:
         given, default = getattr(args, name, None), getattr(defaults, name, None)
         if name == "channels":
             default = int((getattr(defaults, "model_args", None) or {}).get("channels", 3))
-        if given not in (None, default) and json_ready(given) != stored[name]:
+        if given not in (None, default) and not _same(
+            json_ready(given, finite=False), stored[name]
+        ):
             raise ValueError(
                 f"--{name.replace('_', '-')} {given!r} differs from the one {path} was "
                 f"trained with ({stored[name]!r}); resume takes the model from the checkpoint"
             )
         setattr(args, name, stored[name])
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` with NaN equal to NaN (an option left at NaN has not changed)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 def claim_save_dir(save_dir: Path, force: bool, rank: int) -> None:
@@ -307,7 +320,7 @@ def train(args: Any) -> dict[str, Any]:
             "stage_name": args.stage,
             "stage": state,
             "rng": rng_state(),
-            "args": json_ready(vars(args)),
+            "args": json_ready(vars(args), finite=False),  # a torch file keeps inf/NaN
             "best_loss": best_loss,
             "final": final,
         }

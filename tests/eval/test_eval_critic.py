@@ -70,6 +70,14 @@ def test_save_load_round_trip(tmp_path):
         )
 
 
+def test_non_finite_metadata_survives_the_file(tmp_path):
+    # a torch file stores inf/NaN exactly; only JSON output turns them into null
+    critics = _critics(dataset="mmnist", validation={"w1": math.nan, "gap": math.inf})
+    loaded = load_eval_critics(critics.save(tmp_path / "critics.pt"))
+    assert math.isnan(loaded.meta["validation"]["w1"])
+    assert loaded.meta["validation"]["gap"] == math.inf
+
+
 def test_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="build_eval_critics"):
         load_eval_critics(tmp_path / "missing.pt")

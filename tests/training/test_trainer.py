@@ -214,3 +214,22 @@ def test_init_reads_checkpoints_like_every_reader(tmp_path):
     save_atomic({"state_dict": [1, 2]}, tmp_path / "bad.pth.tar")
     with pytest.raises(CheckpointError, match="bad.pth.tar holds no state dict"):
         init_from_checkpoint(model, str(tmp_path / "bad.pth.tar"))
+
+
+def test_resume_compares_non_finite_options_as_stored():
+    """Checkpoint ``args`` keep inf/NaN (a torch file stores them), so resuming with the same
+    non-finite option is no change, and a different one is still refused."""
+    from argparse import Namespace
+    from pathlib import Path
+
+    from compressai_plf.results import json_ready
+    from compressai_plf.training.trainer import reuse_model_args
+
+    given = {**TINY_FIXED, "note": [math.nan, math.inf]}
+    stored = json_ready({"model_args": given}, finite=False)
+    assert math.isnan(stored["model_args"]["note"][0]) and stored["model_args"]["note"][1] > 0
+    args = Namespace(model_args=dict(given))
+    reuse_model_args(args, stored, Path("c.pth.tar"))
+    assert args.model_args is stored["model_args"]
+    with pytest.raises(ValueError, match="--model-args .* differs from the one c.pth.tar"):
+        reuse_model_args(Namespace(model_args={**given, "note": [1.0]}), stored, Path("c.pth.tar"))
