@@ -12,6 +12,7 @@ from pathlib import Path
 
 from compressai.datasets import VideoFolder
 from compressai.registry import register_dataset
+from compressai.transforms.functional import rgb2ycbcr
 from torch import Tensor
 from torchvision import transforms
 
@@ -111,6 +112,8 @@ class VideoClipFolder(VideoFolder):
         transform: transform of the ``(H, W, 3 * frames)`` uint8 array; default
             ``transforms.ToTensor()``.
         list_dir: folder holding the list files (default ``root``).
+        channels: 3 (RGB) or 1 (the luma of each frame, BT.709 as CompressAI's
+            ``rgb2ycbcr``, for a gray model).
     """
 
     def __init__(
@@ -122,7 +125,11 @@ class VideoClipFolder(VideoFolder):
         rnd_temp_order: bool = False,
         transform=None,
         list_dir: str | os.PathLike | None = None,
+        channels: int = 3,
     ):
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels!r}")
+        self.channels = channels
         if split not in ("train", "test", "all"):
             raise ValueError(f"unknown split {split!r}: expected 'train', 'test' or 'all'")
         if not isinstance(frames, int) or frames < 1:
@@ -148,6 +155,8 @@ class VideoClipFolder(VideoFolder):
                 f"{self.sample_folders[index]} yields {len(frames)} frames, fewer than "
                 f"the {self.max_frames} requested"
             )
+        if self.channels == 1:
+            return tuple(rgb2ycbcr(f)[:1] for f in frames)
         return tuple(frames)
 
 

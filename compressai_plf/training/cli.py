@@ -35,6 +35,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 from pathlib import Path
@@ -43,7 +44,7 @@ from typing import Any
 from compressai.registry import DATASETS
 
 from ..plfs import plf_names
-from ..zoo.presets import expand_preset
+from ..zoo.presets import architecture, expand_preset
 from .stages import CRITIC_BATCHES, IFRAME_SOURCES, STAGES
 
 DEFAULT_CRITIC_STEPS = {"mse": 5, "iframe": 5, "plf": 5, "universal": 5, "recon3d": 1}
@@ -133,7 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="training crop / frame size, H [W] (default: %(default)s)",
     )
     p.add_argument(
-        "--channels", type=int, default=None, help="frame channels (default: the model's)"
+        "--channels",
+        type=int,
+        default=None,
+        help="frame channels of the model and the dataset (default: the model's, else the "
+        "dataset's own: 1 for MovingMNIST and KTH, 3 for RGB video)",
     )
     p.add_argument("--steps", type=int, default=1000, help="codec steps (default: %(default)s)")
     p.add_argument("-e", "--epochs", type=int, default=None, help="epochs (overrides --steps)")
@@ -315,6 +320,16 @@ def load_recipe(path: str | Path) -> dict[str, Any]:
     return {k.replace("-", "_"): v for k, v in recipe.items()}
 
 
+def dataset_channels(name: str) -> int:
+    """The channel count a registered dataset gives by default: its ``channels`` argument's
+    default (MovingMNIST, KTH: 1), else 3 (RGB video)."""
+    cls = DATASETS.get(name)
+    param = inspect.signature(cls).parameters.get("channels") if cls is not None else None
+    if param is None or not isinstance(param.default, int):
+        return 3
+    return param.default
+
+
 def finalize(args: argparse.Namespace) -> argparse.Namespace:
     """Derived defaults and checks."""
     size = args.patch_size if isinstance(args.patch_size, list) else [args.patch_size]
@@ -322,7 +337,19 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         raise SystemExit("error: --patch-size takes H or H W")
     args.patch_size = size[0] if len(size) == 1 or size[0] == size[1] else tuple(size)
     if args.channels is None:
-        args.channels = int((args.model_args or {}).get("channels", 3))
+        # not given: the model's, else the data's; a resumed run takes the checkpoint's
+        args.channels_derived = True
+        model_args, data_args = args.model_args or {}, args.dataset_args or {}
+        args.channels = int(
+            model_args.get("channels")
+            or data_args.get("channels")
+            or dataset_channels(args.dataset)
+        )
+    if args.model == "ssf_plf" and not args.model_args and not args.resume:
+        # no architecture given: the zoo's hyperprior one for the data (frames multiple of
+        # 64), not ScaleSpaceFlow's 128/192 widths, which need 128-pixel multiples
+        family = "mmnist" if args.channels == 1 else "natural"
+        args.model_args = {**architecture(1, "hyperprior", family), "channels": args.channels}
     if args.critic_steps is None:
         args.critic_steps = DEFAULT_CRITIC_STEPS[args.stage]
     if args.stage in ("plf", "universal") and not args.plf:
