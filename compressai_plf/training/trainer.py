@@ -13,6 +13,7 @@ Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``s
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import time
 from pathlib import Path
@@ -69,6 +70,15 @@ def build_dataset(args: Any, split: str):
         raise ValueError(f"unknown dataset {args.dataset!r}; registered: {sorted(DATASETS)}")
     kwargs = dict(args.dataset_args or {})
     kwargs.setdefault("frames", args.frames)
+    channels = getattr(args, "channels", None)
+    if "channels" in inspect.signature(DATASETS[args.dataset]).parameters:
+        if channels is not None:
+            kwargs.setdefault("channels", channels)  # --channels reaches the data
+    elif channels not in (None, 3):
+        raise ValueError(
+            f"--channels {channels}: dataset {args.dataset} gives RGB frames and has no "
+            "channels option"
+        )
     if args.dataset == "VideoClipFolder":
         from torchvision import transforms
 
@@ -78,6 +88,7 @@ def build_dataset(args: Any, split: str):
         )
         kwargs.setdefault("rnd_interval", split == "train")
         kwargs.setdefault("rnd_temp_order", split == "train")
+    split = kwargs.pop("split", split)  # e.g. {"split": "all"}: one set for both
     return DATASETS[args.dataset](root=args.data_root, split=split, **kwargs)
 
 
@@ -120,8 +131,13 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
                 if mse_key in src and src[mse_key].shape == own[key].shape:
                     own[key] = src[mse_key]
                     from_mse += 1
+    if copied == 0:
+        raise ValueError(
+            f"--init {path}: none of its {len(src)} tensors matches this model's "
+            f"{len(own)} (names and shapes): another architecture or channel count?"
+        )
     nn.Module.load_state_dict(model, own)
-    return {"copied": copied, "heads_from_mse": from_mse}
+    return {"copied": copied, "of": len(own), "heads_from_mse": from_mse}
 
 
 def init_iframe_decoder(model: nn.Module, path: str) -> int:
@@ -187,6 +203,8 @@ def reuse_model_args(args: Any, stored: dict[str, Any], path: Path) -> None:
         given, default = getattr(args, name, None), getattr(defaults, name, None)
         if name == "channels":
             default = int((getattr(defaults, "model_args", None) or {}).get("channels", 3))
+            if getattr(args, "channels_derived", False):
+                given = None  # derived from the data, not given: the checkpoint's wins
         if given not in (None, default) and not _same(
             json_ready(given, finite=False), stored[name]
         ):
@@ -251,7 +269,10 @@ def train(args: Any) -> dict[str, Any]:
     if args.init:
         info = init_from_checkpoint(model, args.init)
         if rank == 0:
-            print(f"initialised from {args.init}: {info}")
+            print(
+                f"initialised from {args.init}: copied {info['copied']} of the model's "
+                f"{info['of']} tensors ({info['heads_from_mse']} head tensors from its MMSE head)"
+            )
     if getattr(args, "init_iframe", None):
         copied = init_iframe_decoder(model, args.init_iframe)
         if rank == 0:
