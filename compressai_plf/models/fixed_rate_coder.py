@@ -21,7 +21,7 @@ import torch
 from compressai.models.base import CompressionModel
 from torch import Tensor
 
-from .symbol_packing import pack_symbols, unpack_symbols
+from .symbol_packing import pack_symbols, symbol_bits, unpack_symbols
 
 
 class FixedRateLatentCoder(CompressionModel):
@@ -59,10 +59,9 @@ class FixedRateLatentCoder(CompressionModel):
         return k * self.step - 1.0 - u
 
     def bits(self, y_shape: Sequence[int]) -> float:
-        """Information bits ``n log2 L`` of ``n`` indices, a latent of shape ``(B, C, h, w)``
-        summed over the batch (the one home of fixed-rate bit counting; the packed payload
-        rounds a clip's sum up once, ``symbol_packing.packed_bits``)."""
-        return math.prod(y_shape) * math.log2(self.levels)
+        """Information bits ``n log2 L`` (:func:`~.symbol_packing.symbol_bits`) of the ``n``
+        indices of a latent of shape ``(B, C, h, w)``, summed over the batch."""
+        return symbol_bits(math.prod(y_shape), self.levels)
 
     def forward(self, y: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         u = self.dither(y.shape, y)

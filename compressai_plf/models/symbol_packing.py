@@ -15,6 +15,7 @@ alphabet size is a power of two this is plain LSB-first bit packing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -105,15 +106,24 @@ def _layout_product(layout: Sequence[tuple[int, int]]) -> int:
     return total << shift
 
 
+def symbol_bits(count: int, levels: int) -> float:
+    """Information bits ``count * log2(levels)`` of ``count`` symbols of ``levels`` values
+    each: the one definition of a fixed-rate latent's size (:meth:`FixedRateLatentCoder.bits`,
+    the zoo's bit budgets); the packed payload rounds a clip's sum up once
+    (:func:`packed_bits`)."""
+    return count * math.log2(levels)
+
+
 def packed_bits(layout: Sequence[tuple[int, int]]) -> int:
     """Exact bits of runs ``(count, levels)``: ``bit_length(prod levels**count - 1)``."""
     return (_layout_product(layout) - 1).bit_length()
 
 
 def packed_bits_estimate(layout: Sequence[tuple[int, int]]) -> float:
-    """``sum count * log2(levels)`` in floating point: within a bit of :func:`packed_bits`
-    for any realistic layout, in O(runs) without big integers (a cheap plausibility check)."""
-    return float(sum(count * np.log2(levels) for count, levels in layout))
+    """The runs' :func:`symbol_bits` summed in floating point: within a bit of
+    :func:`packed_bits` for any realistic layout, in O(runs) without big integers (a cheap
+    plausibility check)."""
+    return float(sum(symbol_bits(count, levels) for count, levels in layout))
 
 
 def pack_runs(runs: Sequence[tuple[np.ndarray, int]]) -> bytes:

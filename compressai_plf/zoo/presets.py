@@ -10,9 +10,10 @@ A zoo entry is (``family``, ``rate_mode``, ``quality``); every family shares the
 
   * ``rate_mode="hyperprior"``: widths :data:`HYPERPRIOR_WIDTHS`.
   * ``rate_mode="fixed"``: the PLF paper's regime (https://arxiv.org/abs/2305.19301): frames
-    coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and P-frames of
-    :data:`FIXED_PFRAME_BITS` bits (motion and residual latents of ``bits / 2`` binary numbers
-    each). Fixed rate exists only for Moving MNIST, so ``rate_mode="fixed"`` alone selects it.
+    coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and P-frames of motion and
+    residual latents of :data:`FIXED_PFRAME_PLANES` binary numbers each;
+    :data:`FIXED_PFRAME_BITS` is what that architecture codes (:func:`fixed_frame_bits`).
+    Fixed rate exists only for Moving MNIST, so ``rate_mode="fixed"`` alone selects it.
 
 Hyperprior entries are trained with the video rate-distortion loss ``lmbda * 255**2 * MSE +
 bpp``; ``quality`` picks ``lmbda`` from :data:`HYPERPRIOR_LAMBDAS` (CompressAI's image-zoo MSE
@@ -21,7 +22,10 @@ lambdas 0.0018 ... 0.18, extended by one doubling to nine levels).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from ..models.symbol_packing import symbol_bits
 
 QUALITIES = range(1, 10)
 METRICS = ("mse",)
@@ -71,8 +75,11 @@ NATURAL_WIDTHS = {
     "iframe_planes": 32,
 }
 
-FIXED_PFRAME_BITS = {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 64}
-FIXED_KEYFRAME_BITS = 12
+#: Binary numbers in each P-frame latent (motion, and residual) of the fixed-rate qualities.
+FIXED_PFRAME_PLANES = {1: 1, 2: 2, 3: 4, 4: 6, 5: 8, 6: 12, 7: 16, 8: 24, 9: 32}
+FIXED_KEYFRAME_PLANES = 12
+#: Moving MNIST frames are 64x64: six stages of downsampling give 1x1 latents.
+MMNIST_FRAME_SIZE = (64, 64)
 # Widths of the fixed-rate zoo codecs: 32/16 keeps a model with four heads near 1.5 M
 # parameters (the zoo ships several inside the package) and trains ~3x faster on a CPU than
 # 64/32, the paper-scale width `benchmarks/train_speed.py` measures.
@@ -112,7 +119,7 @@ def architecture(
         widths = NATURAL_WIDTHS if family == "natural" else HYPERPRIOR_WIDTHS
         return {"rate_mode": "hyperprior", **widths}
     if rate_mode == "fixed":
-        half = FIXED_PFRAME_BITS[quality] // 2
+        half = FIXED_PFRAME_PLANES[quality]
         return {
             "rate_mode": "fixed",
             "channels": 1,
@@ -121,7 +128,7 @@ def architecture(
             "stages": 6,
             "num_levels": 1,
             "sigma0": 1.5,
-            "keyframe_planes": FIXED_KEYFRAME_BITS,
+            "keyframe_planes": FIXED_KEYFRAME_PLANES,
             "keyframe_levels": 2,
             "motion_planes": half,
             "residual_planes": half,
@@ -129,6 +136,21 @@ def architecture(
             "levels": 2,
         }
     raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
+
+
+def fixed_frame_bits(
+    config: Mapping[str, Any], frame_size: tuple[int, int] = MMNIST_FRAME_SIZE
+) -> dict[str, float]:
+    """Bits of one keyframe and one P-frame of a fixed-rate model with constructor arguments
+    ``config`` (:func:`architecture`, or a weight file's stored config) on ``frame_size``
+    frames: the latents' :func:`~compressai_plf.models.symbol_packing.symbol_bits`, as
+    ``ScaleSpaceFlowPLF.fixed_bits_per_frame`` counts them on a built model."""
+    h, w = (s // 2 ** config["stages"] for s in frame_size)
+    inter = (config["motion_planes"] + config["residual_planes"]) * h * w
+    return {
+        "keyframe": symbol_bits(config["keyframe_planes"] * h * w, config["keyframe_levels"]),
+        "inter": symbol_bits(inter, config["levels"]),
+    }
 
 
 def rgb_architecture() -> dict[str, Any]:
@@ -221,3 +243,11 @@ def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
     if rate_mode == "hyperprior" and "lmbda" not in out and "lambda" not in out:
         out["lmbda"] = HYPERPRIOR_LAMBDAS[quality]
     return out
+
+
+#: Bits per P-frame of each fixed-rate quality on Moving MNIST (derived from the architecture).
+FIXED_PFRAME_BITS = {
+    q: round(fixed_frame_bits(architecture(q, "fixed"))["inter"]) for q in QUALITIES
+}
+#: Bits of the fixed-rate keyframe (the same for every quality).
+FIXED_KEYFRAME_BITS = round(fixed_frame_bits(architecture(1, "fixed"))["keyframe"])

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import load_checkpoint, state_dict_of
-from .presets import FIXED_KEYFRAME_BITS, FIXED_PFRAME_BITS, HYPERPRIOR_LAMBDAS, resolve_family
+from .presets import HYPERPRIOR_LAMBDAS, fixed_frame_bits, resolve_family
 from .pretrained import WEIGHTS_DIR
 
 __all__ = [
@@ -102,8 +102,8 @@ def make_card(
         "heads": list(config.get("decoders", ("mse",))),
     }
     if rate_mode == "fixed":
-        card["iframe_bits"] = FIXED_KEYFRAME_BITS
-        card["pframe_bits"] = FIXED_PFRAME_BITS[quality]
+        bits = fixed_frame_bits(config)  # what the file's own architecture codes
+        card["iframe_bits"], card["pframe_bits"] = round(bits["keyframe"]), round(bits["inter"])
     else:
         card["lmbda"] = meta.get("lmbda") or HYPERPRIOR_LAMBDAS[quality]
     card["lambda_p"] = meta.get("lambda_p")

@@ -8,6 +8,7 @@ from compressai.zoo import video_models
 
 from compressai_plf.models import ScaleSpaceFlowPLF
 from compressai_plf.zoo import FIXED_PFRAME_BITS, ssf_plf
+from compressai_plf.zoo.presets import FIXED_KEYFRAME_BITS, architecture, fixed_frame_bits
 
 
 def test_zoo_entry_is_added_to_compressai():
@@ -52,6 +53,16 @@ def test_architecture_options_pass_through():
     assert isinstance(net, ScaleSpaceFlowPLF)
     assert net.decoders == ("mse", "jd", "fmd", "sa")
     assert net.config["mid_planes"] == 32
+
+
+def test_fixed_bit_budgets_are_what_the_architectures_code():
+    # the PLF paper's budgets: a 12-bit I-frame, 2 ... 64 bits per P-frame
+    assert FIXED_PFRAME_BITS == {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 64}
+    assert FIXED_KEYFRAME_BITS == 12
+    for q in (2, 9):
+        net = ScaleSpaceFlowPLF(**architecture(q, "fixed"))
+        assert net.fixed_bits_per_frame((64, 64)) == fixed_frame_bits(net.config)
+        assert fixed_frame_bits(net.config, (128, 64))["inter"] == 2 * FIXED_PFRAME_BITS[q]
 
 
 @pytest.mark.parametrize("quality", [1, 3, 5])
