@@ -3,7 +3,8 @@
 Usage::
 
     python -m compressai_plf.zoo.export CHECKPOINT --quality 1 --rate-mode fixed [--half]
-        [--out FILE] [--data-root DIR] [--json REPORT]
+        [--family natural|mmnist] [--out FILE] [--data-root DIR] [--json REPORT]
+    python -m compressai_plf.zoo.export --refresh zoo/export_checks.json
 
 The checkpoint's architecture must be the zoo's for that quality (``zoo.presets``); the
 entropy tables are refreshed (``update(force=True)``) so the file codes real bitstreams. With
@@ -11,6 +12,12 @@ entropy tables are refreshed (``update(force=True)``) so the file codes real bit
 float32) and loaded back into float32. The command then reloads the file the way the zoo does
 and reports how far its reconstructions are from the checkpoint's on a batch of clips (from
 ``--data-root``, else random), so the effect of ``--half`` is measured, not assumed.
+
+``--refresh REPORTS`` brings a JSON of such reports (``zoo/export_checks.json``: name ->
+report) up to date with the weight files after a metadata-only rewrite (e.g. a backfilled
+``lambda_p``): each file's bytes, sha256 and recorded metadata are read again; the decode
+comparison is kept, since it depends on the state dict alone, which the golden bitstream tests
+(``tests/io/test_golden_bitstreams.py``) pin for every shipped file.
 """
 
 from __future__ import annotations
@@ -26,13 +33,19 @@ import torch
 
 from ..checkpoint import load_checkpoint, save_atomic, ssf_plf_of, training_weights
 from ..models import ScaleSpaceFlowPLF
-from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
+from ..utils.cli_errors import (
+    check_readable_file,
+    check_torch_file,
+    check_writable_dir,
+    fail,
+    one_line_errors,
+)
 from .gaussian_tables import strip_gaussian_tables
 from .presets import FAMILIES, architecture, check_quality, resolve_family
 from .pretrained import load_weights_file, weights_path
 from .weight_cards import write_card
 
-__all__ = ["compare_decodes", "export_weights", "half_state_dict"]
+__all__ = ["compare_decodes", "export_weights", "half_state_dict", "refresh_reports"]
 
 KEEP_FP32 = ("entropy_bottleneck", "gaussian_conditional")
 
@@ -140,10 +153,35 @@ def export_weights(
     }
 
 
+def refresh_reports(path: str | os.PathLike, root: str | os.PathLike = ".") -> dict[str, Any]:
+    """Rewrite the export reports in ``path`` with their weight files' current bytes, sha256
+    and metadata (report ``"path"`` relative to ``root``); returns the reports.
+
+    Raises:
+        FileNotFoundError: a report's weight file is missing.
+    """
+    path = Path(path)
+    reports = json.loads(path.read_text())
+    for name, report in reports.items():
+        weights = Path(root) / report["path"]
+        meta = load_checkpoint(weights, what="zoo weight file").get("meta") or {}
+        reports[name] = {  # export_weights' layout: file, the decode comparison, metadata
+            "path": report["path"],
+            "bytes": weights.stat().st_size,
+            "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+            "identical_bitstreams": report["identical_bitstreams"],
+            "max_abs_decode_diff": report["max_abs_decode_diff"],
+            **meta,
+        }
+    path.write_text(json.dumps(reports, indent=2) + "\n")
+    return reports
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m compressai_plf.zoo.export", description=__doc__)
-    p.add_argument("checkpoint")
-    p.add_argument("--quality", type=int, required=True)
+    p.add_argument("checkpoint", nargs="?")
+    p.add_argument("--refresh", metavar="REPORTS", help="refresh a JSON of export reports")
+    p.add_argument("--quality", type=int)
     p.add_argument("--rate-mode", default="fixed", choices=("fixed", "hyperprior"))
     p.add_argument(
         "--family",
@@ -156,6 +194,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--data-root", help="MNIST root for the reload check (default: random clips)")
     p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
+    if args.refresh:
+        check_readable_file(args.refresh, "--refresh")
+        with one_line_errors(f"refreshing {args.refresh}"):
+            return refresh_reports(args.refresh)
+    if args.checkpoint is None or args.quality is None:
+        raise fail("give CHECKPOINT and --quality (or --refresh REPORTS)")
     check_torch_file(args.checkpoint, "checkpoint")
     with one_line_errors():
         check_quality(args.quality)

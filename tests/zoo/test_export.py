@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
 import compressai_plf.zoo.pretrained as pretrained
 from compressai_plf.checkpoint import CheckpointError, save_atomic
 from compressai_plf.zoo import ssf_plf
-from compressai_plf.zoo.export import export_weights, half_state_dict
+from compressai_plf.zoo.export import export_weights, half_state_dict, main
 
 
 @pytest.fixture
@@ -85,3 +89,37 @@ def test_natural_family_exports_under_its_own_name(tmp_path, monkeypatch):
     assert "family='natural'" in card
     with pytest.raises(ValueError, match=r"mmnist hyperprior architecture.*channels.: \(3, 1\)"):
         export_weights(ckpt, 3, "hyperprior", out=tmp_path / "x.pth.tar", family="mmnist")
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_export_checks_describe_the_shipped_files():
+    """zoo/export_checks.json (`python -m compressai_plf.zoo.export --refresh ...`) records
+    each shipped file's current bytes, sha256 and metadata."""
+    reports = json.loads((REPO / "zoo" / "export_checks.json").read_text())
+    for name, report in reports.items():
+        weights = REPO / report["path"]
+        assert report["bytes"] == weights.stat().st_size, name
+        assert report["sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest(), name
+        meta = torch.load(weights, map_location="cpu", weights_only=True)["meta"]
+        assert all(report[k] == v for k, v in meta.items()), name
+
+
+def test_refresh_follows_a_metadata_rewrite_and_keeps_the_decode_check(
+    fixed_q2_checkpoint, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "weights")
+    report = export_weights(fixed_q2_checkpoint, 2, "fixed", half=True)
+    reports = tmp_path / "checks.json"
+    reports.write_text(json.dumps({"fixed-q2": report}))
+    data = torch.load(report["path"], weights_only=True)
+    data["meta"]["lambda_p"] = 0.5  # a metadata-only rewrite
+    torch.save(data, report["path"])
+    main(["--refresh", str(reports)])
+    fresh = json.loads(reports.read_text())["fixed-q2"]
+    assert fresh["sha256"] == hashlib.sha256(Path(report["path"]).read_bytes()).hexdigest()
+    assert fresh["sha256"] != report["sha256"] and fresh["lambda_p"] == 0.5
+    assert fresh["identical_bitstreams"] == report["identical_bitstreams"]
+    with pytest.raises(SystemExit, match="^error: give CHECKPOINT and --quality"):
+        main([])
