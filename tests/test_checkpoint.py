@@ -134,15 +134,26 @@ def test_training_weights_from_weight_file_meta_or_checkpoint_args():
 
 
 def test_every_shipped_weight_file_records_its_training_weights():
+    """The metadata is the weights' record; it must say what the recipe of the file's last
+    stage (``zoo/ssf_plf-<rate_mode>-q<Q>-<stage>.json``, its preset expanded) trained with."""
+    import json
+    from pathlib import Path
+
     from compressai_plf.checkpoint import training_weights
-    from compressai_plf.zoo.presets import HYPERPRIOR_LAMBDAS
+    from compressai_plf.zoo.presets import expand_preset
     from compressai_plf.zoo.pretrained import WEIGHTS_DIR
 
-    for path in sorted(WEIGHTS_DIR.glob("ssf_plf-*.pth.tar")):
+    recipes = Path(__file__).parents[1] / "zoo"
+    files = sorted(WEIGHTS_DIR.glob("ssf_plf-*.pth.tar"))
+    assert files
+    for path in files:
         ckpt = load_checkpoint(path)
-        weights = training_weights(ckpt)
-        quality = int(path.name.removesuffix(".pth.tar")[-1])
-        if "hyperprior" in path.name:  # MMSE stage at the preset's lambda
-            assert weights == {"lmbda": HYPERPRIOR_LAMBDAS[quality], "lambda_p": None}, path.name
-        else:  # universal heads at the zoo recipes' perception weight
-            assert weights == {"lmbda": None, "lambda_p": 0.01}, path.name
+        _, rate_mode, _, q = path.name.removesuffix(".pth.tar").split("-")
+        stage = ckpt["meta"]["stage"]
+        recipe_path = recipes / f"ssf_plf-{rate_mode}-{q}-{stage}.json"
+        recipe = expand_preset(json.loads(recipe_path.read_text()))
+        expected = {
+            "lmbda": recipe.get("lmbda") if stage == "mse" else None,
+            "lambda_p": recipe.get("lambda_p") if recipe.get("plf") else None,
+        }
+        assert training_weights(ckpt) == expected, (path.name, recipe_path.name)

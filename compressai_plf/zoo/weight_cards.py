@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import load_checkpoint, state_dict_of
-from .presets import HYPERPRIOR_LAMBDAS, fixed_frame_bits, resolve_family
+from .presets import fixed_frame_bits, resolve_family
 from .pretrained import WEIGHTS_DIR
 
 __all__ = [
@@ -105,7 +105,7 @@ def make_card(
         bits = fixed_frame_bits(config)  # what the file's own architecture codes
         card["iframe_bits"], card["pframe_bits"] = round(bits["keyframe"]), round(bits["inter"])
     else:
-        card["lmbda"] = meta.get("lmbda") or HYPERPRIOR_LAMBDAS[quality]
+        card["lmbda"] = meta.get("lmbda")  # the file's record, as lambda_p
     card["lambda_p"] = meta.get("lambda_p")
     card["training"] = {k: meta.get(k) for k in ("stage", "step", "plf")}
     card["float16"] = bool(meta.get("float16", False))
