@@ -207,6 +207,10 @@ def tiny_architecture(rate_mode: str = "hyperprior") -> dict[str, Any]:
     raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
 
 
+#: The keys of a recipe's ``preset``.
+PRESET_KEYS = frozenset({"quality", "rate_mode", "family"})
+
+
 def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
     """A training recipe with its ``"preset"`` resolved: what the zoo preset states, then
     what the recipe overrides.
@@ -225,15 +229,18 @@ def expand_preset(recipe: dict[str, Any]) -> dict[str, Any]:
         return dict(recipe)
     out = dict(recipe)
     preset = out.pop("preset")
-    if not isinstance(preset, dict) or set(preset) - {"quality", "rate_mode", "family", "metric"}:
+    # Only what selects the architecture and lambda; a key read nowhere (e.g. "metric": it
+    # changes neither) would be silently ignored, so it is refused.
+    unknown = set(preset) - PRESET_KEYS if isinstance(preset, dict) else set()
+    if not isinstance(preset, dict) or unknown:
+        what = f"unknown keys {sorted(unknown)}" if unknown else f"got {preset!r}"
         raise ValueError(
             'recipe "preset" must be {"quality": Q, "rate_mode": "fixed" | "hyperprior", '
-            f'"family": "natural" | "mmnist"}}, got {preset!r}'
+            f'"family": "natural" | "mmnist"}}: {what}'
         )
     quality, rate_mode = preset.get("quality"), preset.get("rate_mode", "hyperprior")
     family = preset.get("family")
     check_quality(quality)
-    check_metric(preset.get("metric", "mse"))
     if out.setdefault("model", "ssf_plf") != "ssf_plf":
         raise ValueError(f"a zoo preset builds ssf_plf, not {out['model']!r}")
     overrides = out.get("model_args") or {}

@@ -118,3 +118,11 @@ def test_every_recipe_in_the_repository_parses(tmp_path):
             continue
         args = parse_args(["--config", str(path), "-d", str(tmp_path)])
         assert args.model_args is not None and args.save_dir, path
+
+
+@pytest.mark.parametrize("key", ["metric", "lmbda", "qualty"])
+def test_preset_refuses_keys_it_would_ignore(key):
+    with pytest.raises(ValueError, match=rf"unknown keys \['{key}'\]"):
+        expand_preset({"preset": {"quality": 3, "rate_mode": "fixed", key: "mse"}})
+    with pytest.raises(ValueError, match="must be"):
+        expand_preset({"preset": 3})
