@@ -260,6 +260,10 @@ class LowDelayPAnchor(abc.ABC):
         Args:
             path: the ``.yuv`` file.
             max_frames: encode only the first frames.
+
+        Raises:
+            YUVFormatError: if the name states another format (``P444``, ``y42B``, ``_422_``...).
+            ValueError: if the name lacks the size or the frame rate.
         """
         info = parse_yuv_name(path)
         if info.fps is None:

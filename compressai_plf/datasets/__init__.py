@@ -17,6 +17,7 @@ from .moving_mnist import (
     resize_digits,
 )
 from .raw_yuv import (
+    YUVFormatError,
     YUVInfo,
     num_frames,
     parse_yuv_name,
@@ -39,6 +40,7 @@ __all__ = [
     "RawYUVFolder",
     "VideoClipFolder",
     "Y4MVideo",
+    "YUVFormatError",
     "YUVInfo",
     "bouncing_walk",
     "decode_video",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from compressai.datasets.rawvideo import framerate_to_fraction
+from compressai.datasets.rawvideo import framerate_to_fraction, video_formats
 from compressai.transforms.functional import (
     rgb2ycbcr,
     ycbcr2rgb,
@@ -29,6 +29,7 @@ from compressai.transforms.functional import (
 from torch import Tensor
 
 __all__ = [
+    "YUVFormatError",
     "YUVInfo",
     "num_frames",
     "parse_yuv_name",
@@ -59,30 +60,57 @@ class YUVInfo:
         return self.width * self.height * 3 // 2
 
 
+class YUVFormatError(ValueError):
+    """A YUV file name states a format other than planar 8-bit 4:2:0."""
+
+
 _SIZE = re.compile(r"(\d+)x(\d+)")
 _RATE = re.compile(r"(\d+(?:\.\d+)?)(?:Hz|fps)")
 _BITS = re.compile(r"(\d+)bit")
-_FORMAT = re.compile(r"(?i)(?:yuv|[pi])(4[0-4][0-4])(?:p(\d+))?")
+# Chroma formats by lower-case token: CompressAI's table (P420, y42B, yuv422...), every
+# yuv/P/I/bare 4xx (CompressAI lacks I444 and bare numbers but "420"; "_422_" must not pass
+# for 4:2:0) and packed/semi-planar fourccs, whose bytes a planar reader would misread.
+_CHROMA = {
+    f"{prefix}4{a}{b}": f"yuv4{a}{b}"
+    for prefix in ("", "yuv", "p", "i")
+    for a in "024"
+    for b in "024"
+}
+_CHROMA |= {key.lower(): fmt.value for key, fmt in video_formats.items()}
+_CHROMA |= dict.fromkeys(("yuyv", "yuy2", "uyvy", "yvyu"), "packed yuv422")
+_CHROMA |= dict.fromkeys(("nv12", "nv21"), "semi-planar yuv420")
+_PREFIXED = "|".join(sorted((k for k in _CHROMA if not k.isdigit()), key=len, reverse=True))
+_FORMAT = re.compile(
+    rf"(?i)(?:(?P<fmt>{_PREFIXED})|(?<![a-z0-9])(?P<bare>4[0-4][0-4])(?![a-z0-9]))"
+    r"(?:p(?P<depth>\d+)(?:le|be)?)?"  # ffmpeg's yuv420p10le
+)
 
 
 def parse_yuv_name(path: str | os.PathLike) -> YUVInfo:
-    """Parse ``WxH``, the rate (``30Hz``/``30fps``), bit depth and format from a file name.
+    """Parse ``WxH``, the rate (``30Hz``/``30fps``), bit depth and format from a file name
+    (the one parser of YUV names; a name without a format token is taken as 4:2:0).
 
     Raises:
-        ValueError: if the size is missing or odd, or the name states a bit depth other
-            than 8 or a chroma format other than 4:2:0.
+        ValueError: if the size is missing or odd.
+        YUVFormatError: if the name states a bit depth other than 8 or any chroma format
+            other than planar 4:2:0 (e.g. ``P444``, ``y42B``, ``_422_``, ``YUYV``).
     """
     name = Path(path).name
     size = _SIZE.search(name)
     if size is None:
         raise ValueError(f"cannot read the frame size from {name!r}: expected a 'WxH' token")
-    fmt = _FORMAT.search(name)
-    bits = _BITS.search(name)
-    depth = int(bits.group(1)) if bits else int(fmt.group(2)) if fmt and fmt.group(2) else 8
-    if depth != 8:
-        raise ValueError(f"{name!r} is {depth}-bit; only 8-bit YUV is supported")
-    if fmt is not None and fmt.group(1) != "420":
-        raise ValueError(f"{name!r} is YUV {fmt.group(1)}; only YUV 4:2:0 is supported")
+    depths = [int(m.group(1)) for m in _BITS.finditer(name)]
+    for m in _FORMAT.finditer(name):
+        token = m.group("fmt") or m.group("bare")
+        chroma = _CHROMA[token.lower()]
+        if chroma != "yuv420":
+            raise YUVFormatError(
+                f"{name!r} is {chroma} (token {token!r}); only planar YUV 4:2:0 is supported"
+            )
+        depths += [int(m.group("depth"))] if m.group("depth") else []
+    for depth in depths:
+        if depth != 8:
+            raise YUVFormatError(f"{name!r} is {depth}-bit; only 8-bit YUV is supported")
     rate = _RATE.search(name)
     fps = None
     if rate is not None:

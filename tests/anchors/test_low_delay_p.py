@@ -15,6 +15,7 @@ from compressai_plf.anchors import (
     planes_to_frames,
 )
 from compressai_plf.anchors.ffmpeg import run_tool
+from compressai_plf.datasets import YUVFormatError
 
 CODECS = [
     pytest.param(
@@ -120,6 +121,15 @@ def test_yuv_file(codec, data_root):
     src = np.fromfile(path, dtype=np.uint8, count=160 * 90)[: 160 * 90].reshape(90, 160)
     mse = ((res.recon_planes[0][0].astype(float) - src) ** 2).mean()
     assert 10 * math.log10(255**2 / mse) > 30
+
+
+@pytest.mark.parametrize("fmt", ["y444", "y42B", "422", "P444"])
+def test_yuv_file_other_than_420_refused(tmp_path, fmt):
+    # 384 bytes: whole 8x8 frames in 4:2:0, 4:2:2 and 4:4:4 alike, so only the name can tell.
+    path = tmp_path / f"c_8x8_30Hz_8bit_{fmt}.yuv"
+    path.write_bytes(bytes(384))
+    with pytest.raises(YUVFormatError, match="only planar YUV 4:2:0"):
+        X264LowDelayP().encode_yuv_file(path)
 
 
 def test_bad_input():

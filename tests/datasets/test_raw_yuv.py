@@ -10,6 +10,7 @@ import torch
 from compressai.datasets.rawvideo import get_raw_video_file_info
 
 from compressai_plf.datasets import (
+    YUVFormatError,
     YUVInfo,
     parse_yuv_name,
     read_yuv420,
@@ -58,6 +59,46 @@ def test_name_parsing_agrees_with_compressai(name):
 def test_bad_names(name, match):
     with pytest.raises(ValueError, match=match):
         parse_yuv_name(name)
+
+
+@pytest.mark.parametrize(
+    "name, chroma",
+    [
+        ("a_64x64_30Hz_8bit_y444.yuv", "yuv444"),  # CompressAI's fourcc names
+        ("a_64x64_30Hz_8bit_y42B.yuv", "yuv422"),
+        ("a_64x64_422_30Hz.yuv", "yuv422"),  # bare numbers
+        ("a_64x64_444.yuv", "yuv444"),
+        ("a_64x64_30Hz_8bit_I444.yuv", "yuv444"),
+        ("a_64x64_yuv422p.yuv", "yuv422"),
+        ("a_64x64_8bit_P400.yuv", "yuv400"),
+        ("a_64x64_30Hz_YUYV.yuv", "packed yuv422"),
+        ("a_64x64_30Hz_NV12.yuv", "semi-planar yuv420"),
+    ],
+)
+def test_non_420_names_refused(name, chroma):
+    with pytest.raises(YUVFormatError, match=rf"is {chroma} \(token .*only planar YUV 4:2:0"):
+        parse_yuv_name(name)
+
+
+@pytest.mark.parametrize(
+    "name, info",
+    [
+        ("a_64x64_i420.yuv", YUVInfo(64, 64)),
+        ("a_64x64_yuv420p.yuv", YUVInfo(64, 64)),
+        ("a_64x64_420_30Hz.yuv", YUVInfo(64, 64, Fraction(30))),
+        ("a_444x422_30Hz.yuv", YUVInfo(444, 422, Fraction(30))),  # sizes, not formats
+    ],
+)
+def test_420_spellings_accepted(name, info):
+    assert parse_yuv_name(name) == info
+
+
+def test_444_file_sized_like_420_frames_is_refused(tmp_path):
+    # Two 8x8 4:4:4 frames (384 bytes) are also four whole 4:2:0 frames: only the name tells.
+    path = tmp_path / "c_8x8_30Hz_8bit_y444.yuv"
+    path.write_bytes(bytes(2 * 8 * 8 * 3))
+    with pytest.raises(YUVFormatError, match="y444"):
+        read_yuv420(path)
 
 
 def test_bt709_conversion_by_hand(tmp_path):

@@ -6,7 +6,13 @@ import pytest
 import torch
 from compressai.registry import DATASETS
 
-from compressai_plf.datasets import RawYUVFolder, read_yuv420, write_yuv420, yuv420_name
+from compressai_plf.datasets import (
+    RawYUVFolder,
+    YUVFormatError,
+    read_yuv420,
+    write_yuv420,
+    yuv420_name,
+)
 
 
 @pytest.fixture
@@ -47,6 +53,12 @@ def test_errors(tmp_path):
         RawYUVFolder(tmp_path)
     with pytest.raises(ValueError, match="frames"):
         RawYUVFolder(tmp_path, frames=0)
+
+
+def test_non_420_file_refused(tmp_path):
+    (tmp_path / "x_8x8_30Hz_8bit_y42B.yuv").write_bytes(bytes(8 * 8 * 2 * 3))  # 4:2:2, 3 frames
+    with pytest.raises(YUVFormatError, match="yuv422"):
+        RawYUVFolder(tmp_path)
 
 
 def test_shared_folder(data_root):
