@@ -29,12 +29,15 @@ def pyav_available() -> bool:
     return True
 
 
-def decode_video(path: str | os.PathLike, pix_fmt: str = "gray") -> np.ndarray:
-    """Decode all frames of a video file.
+def decode_video(
+    path: str | os.PathLike, pix_fmt: str = "gray", max_frames: int | None = None
+) -> np.ndarray:
+    """Decode the frames of a video file (all, or the first ``max_frames``).
 
     Args:
         path: video file.
         pix_fmt: ``"gray"`` (luma only) or ``"rgb24"``.
+        max_frames: stop after this many frames (long HD clips do not fit in memory whole).
 
     Returns:
         uint8 array ``(T, H, W)`` for ``gray`` or ``(T, H, W, 3)`` for ``rgb24``.
@@ -61,8 +64,12 @@ def decode_video(path: str | os.PathLike, pix_fmt: str = "gray") -> np.ndarray:
         if not container.streams.video:
             raise ValueError(f"no video stream in {path}")
         stream = container.streams.video[0]
+        frames = []
         try:
-            frames = [f.to_ndarray(format=pix_fmt) for f in container.decode(stream)]
+            for f in container.decode(stream):
+                if max_frames is not None and len(frames) >= max_frames:
+                    break
+                frames.append(f.to_ndarray(format=pix_fmt))
         except av.FFmpegError as err:
             raise RuntimeError(f"decoding {path} failed: {err}") from err
     if not frames:

@@ -126,3 +126,25 @@ def test_preset_refuses_keys_it_would_ignore(key):
         expand_preset({"preset": {"quality": 3, "rate_mode": "fixed", key: "mse"}})
     with pytest.raises(ValueError, match="must be"):
         expand_preset({"preset": 3})
+
+
+def test_natural_family_recipes_build_the_rgb_zoo_architecture():
+    """zoo/ssf_plf-natural-*.json: the natural RGB family (MMSE head + universal PLF-FMD head)
+    on VideoClipFolder crops; each quality starts from the base run, its universal stage from
+    its own MMSE run."""
+    recipes = sorted((REPO / "zoo").glob("ssf_plf-natural-*.json"))
+    assert len(recipes) == 7
+    for path in recipes:
+        r = load_recipe(path)
+        assert r["dataset"] == "VideoClipFolder" and r["model_args"]["channels"] == 3, path
+        assert r["model_args"]["decoders"] == ["mse", "fmd"], path
+        assert {k: r["model_args"][k] for k in architecture(5)} == architecture(5), path
+    for q, lmbda in ((3, 0.0067), (5, 0.025), (7, 0.0932)):
+        mse = load_recipe(REPO / f"zoo/ssf_plf-natural-q{q}-mse.json")
+        assert (
+            mse["lmbda"] == lmbda
+            and mse["init"] == "runs/ssf_plf-natural-base-mse/checkpoint.pth.tar"
+        )
+        uni = load_recipe(REPO / f"zoo/ssf_plf-natural-q{q}-universal.json")
+        assert uni["stage"] == "universal" and uni["plf"] == ["fmd"]
+        assert uni["init"] == f"{mse['save_dir']}/checkpoint.pth.tar"
