@@ -26,7 +26,7 @@ from torch import Tensor
 from ..models.coded_clip import LATENTS, CodedClip, CodedFrame, CodedLatent
 from ..models.ssf_plf import ScaleSpaceFlowPLF
 from ..models.symbol_packing import pack_runs, packed_bits, packed_bits_estimate, unpack_runs
-from .clip_frames import clip_frames, crop_frames, pad_frames, padded_size
+from .clip_frames import check_as_given, clip_frames, crop_frames, pad_frames, padded_size
 from .container import (
     CRC_BYTES,
     HASH_BYTES,
@@ -137,11 +137,12 @@ def encode_clip(
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
             raise ValueError(f"dither seed must be an int in [0, 2**32), got {seed!r}")
     clip = clip_frames(frames)
+    check_as_given(model, clip)  # first, so errors describe the caller's frames
     height, width = clip[0].shape[-2:]
     device, dtype = _model_place(model)
     padded = pad_frames([x.to(device=device, dtype=dtype) for x in clip], model.size_multiple)
     with torch.no_grad():
-        coded = model.compress_clip(padded, seed=seed)  # validates the frames' values
+        coded = model.compress_clip(padded, seed=seed)  # re-checks the padded, cast frames
     latent = latent_size(model, height, width)
     if any(f.shape != latent for f in coded.frames):  # guards this module against model changes
         raise RuntimeError(f"model returned latent shapes {[f.shape for f in coded.frames]}")

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..models.frame_geometry import FrameGeometryError, check_frame_geometry
+from ..models.ssf_plf import ScaleSpaceFlowPLF
 from .container import MAX_FRAME_PIXELS, MAX_FRAMES, MAX_SIDE
 
 _CLIP_FORMS = (
@@ -22,7 +24,7 @@ _CLIP_FORMS = (
 def clip_frames(frames: Tensor | Sequence[Tensor]) -> list[Tensor]:
     """Bring one clip into the model's form, a list of ``(1, C, H, W)`` tensors, checking
     what only a container needs (one clip, its size limits, float frames). The frames' values
-    and channels are checked once, by the model (``ScaleSpaceFlowPLF.check_frames``).
+    and channels are the model's checks (:func:`check_as_given`).
 
     Args:
         frames: the clip, in any of the forms named in the error messages.
@@ -76,6 +78,35 @@ def clip_frames(frames: Tensor | Sequence[Tensor]) -> list[Tensor]:
     if h * w > MAX_FRAME_PIXELS:
         raise ValueError(f"frame size {h}x{w} exceeds the limit of {MAX_FRAME_PIXELS} pixels")
     return out
+
+
+class _AsGiven:
+    """Stands in for the model in ``ScaleSpaceFlowPLF.check_frames`` (its one frame check):
+    the same channels, but any size and float dtype, since io pads and casts afterwards."""
+
+    def __init__(self, channels: int, name: str):
+        self.channels, self.name = channels, name
+
+    def check_frame(self, x: Tensor, name: str = "frame") -> Tensor:
+        return check_frame_geometry(x, self.channels, 1, x.dtype, self.name)
+
+
+def check_as_given(model: ScaleSpaceFlowPLF, frames: list[Tensor]) -> None:
+    """Run the model's frame checks (channels, NaN/Inf, range [0, 1]) on each frame of a
+    :func:`clip_frames` clip as the caller gave it, before padding and casting, so that an
+    error describes the caller's values and names the frame.
+
+    Raises:
+        FrameGeometryError: for a frame with other channels than the model's.
+        ValueError: ``"frame i: ..."`` for NaN/Inf or values outside [0, 1].
+    """
+    for i, x in enumerate(frames):
+        try:
+            ScaleSpaceFlowPLF.check_frames(_AsGiven(model.channels, f"frame {i}"), [x])
+        except FrameGeometryError:
+            raise
+        except ValueError as err:  # the model's value messages name no frame
+            raise ValueError(f"frame {i}: {err}") from None
 
 
 def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:
