@@ -3,6 +3,7 @@
 Usage::
 
     python -m compressai_plf.eval.build_eval_critics --data-root MNIST_ROOT --out FILE
+        [--dataset mmnist|natural]
         [--reference blur,noise,ghost,freeze,shuffle,swap,identity] [--plf jd,fmd,sa] [--frames 3]
         [--steps 500] [--identity-weight 6] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
         [--clips 4000] [--val-clips 500] [--seed 0] [--threads N] [--download]
@@ -16,6 +17,13 @@ a reference set of degraded versions of the same clips (:mod:`compressai_plf.eva
 The FMD critic is trained only against the degradations that change single frames. The critics
 are then validated on clips of the other 1000 reserved digits (W1 estimate per degradation)
 and saved with that metadata; the file loads with ``weights_only=True``.
+
+``--dataset natural`` builds RGB critics for natural video instead: real clips are 64x64
+crops of a natural training folder (``--data-root``, written by ``python -m
+compressai_plf.datasets.natural_septuplets``; :mod:`compressai_plf.eval.natural_critic_clips`),
+validated on its held-out septuplets; the reference set has no ``identity`` (a Moving MNIST
+digit swap) and the file is marked ``patches``: it measures YUV clips of any size at least
+64x64, patch by patch.
 """
 
 from __future__ import annotations
@@ -50,8 +58,14 @@ from .degradations import (
 )
 from .eval_critic import EvalCritics
 from .identity_swap import ClipTrajectories
+from .natural_critic_clips import natural_critic_clips
 
 __all__ = ["critic_references", "main", "train_eval_critics", "validate_eval_critics"]
+
+#: Real data the critics can be built on.
+CRITIC_DATA = ("mmnist", "natural")
+#: Crop size of the natural-video critics.
+NATURAL_CROP = 64
 
 DEFAULT_WIDTHS = (32, 64, 128, 256)
 #: Relative probability of the identity swap among the fakes (each other degradation: 1).
@@ -242,15 +256,22 @@ def _own_digits(traj: ClipTrajectories) -> Tensor:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m compressai_plf.eval.build_eval_critics",
-        description="Train frozen JD/FMD/SA evaluation critics on held-out Moving MNIST clips.",
+        description="Train frozen JD/FMD/SA evaluation critics on held-out Moving MNIST clips "
+        "or natural RGB video crops.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--data-root", required=True, help="MNIST root (holding MNIST/raw)")
+    p.add_argument(
+        "--data-root",
+        required=True,
+        help="MNIST root (holding MNIST/raw), or the natural training folder (--dataset natural)",
+    )
+    p.add_argument("--dataset", choices=CRITIC_DATA, default="mmnist", help="real data")
     p.add_argument("--out", required=True, help="output file (.pt)")
     p.add_argument(
         "--reference",
-        default=",".join(REFERENCE_NAMES),
-        help=f"comma-separated degradations from {REFERENCE_NAMES}",
+        default=None,
+        help=f"comma-separated degradations from {REFERENCE_NAMES} (default: all; natural: "
+        "all but identity)",
     )
     p.add_argument(
         "--identity-weight",
@@ -274,18 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> EvalCritics:
-    args = build_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
-        widths = tuple(int(w) for w in args.widths.split(","))
-        reference = parse_reference(args.reference)
-        digits, labels = load_reserved_digits(args.data_root, download=args.download)
-    except (ValueError, FileNotFoundError) as err:
-        raise SystemExit(f"error: {err}") from err
+def _mmnist_clips(args: argparse.Namespace) -> tuple[Any, ...]:
+    """Training and validation clips of the reserved MNIST digits, their trajectories and the
+    record of where they come from."""
+    digits, labels = load_reserved_digits(args.data_root, download=args.download)
     train_idx, val_idx = split_reserved(len(digits), VALIDATION_DIGITS, seed=args.seed)
-    start = time.time()
     traj = draw_trajectories(
         digits[train_idx], labels[train_idx], args.clips, args.frames, args.seed
     )
@@ -293,6 +307,47 @@ def main(argv: list[str] | None = None) -> EvalCritics:
         digits[val_idx], labels[val_idx], args.val_clips, args.frames, args.seed + 1
     )
     clips, val = (t.render(torch.arange(len(t)), _own_digits(t)) for t in (traj, val_traj))
+    lo, hi = RESERVED_DIGITS
+    record = {
+        "source": "MNIST training digits",
+        "reserved_digits": [lo, hi],
+        "validation_digits": VALIDATION_DIGITS,
+        "split": f"split_reserved({hi - lo}, {VALIDATION_DIGITS}, seed={args.seed})",
+    }
+    return clips, val, traj, val_traj, record
+
+
+def _natural_clips(args: argparse.Namespace) -> tuple[Any, ...]:
+    """64x64 crops of the natural training folder's train and test septuplets."""
+    clips = natural_critic_clips(
+        args.data_root, "train", args.clips, args.frames, NATURAL_CROP, args.seed
+    )
+    val = natural_critic_clips(
+        args.data_root, "test", args.val_clips, args.frames, NATURAL_CROP, args.seed + 1
+    )
+    record = {
+        "source": f"{NATURAL_CROP}x{NATURAL_CROP} crops of natural RGB septuplets",
+        "folder": str(args.data_root),
+        "split": "train.list (training), test.list (validation)",
+    }
+    return clips, val, None, None, record
+
+
+def main(argv: list[str] | None = None) -> EvalCritics:
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    natural = args.dataset == "natural"
+    try:
+        widths = tuple(int(w) for w in args.widths.split(","))
+        default = [n for n in REFERENCE_NAMES if not (natural and n == IDENTITY)]
+        reference = parse_reference(args.reference or default)
+        if natural and IDENTITY in reference:
+            raise ValueError("the identity swap needs Moving MNIST trajectories")
+        clips, val, traj, val_traj, record = (_natural_clips if natural else _mmnist_clips)(args)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"error: {err}") from err
+    start = time.time()
     critics, last = train_eval_critics(
         clips,
         reference,
@@ -315,15 +370,12 @@ def main(argv: list[str] | None = None) -> EvalCritics:
         train_clips=clips[: args.val_clips],
         trajectories=val_traj,
     )
-    lo, hi = RESERVED_DIGITS
     critics.meta.update(
         {
-            "dataset": "mmnist",
+            "dataset": args.dataset,
+            **({"patches": True} if natural else {}),
             "real_clips": {
-                "source": "MNIST training digits",
-                "reserved_digits": [lo, hi],
-                "validation_digits": VALIDATION_DIGITS,
-                "split": f"split_reserved({hi - lo}, {VALIDATION_DIGITS}, seed={args.seed})",
+                **record,
                 "clips": args.clips,
                 "val_clips": args.val_clips,
                 "seed": args.seed,

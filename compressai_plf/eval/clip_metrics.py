@@ -31,6 +31,9 @@ from .eval_critic import EvalCritics
 __all__ = ["MetricSuite", "build_metric_suite"]
 
 NAN = float("nan")
+#: Evaluation datasets a critics file measures, by the data it was built on: critics built
+#: on natural clips measure natural video (YUV files), Moving MNIST ones Moving MNIST only.
+CRITIC_DATASETS = {"mmnist": ("mmnist",), "natural": ("yuv",)}
 
 
 @dataclass
@@ -198,7 +201,7 @@ def build_metric_suite(
             suite.settings["eval_critics"] = str(eval_critics)
             eval_critics = EvalCritics.load(eval_critics)
         built_on = eval_critics.meta.get("dataset")
-        if built_on is not None and built_on != dataset:
+        if built_on is not None and dataset not in CRITIC_DATASETS.get(built_on, (built_on,)):
             raise ValueError(
                 f"the evaluation critics were built on {built_on!r} clips; they cannot "
                 f"measure {dataset!r} clips"

@@ -15,6 +15,10 @@ different heads would measure against different targets. The evaluation therefor
 such PLFs against a **common past, the source frames** (``past="source"``): real
 ``(X_0..X_{j-1}, X_j)``, fake ``(X_0..X_{j-1}, R_j)``, i.e. "is the head's frame j a plausible
 continuation of the true past". ``past="own"`` gives the PLF's own definition.
+
+Critics built on natural video (``meta["patches"]``) see 64x64 crops; larger frames are cut
+into the non-overlapping patches that fit (the remainder at the bottom and right is left
+out), each patch is a clip of its own, and a clip's value is the mean over its patches.
 """
 
 from __future__ import annotations
@@ -103,14 +107,33 @@ class EvalCritics:
             c.to(device)
         return self
 
+    @property
+    def patches(self) -> bool:
+        """Whether frames larger than the critics' size are scored patch by patch."""
+        return bool(self.meta.get("patches", False))
+
     def check_frames(self, channels: int, height: int, width: int) -> None:
-        """Raise ``ValueError`` unless frames of this geometry fit the critics."""
-        if channels != self.channels or (height, width) != self.image_size:
+        """Raise ``ValueError`` unless frames of this geometry fit the critics (frames at least
+        the critics' size, with :attr:`patches`)."""
+        ph, pw = self.image_size
+        fits = (height, width) == (ph, pw) or (self.patches and height >= ph and width >= pw)
+        if channels != self.channels or not fits:
+            size = f"{ph}x{pw}" + (" (or larger: scored per patch)" if self.patches else "")
             raise ValueError(
-                f"evaluation critics take {self.channels}-channel "
-                f"{self.image_size[0]}x{self.image_size[1]} frames, got {channels}-channel "
-                f"{height}x{width} frames"
+                f"evaluation critics take {self.channels}-channel {size} frames, got "
+                f"{channels}-channel {height}x{width} frames"
             )
+
+    def _as_patches(self, x: Tensor) -> tuple[Tensor, int]:
+        """``(N, T, C, H, W)`` -> ``(N * P, T, C, ph, pw)`` non-overlapping patches, and P."""
+        ph, pw = self.image_size
+        n, t, c, h, w = x.shape
+        if (h, w) == (ph, pw):
+            return x, 1
+        rows, cols = h // ph, w // pw
+        x = x[..., : rows * ph, : cols * pw].reshape(n, t, c, rows, ph, cols, pw)
+        x = x.permute(0, 3, 5, 1, 2, 4, 6).reshape(n * rows * cols, t, c, ph, pw)
+        return x, rows * cols
 
     @torch.no_grad()
     def w1_per_frame(
@@ -145,11 +168,12 @@ class EvalCritics:
         x, x_hat = as_video_pair(source, recon)
         n, t, c, h, w = x.shape
         self.check_frames(c, h, w)
+        (x, patches), (x_hat, _) = self._as_patches(x), self._as_patches(x_hat)
         critic = self.critics[plf]
         device = next(critic.parameters()).device
         frames = list(x.to(device).unbind(1))
         rec = list(x_hat.to(device).unbind(1))
-        out = torch.full((n, t), float("nan"), dtype=torch.float64)
+        out = torch.full((n * patches, t), float("nan"), dtype=torch.float64)
         definition = get_plf(plf)
         for j in (j for j in critic.frames if j < t):
             shown = rec
@@ -158,6 +182,7 @@ class EvalCritics:
             real, fake = definition.critic_inputs(frames, shown, j)
             diff = critic_score(critic, real, j) - critic_score(critic, fake, j)
             out[:, j] = diff.double().cpu()
+        out = out.view(n, patches, t).mean(1)  # a clip's value: the mean over its patches
         return out.mean(0) if reduction == "mean" else out
 
     def state(self) -> dict[str, Any]:
