@@ -155,14 +155,24 @@ def test_both_eval_tools_give_the_same_numbers(tmp_path):
     assert tool["mse-rgb"][0] == pytest.approx(plf["mse-rgb"][0], rel=1e-3)
 
 
-def test_missing_checkpoint_is_one_line(tmp_path):
+@pytest.mark.parametrize(
+    ("source", "options", "message"),
+    [
+        ("checkpoint", ["-p", "nope.pth"], "checkpoint not found"),
+        # the default (natural RGB) family has no shipped weights in this folder
+        ("pretrained", ["-q", "3"], "no pretrained weights are shipped"),
+    ],
+)
+def test_missing_models_are_one_line(tmp_path, monkeypatch, source, options, message):
+    import compressai_plf.zoo.pretrained as pretrained
     from compressai_plf.utils.video.eval_model import main
 
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
     data = tmp_path / "data"
     data.mkdir()
     _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=1)
-    with pytest.raises(SystemExit, match="^error: checkpoint not found"):
-        main(["checkpoint", str(data), str(tmp_path / "o"), "-a", "ssf_plf", "-p", "nope.pth"])
+    with pytest.raises(SystemExit, match=f"^error: {message}"):
+        main([source, str(data), str(tmp_path / "o"), "-a", "ssf_plf", *options])
 
 
 def test_update_model_through_this_package(tmp_path):
@@ -235,18 +245,6 @@ def test_other_channel_counts_are_one_line_and_leave_no_bin(tmp_path, monkeypatc
     with pytest.raises(SystemExit, match="^error: the model codes 2-channel frames"):
         main(["checkpoint", str(data), str(tmp_path / "o"), "-a", "ssf_plf", "-p", str(ckpt)])
     assert not list(tmp_path.rglob("*.bin"))
-
-
-def test_pretrained_natural_entry_without_weights_is_one_line(tmp_path, monkeypatch):
-    import compressai_plf.zoo.pretrained as pretrained
-    from compressai_plf.utils.video.eval_model import main
-
-    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
-    data = tmp_path / "data"
-    data.mkdir()
-    _write_yuv(data / "clip_64x64_30Hz_8bit_P420.yuv", frames=1)
-    with pytest.raises(SystemExit, match="^error: no pretrained weights are shipped"):
-        main(["pretrained", str(data), str(tmp_path / "o"), "-a", "ssf_plf", "-q", "3"])
 
 
 def test_pretrained_moving_mnist_family_on_rgb_yuv_gives_luma_results(tmp_path):
