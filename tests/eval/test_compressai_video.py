@@ -61,16 +61,42 @@ def test_ssf_plf_round_trip_matches_its_own_decompress():
     assert bits == [8.0 * string_bytes(s) for s in strings] and min(bits) > 0
 
 
+class _RecordingSSF(ScaleSpaceFlow):
+    """CompressAI's ssf2020, keeping the strings its ``compress`` returned."""
+
+    def compress(self, frames):
+        self.coded = super().compress(frames)
+        return self.coded
+
+
+def _ssf_frame_bytes(strings) -> list[int]:
+    # ssf2020's layout, spelled out: keyframe [y, z]; P-frame {"motion": [y, z], "residual":
+    # [y, z]}; each y/z a list of one string (batch 1).
+    out = []
+    for i, frame in enumerate(strings):
+        latents = [frame] if i == 0 else [frame["motion"], frame["residual"]]
+        assert all(len(y) == len(z) == 1 for y, z in latents)
+        out.append(sum(len(y[0]) + len(z[0]) for y, z in latents))
+    return out
+
+
 def test_compressai_ssf2020_codes_a_padded_gray_clip():
     torch.manual_seed(0)
-    codec = CompressAIVideoCodec(ScaleSpaceFlow(), "q1", multiple=128)
+    net = _RecordingSSF()
+    codec = CompressAIVideoCodec(net, "q1", multiple=128)
     clip = torch.zeros(2, 1, 64, 64)
     clip[:, :, 20:40, 20:40] = 1.0
     coded = codec.code(EvalClip("c", clip, 25.0), 0)
     recon, bits = coded.decoded["mse"], coded.frame_bits
     assert recon.shape == clip.shape and torch.isfinite(recon).all()
-    assert len(bits) == 2 and all(b > 0 for b in bits)
-    assert coded.bytes_written * 8 == sum(bits) == coded.payload_bits
+    # bits recounted from the strings the model produced, not from the codec's own sum
+    strings, shapes = net.coded
+    frame_bytes = _ssf_frame_bytes(strings)
+    assert bits == [8.0 * n for n in frame_bytes] and min(frame_bytes) > 0
+    assert coded.bytes_written == sum(frame_bytes) and coded.payload_bits == 8 * sum(frame_bytes)
+    # and those strings are what was decoded: the gray clip is the channel mean, cropped
+    again = torch.cat(net.decompress(strings, shapes))[..., :64, :64].clamp(0, 1).mean(1, True)
+    torch.testing.assert_close(recon, again)
 
 
 @pytest.mark.parametrize(
