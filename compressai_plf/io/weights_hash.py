@@ -27,6 +27,7 @@ _DECODE_TIME_OPTIONS = (
     "head_arch",
     "perceptual_iframe",
     "iframe_planes",
+    "synthesis_start",
 )
 _DOMAIN = b"compressai_plf encoder-side weights v1\0"
 

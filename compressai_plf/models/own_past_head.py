@@ -14,6 +14,15 @@ pixel. ``x_pred`` informs the synthesis (it enters the context and the fusion) b
 pixel path of its own: a first design that also mixed ``x_pred`` in collapsed onto it in
 universal training (the softmax put 99.4 % of its weight there, after which the critic's
 gradient could no longer reach the synthesis), whatever the perception weight.
+
+Where the synthesis starts decides which way the gate saturates: trained from scratch
+(``synthesis_start="none"``) the untrained synthesis is worse under MSE than the warped own
+past, and in universal training both PLF-JD and PLF-FMD heads saturated on their own past in
+the first ~150 steps, whatever the perception weight (docs/results.md, campaign pilots). With
+``synthesis_start="mmse"`` the synthesis is a residual in logit space on the MMSE prediction,
+``sigmoid(logit(x_pred) + s)``, so an untrained head starts near the MMSE frame: if the gate
+then saturates, it saturates on the *learnable* branch, whose networks see ``x_own`` and keep
+receiving the critic's gradient.
 """
 
 from __future__ import annotations
@@ -30,6 +39,11 @@ __all__ = ["OwnPastHead"]
 # frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).
 FUSION_PLANES = 4
 FUSION_HIDDEN = 8
+# ``synthesis_start="mmse"``: the MMSE prediction is clamped to [eps, 1 - eps] before its logit,
+# so that its saturated pixels (|logit| <= 4.6) still pass a usable sigmoid gradient, and the
+# gate starts at sigmoid(-2) = 0.12 on the own past (mostly the synthesis, i.e. x_pred).
+_PRIOR_EPS = 0.01
+_MMSE_START_GATE_BIAS = -2.0
 
 
 class OwnPastHead(nn.Module):
@@ -43,6 +57,9 @@ class OwnPastHead(nn.Module):
         stages: stride-2 stages between frames and latents.
         iframe_planes: width of this head's own I-frame generator; ``None`` when the model
             shares one perceptual I-frame decoder between its heads.
+        synthesis_start: ``"none"`` (the synthesis is the fusion's output alone) or
+            ``"mmse"`` (a residual in logit space on the MMSE prediction; see the module
+            docstring).
     """
 
     uses_own_past = True
@@ -57,9 +74,13 @@ class OwnPastHead(nn.Module):
         context_planes: int,
         stages: int,
         iframe_planes: int | None = None,
+        synthesis_start: str = "none",
     ) -> None:
         super().__init__()
+        if synthesis_start not in ("none", "mmse"):
+            raise ValueError(f"synthesis_start must be 'none' or 'mmse', got {synthesis_start!r}")
         self.channels = channels
+        self.synthesis_start = synthesis_start
         if iframe_planes is not None:
             self.img_decoder = PerceptualIFrameDecoder(
                 keyframe_planes, iframe_planes, channels, stages
@@ -77,6 +98,11 @@ class OwnPastHead(nn.Module):
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(FUSION_HIDDEN, channels + 1, 3, padding=1),
         )
+        if synthesis_start == "mmse":
+            with torch.no_grad():  # start at the MMSE prediction, gate mostly closed
+                self.fusion[-1].weight.mul_(0.1)
+                self.fusion[-1].bias.zero_()
+                self.fusion[-1].bias[channels:] = _MMSE_START_GATE_BIAS
 
     def decode_keyframe(self, y_hat: Tensor) -> Tensor:
         if not hasattr(self, "img_decoder"):
@@ -104,5 +130,7 @@ class OwnPastHead(nn.Module):
         features = self.res_decoder(torch.cat((y_res_hat, y_motion_hat, context), dim=1))
         out = self.fusion(torch.cat((features, x_pred, x_own), dim=1))
         logits, gate = out[:, : self.channels], out[:, self.channels :]
+        if self.synthesis_start == "mmse":
+            logits = logits + torch.logit(x_pred.clamp(_PRIOR_EPS, 1.0 - _PRIOR_EPS))
         w = torch.sigmoid(gate)
         return w * x_own + (1.0 - w) * torch.sigmoid(logits)

@@ -33,13 +33,20 @@ from .transforms import analysis_transform, synthesis_transform
 
 RATE_MODES = ("hyperprior", "fixed")
 HEAD_ARCHS = ("own_past", "residual")
+#: Where an own-past head's synthesis starts (:class:`OwnPastHead`).
+SYNTHESIS_STARTS = ("none", "mmse")
 IFRAME_MODES = ("shared", "per_head")
 # Largest frame decompress() decodes (pixels per frame; io.container.MAX_FRAME_PIXELS, the
 # container's limit, is the same): bounds what a forged shape can make the decoder allocate.
 MAX_DECODE_PIXELS = 1 << 24
 # Decoder-side options that models saved before they existed had implicitly: per-head
 # residual heads (x_pred + correction) with per-head I-frame decoders.
-LEGACY_CONFIG = {"head_arch": "residual", "perceptual_iframe": "per_head", "iframe_planes": None}
+LEGACY_CONFIG = {
+    "head_arch": "residual",
+    "perceptual_iframe": "per_head",
+    "iframe_planes": None,
+    "synthesis_start": "none",
+}
 
 
 @dataclass
@@ -148,6 +155,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         iframe_planes: width of the perceptual I-frame generator(s) at the latent resolution
             (halved at each upsampling stage; default ``4 * mid_planes``;
             ``head_arch="own_past"`` only).
+        synthesis_start: where an own-past head's synthesis starts: ``"none"`` (from its
+            own networks alone) or ``"mmse"`` (a residual in logit space on the MMSE
+            prediction, so an untrained head starts near the MMSE frame; see
+            :class:`~compressai_plf.models.own_past_head.OwnPastHead`).
     """
 
     def __init__(
@@ -173,6 +184,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         head_arch: str = "own_past",
         perceptual_iframe: str = "shared",
         iframe_planes: int | None = None,
+        synthesis_start: str = "none",
     ) -> None:
         # Skip ScaleSpaceFlow.__init__ (it builds fixed-width 3-channel networks), keep its
         # methods and the CompressionModel base.
@@ -209,6 +221,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "a shared perceptual I-frame decoder needs head_arch='own_past' (residual heads "
                 "decode their own I-frames)"
             )
+        if synthesis_start not in SYNTHESIS_STARTS:
+            raise ValueError(
+                f"synthesis_start must be one of {SYNTHESIS_STARTS}, got {synthesis_start!r}"
+            )
         if head_arch == "own_past":
             iframe_planes = int(iframe_planes or 4 * mid_planes)
             if iframe_planes < 1:
@@ -239,6 +255,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             "head_arch": head_arch,
             "perceptual_iframe": perceptual_iframe,
             "iframe_planes": iframe_planes,
+            "synthesis_start": synthesis_start,
         }
         self.channels = channels
         self.stages = stages
@@ -276,7 +293,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             if head_arch == "residual":
                 return DecoderHead(*widths)
             own_iframe = iframe_planes if perceptual_iframe == "per_head" else None
-            return OwnPastHead(*widths, iframe_planes=own_iframe)
+            return OwnPastHead(*widths, iframe_planes=own_iframe, synthesis_start=synthesis_start)
 
         # The MMSE head's networks sit at the top level under ScaleSpaceFlow's names; the
         # DecoderHead object only groups them (it is not registered twice in the state dict).

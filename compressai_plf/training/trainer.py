@@ -109,14 +109,18 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     perceptual heads the source did not train (absent, or untrained in an ``mse`` stage) as
     copies of its MMSE head when they share its architecture (``head_arch="residual"``: the
     MMSE decoder is a good starting point for any perceptual decoder on the same bitstream).
-    Own-past heads keep their initialisation, which starts close to the MMSE prediction."""
+    Own-past heads keep their own initialisation (e.g. ``synthesis_start="mmse"``): an
+    untrained head of the source, at its random initialisation, is never copied."""
     ckpt = load_checkpoint(path)
     src = state_dict_of(ckpt, f"checkpoint {path}")
     trained = trained_heads(ckpt, src)
+    untrained = tuple(f"heads.{h}." for h in getattr(model, "heads", {}) if h not in trained)
     own = model.state_dict()
     copied = 0
     for key, value in src.items():
         if key == "_extra_state" or key not in own or not isinstance(value, torch.Tensor):
+            continue
+        if key.startswith(untrained):
             continue
         if own[key].shape == value.shape:
             own[key] = value

@@ -127,6 +127,35 @@ def test_bad_head_options_are_named():
         tiny_fixed(perceptual_iframe="both")
     with pytest.raises(ValueError, match="needs head_arch='own_past'"):
         tiny_fixed(head_arch="residual", perceptual_iframe="shared")
+    with pytest.raises(ValueError, match="synthesis_start"):
+        tiny_fixed(synthesis_start="x_pred")
+
+
+def test_mmse_start_synthesis_is_a_logit_residual_on_the_prediction():
+    # With the fusion's weights at zero only its biases act: synthesis logit 0 (so the
+    # synthesis is the clamped MMSE prediction itself) and gate logit -2 on the own past.
+    head = OwnPastHead(1, 8, 4, 2, 2, 8, 3, synthesis_start="mmse")
+    assert head.fusion[-1].bias.tolist() == [0.0, -2.0]
+    with torch.no_grad():
+        head.fusion[-1].weight.zero_()
+    x_own, x_pred = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    x_pred[0, 0, 0, :4] = torch.tensor([0.0, 1.0, 0.005, 0.999])  # clamped to [0.01, 0.99]
+    y_res, y_motion = torch.randn(2, 2, 4, 4), torch.randn(2, 2, 4, 4)
+    out = head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
+    w = 1.0 / (1.0 + math.exp(2.0))
+    expected = w * x_own + (1.0 - w) * x_pred.clamp(0.01, 0.99)
+    assert torch.allclose(out, expected, atol=1e-5)
+
+
+def test_synthesis_start_is_decode_time_only():
+    from compressai_plf.io.weights_hash import weights_hash
+
+    torch.manual_seed(0)
+    a = tiny_fixed()
+    torch.manual_seed(0)
+    b = tiny_fixed(synthesis_start="mmse")
+    assert a.config["synthesis_start"] == "none" and b.config["synthesis_start"] == "mmse"
+    assert weights_hash(a) == weights_hash(b)  # same encoder side: same bitstream identity
 
 
 def test_mmse_chain_slices_per_clip():

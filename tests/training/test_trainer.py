@@ -123,16 +123,34 @@ def test_init_keeps_own_past_heads_at_their_initialisation(tiny_args, tmp_path):
     from compressai_plf.training import init_from_checkpoint
     from compressai_plf.training.trainer import build_model
 
-    # own-past heads do not share the MMSE head's architecture: they are never copied from it
+    # An mse-stage source never trained its perceptual heads: own-past heads keep this model's
+    # own initialisation (neither the source's random heads nor its MMSE head are copied).
     base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
     source = _params(base["checkpoint"])
+    torch.manual_seed(123)
     model = build_model(tiny_args())
+    before = {k: v.clone() for k, v in model.state_dict().items() if torch.is_tensor(v)}
     info = init_from_checkpoint(model, base["checkpoint"])
     assert info["heads_from_mse"] == 0
     sd = model.state_dict()
-    keys = [k for k in sd if k.startswith("heads.jd.context_net.")]
-    assert keys and all(torch.equal(sd[k], source[k]) for k in keys)
-    assert not torch.equal(sd[keys[0]], source[keys[0][len("heads.jd.") :]])
+    heads = [k for k in sd if k.startswith("heads.jd.")]
+    assert heads and all(torch.equal(sd[k], before[k]) for k in heads)
+    assert any(not torch.equal(before[k], source[k]) for k in heads)  # copying would show
+    trained = [k for k in sd if k.startswith("context_net.")]  # the MMSE head is copied
+    assert trained and all(torch.equal(sd[k], source[k]) for k in trained)
+
+
+def test_init_keeps_the_mmse_start_of_own_past_heads(tiny_args, tmp_path):
+    from compressai_plf.training import init_from_checkpoint
+    from compressai_plf.training.trainer import build_model
+
+    base = train(tiny_args(stage="mse", save_dir=str(tmp_path / "a")))
+    args = tiny_args()
+    args.model_args = {**args.model_args, "synthesis_start": "mmse"}
+    model = build_model(args)
+    init_from_checkpoint(model, base["checkpoint"])
+    gate_bias = model.heads["jd"].fusion[-1].bias[-1]
+    assert gate_bias.item() == -2.0  # the designed start, not the source's random head
 
 
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
