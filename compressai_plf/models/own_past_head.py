@@ -33,7 +33,10 @@ from torch import Tensor, nn
 from .iframe_generator import PerceptualIFrameDecoder
 from .transforms import analysis_transform, synthesis_transform
 
-__all__ = ["OwnPastHead"]
+__all__ = ["SYNTHESIS_STARTS", "OwnPastHead"]
+
+#: Where the synthesis starts (see the module docstring).
+SYNTHESIS_STARTS = ("none", "mmse")
 
 # Feature maps at full resolution: the last transposed convolution and the fusion run at the
 # frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).
@@ -77,8 +80,10 @@ class OwnPastHead(nn.Module):
         synthesis_start: str = "none",
     ) -> None:
         super().__init__()
-        if synthesis_start not in ("none", "mmse"):
-            raise ValueError(f"synthesis_start must be 'none' or 'mmse', got {synthesis_start!r}")
+        if synthesis_start not in SYNTHESIS_STARTS:
+            raise ValueError(
+                f"synthesis_start must be one of {SYNTHESIS_STARTS}, got {synthesis_start!r}"
+            )
         self.channels = channels
         self.synthesis_start = synthesis_start
         if iframe_planes is not None:
@@ -92,7 +97,7 @@ class OwnPastHead(nn.Module):
             residual_planes + motion_planes + context_planes, mid_planes, FUSION_PLANES, stages
         )
         # Features + both warped frames -> synthesis logits (channels) and one gate logit
-        # (initial bias 0: an untrained head weighs its own past and the synthesis equally).
+        # (default start: bias 0, own past and synthesis weighed equally).
         self.fusion = nn.Sequential(
             nn.Conv2d(FUSION_PLANES + 2 * channels, FUSION_HIDDEN, 3, padding=1),
             nn.LeakyReLU(0.2, inplace=True),

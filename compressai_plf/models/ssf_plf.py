@@ -28,13 +28,11 @@ from .fixed_rate_coder import FixedRateLatentCoder
 from .frame_geometry import check_frame_geometry
 from .hyperprior_coder import HyperpriorLatentCoder
 from .iframe_generator import PerceptualIFrameDecoder
-from .own_past_head import OwnPastHead
+from .own_past_head import SYNTHESIS_STARTS, OwnPastHead
 from .transforms import analysis_transform, synthesis_transform
 
 RATE_MODES = ("hyperprior", "fixed")
 HEAD_ARCHS = ("own_past", "residual")
-#: Where an own-past head's synthesis starts (:class:`OwnPastHead`).
-SYNTHESIS_STARTS = ("none", "mmse")
 IFRAME_MODES = ("shared", "per_head")
 # Largest frame decompress() decodes (pixels per frame; io.container.MAX_FRAME_PIXELS, the
 # container's limit, is the same): bounds what a forged shape can make the decoder allocate.
