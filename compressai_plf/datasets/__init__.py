@@ -1,9 +1,12 @@
 """Datasets of the PLF experiments, registered in ``compressai.registry.DATASETS``.
 
-Registered names: ``MovingMNIST``, ``KTH``, ``VideoClipFolder``, ``RawYUVFolder``.
+Registered names: ``MovingMNIST``, ``KTH``, ``VideoClipFolder``, ``RawYUVFolder``; the ones
+``compressai_plf.eval`` measures (:mod:`.eval_split`): ``mmnist`` (MovingMNIST), ``kth`` (KTH)
+and ``yuv`` (RawYUVFolder).
 """
 
 from .data_root import ENV_VAR, resolve_root
+from .eval_split import EVAL_DATASETS, EvalSplit, eval_dataset
 from .ffmpeg_decode import decode_video, pyav_available
 from .kth import KTH, KTHVideo, parse_kth_name
 from .mnist_idx import find_mnist_file, load_mnist, load_mnist_tensors, read_idx
@@ -34,6 +37,8 @@ from .y4m import Y4MVideo, read_y4m, write_y4m
 
 __all__ = [
     "ENV_VAR",
+    "EVAL_DATASETS",
+    "EvalSplit",
     "KTH",
     "KTHVideo",
     "MovingMNIST",
@@ -44,6 +49,7 @@ __all__ = [
     "YUVInfo",
     "bouncing_walk",
     "decode_video",
+    "eval_dataset",
     "find_mnist_file",
     "find_sequences",
     "load_mnist",

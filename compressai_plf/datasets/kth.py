@@ -22,6 +22,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from .data_root import resolve_root
+from .eval_split import EvalSplit, eval_dataset
 from .ffmpeg_decode import decode_video
 from .y4m import read_y4m
 
@@ -98,6 +99,7 @@ def _preprocess(frames: np.ndarray, size: int, center_crop: bool) -> Tensor:
     return x.round_().clamp_(0, 255).to(torch.uint8)[:, 0]
 
 
+@eval_dataset("kth")
 @register_dataset("KTH")
 class KTH(Dataset):
     r"""KTH action clips for the PLF paper's experiments.
@@ -207,3 +209,19 @@ class KTH(Dataset):
         window = self.clips[i][s : s + (self.frames - 1) * self.frame_step + 1 : self.frame_step]
         x = window.float().div_(255.0).unsqueeze(1)
         return tuple(f.expand(self.channels, -1, -1).clone() for f in x)
+
+    @classmethod
+    def eval_split(
+        cls,
+        root: str | os.PathLike | None,
+        frames: int | None,
+        max_clips: int | None,
+        fps: float | None,
+        **kwargs,
+    ) -> EvalSplit:
+        """Evaluation clips (``--dataset kth``): the test persons' windows, named
+        ``<video stem>@<start frame>``, 3 frames by default, at 25 Hz (KTH's rate)."""
+        del max_clips  # every video is decoded at construction anyway
+        items = cls(root=root, split="test", frames=frames or 3, **kwargs)
+        names = [f"{items.videos[i].path.stem}@{s}" for i, s in items.index]
+        return EvalSplit(items, names, [fps or 25.0] * len(names), "KTH test clips")

@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from .data_root import resolve_root
+from .eval_split import EvalSplit, eval_dataset
 from .mnist_idx import load_mnist
 
 __all__ = [
@@ -155,6 +156,7 @@ def place_digits(
     return torch.stack(frames) if frames else patches.new_zeros(0, 1, frame_size, frame_size)
 
 
+@eval_dataset("mmnist")
 @register_dataset("MovingMNIST")
 class MovingMNIST(Dataset):
     r"""Moving MNIST clips of the PLF paper, generated on the fly.
@@ -272,3 +274,25 @@ class MovingMNIST(Dataset):
         clip, labels, _ = self.sample(index)
         frames = tuple(f.unsqueeze(0).expand(self.channels, -1, -1).clone() for f in clip)
         return (frames, labels) if self.return_labels else frames
+
+    @classmethod
+    def eval_split(
+        cls,
+        root: str | os.PathLike | None,
+        frames: int | None,
+        max_clips: int | None,
+        fps: float | None,
+        **kwargs,
+    ) -> EvalSplit:
+        """Evaluation clips (``--dataset mmnist``): the fixed test set (MNIST t10k digits),
+        named ``mmnist-00042``, 3 frames by default, at a nominal 30 Hz (Moving MNIST has no
+        frame rate: bits per pixel and per frame are its meaningful units). Only the first
+        ``max_clips`` clips are built."""
+        n = kwargs.pop("test_size", 10000)
+        n = min(n, max_clips) if max_clips else n
+        items = cls(
+            root=root, split="test", frames=frames or 3, return_labels=True, test_size=n, **kwargs
+        )
+        names = [f"mmnist-{k:05d}" for k in range(len(items))]
+        desc = f"Moving MNIST test clips (MNIST t10k digits, seed {items.seed})"
+        return EvalSplit(items, names, [fps or 30.0] * len(names), desc, labelled=True)

@@ -12,11 +12,13 @@ from compressai.registry import register_dataset
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from .eval_split import EvalSplit, eval_dataset
 from .raw_yuv import num_frames, parse_yuv_name, read_yuv420, read_yuv420_planes
 
 __all__ = ["RawYUVFolder"]
 
 
+@eval_dataset("yuv")
 @register_dataset("RawYUVFolder")
 class RawYUVFolder(Dataset):
     """Every ``*.yuv`` in a folder, the input of ``compressai.utils.video.eval_model``.
@@ -85,3 +87,30 @@ class RawYUVFolder(Dataset):
         out = copy.copy(self)
         out.planes = "y"
         return out
+
+    @classmethod
+    def eval_split(
+        cls,
+        root: str | os.PathLike | None,
+        frames: int | None,
+        max_clips: int | None,
+        fps: float | None,
+        **kwargs,
+    ) -> EvalSplit:
+        """Evaluation clips (``--dataset yuv``): every ``*.yuv`` of ``root``, RGB; one clip per
+        file named by its stem (whole sequences) or, with ``frames``, windows named
+        ``<stem>@<start frame>``; frame rate from the file name (30 when it has none).
+
+        Raises:
+            ValueError: ``root`` is ``None``.
+        """
+        del max_clips  # windows are read on access
+        if root is None:
+            raise ValueError("dataset 'yuv' needs data_root, the folder holding the .yuv files")
+        items = cls(root=root, frames=frames, **kwargs)
+        names, rates = [], []
+        for path, start, _ in items.index:
+            names.append(path.stem if frames is None else f"{path.stem}@{start}")
+            rate = parse_yuv_name(path).fps
+            rates.append(float(fps or (rate if rate is not None else 30.0)))
+        return EvalSplit(items, names, rates, f"YUV sequences in {root}")

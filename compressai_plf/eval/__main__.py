@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 
-from ..datasets import KTH, MovingMNIST, RawYUVFolder
 from ..datasets.data_root import resolve_root
+from ..datasets.eval_split import eval_dataset_class, eval_dataset_names
 from ..metrics.packaged import packaged_classifier_path
 from ..utils.cli_errors import (
     check_device,
@@ -38,7 +38,6 @@ from ..utils.cli_errors import (
     one_line_errors,
 )
 from ..zoo.presets import FAMILIES
-from .clips import DATASETS
 from .evaluate import RATE_COUNTS, evaluate_models, posterior_iframe_decoder
 from .models import from_checkpoint, from_zoo, parse_qualities
 
@@ -61,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     src.add_argument("--metric", default="mse", help="zoo metric")
     data = p.add_argument_group("data")
-    data.add_argument("--dataset", default="mmnist", choices=DATASETS)
+    data.add_argument("--dataset", default="mmnist", choices=eval_dataset_names())
     data.add_argument("--data-root", help="MNIST root, KTH folder or folder of .yuv files")
     data.add_argument("--frames", type=int, help="frames per clip (default 3; yuv: whole file)")
     data.add_argument("--max-clips", type=int, help="evaluate only the first N clips")
@@ -134,13 +133,13 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _check_dataset_keys(dataset: str, kwargs: dict[str, Any]) -> None:
-    """Unknown ``--dataset-args`` keys are named (not a TypeError from the dataset class)."""
-    cls = {"mmnist": MovingMNIST, "kth": KTH, "yuv": RawYUVFolder}[dataset]
-    params = inspect.signature(cls.__init__).parameters
+    """Unknown ``--dataset-args`` keys are named (not a TypeError from the dataset class,
+    the registered class of the evaluation dataset)."""
+    params = inspect.signature(eval_dataset_class(dataset).__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
     fixed = {"self", "root", "split", "frames", "return_labels"}  # set by the eval itself
-    known = sorted(set(params) - fixed) + (["test_size"] if dataset == "mmnist" else [])
+    known = sorted(set(params) - fixed)
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
         raise fail(f"--dataset-args: unknown keys {unknown} for {dataset}; known: {known}")

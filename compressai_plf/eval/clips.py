@@ -1,7 +1,13 @@
-"""Evaluation clips: the Moving MNIST test set, KTH test clips or a folder of YUV sequences.
+"""Evaluation clips, read from the datasets registered for evaluation.
 
 Each clip is one "sequence" of the results (CompressAI's eval tool writes one result per
 sequence): it is coded into one bitstream with an I-frame first.
+
+Evaluation builds its datasets through ``compressai.registry.DATASETS``, as the trainers do:
+a dataset class marked with :func:`~compressai_plf.datasets.eval_split.eval_dataset` names its
+evaluation clips, their frame rate and description in its ``eval_split`` classmethod, so a
+new dataset is one file under :mod:`compressai_plf.datasets` and this module needs no edit.
+The registered ones:
 
 ============  ================================================  =====================  =========
 ``dataset``   clips                                             name                   frame rate
@@ -23,18 +29,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from compressai.registry import DATASETS as REGISTERED_DATASETS
 from torch import Tensor
 
-from ..datasets import parse_yuv_name
+from ..datasets.eval_split import eval_dataset_class, eval_dataset_names
 
-__all__ = ["DATASETS", "REGISTRY_NAMES", "ClipSet", "EvalClip", "clips_for_channels", "load_clips"]
+__all__ = ["DATASETS", "ClipSet", "EvalClip", "clips_for_channels", "load_clips"]
 
-DATASETS = ("mmnist", "kth", "yuv")
-#: The class behind each evaluation dataset, as registered in ``compressai.registry.DATASETS``
-#: (eval builds every dataset through the registry, as CompressAI's trainers do).
-REGISTRY_NAMES = {"mmnist": "MovingMNIST", "kth": "KTH", "yuv": "RawYUVFolder"}
-_DEFAULT_FPS = {"mmnist": 30.0, "kth": 25.0}
+#: Evaluation names of the registered datasets (``--dataset`` of the CLI), e.g. ``"mmnist"``,
+#: ``"kth"``, ``"yuv"``; :data:`~compressai_plf.datasets.eval_split.EVAL_DATASETS` maps each
+#: to its name in ``compressai.registry.DATASETS``.
+DATASETS = eval_dataset_names()
 
 
 @dataclass
@@ -58,13 +62,15 @@ class ClipSet:
     """Indexable set of :class:`EvalClip` over one dataset (clips are built on access).
 
     Args:
-        dataset: ``"mmnist"``, ``"kth"`` or ``"yuv"`` (informational for the results).
+        dataset: the evaluation dataset's name, e.g. ``"mmnist"``, ``"kth"`` or ``"yuv"``
+            (for the results and the metric suite).
         items: the underlying dataset object.
         names: one name per clip.
         fps: frame rate per clip.
         description: text for the results' description.
         planes: what the frames hold when it is not the data's own form (``"y"``: the luma
             plane of YUV files, for a gray model), else ``None``.
+        labelled: items are ``(frames, labels)`` (Moving MNIST's digit labels).
     """
 
     def __init__(
@@ -75,9 +81,10 @@ class ClipSet:
         fps: list[float],
         description: str = "",
         planes: str | None = None,
+        labelled: bool = False,
     ) -> None:
         self.dataset, self.items, self.names, self.fps = dataset, items, names, fps
-        self.description, self.planes = description, planes
+        self.description, self.planes, self.labelled = description, planes, labelled
 
     @classmethod
     def from_frames(
@@ -98,7 +105,7 @@ class ClipSet:
         if not 0 <= index < len(self):
             raise IndexError(f"clip {index} out of range ({len(self)} clips)")
         item, labels = self.items[index], None
-        if self.dataset == "mmnist":  # MovingMNIST(return_labels=True): (frames, labels)
+        if self.labelled:  # e.g. MovingMNIST(return_labels=True): (frames, labels)
             item, labels = item
         frames = torch.stack(list(item)).float()
         return EvalClip(self.names[index], frames, self.fps[index], labels)
@@ -110,7 +117,9 @@ class ClipSet:
 
 def clips_for_channels(clips: ClipSet, channels: int) -> ClipSet:
     """The clips as a model of ``channels`` channels codes them: unchanged when the channels
-    agree; for a gray (1-channel) model on YUV files, their luma plane (``planes="y"``).
+    agree; for a gray (1-channel) model on RGB clips whose dataset has a ``luma()`` view (YUV
+    files: :meth:`~compressai_plf.datasets.RawYUVFolder.luma`), their luma plane
+    (``planes="y"``).
 
     Raises:
         ValueError: any other channel mismatch (naming both counts).
@@ -119,9 +128,11 @@ def clips_for_channels(clips: ClipSet, channels: int) -> ClipSet:
     if have == channels:
         return clips
     luma = getattr(clips.items, "luma", None)
-    if clips.dataset == "yuv" and channels == 1 and have == 3 and luma is not None:
+    if channels == 1 and have == 3 and callable(luma):
         desc = f"{clips.description}, luma plane (1-channel model)"
-        return ClipSet(clips.dataset, luma(), clips.names, clips.fps, desc, planes="y")
+        return ClipSet(
+            clips.dataset, luma(), clips.names, clips.fps, desc, planes="y", labelled=clips.labelled
+        )
     raise ValueError(
         f"the model codes {channels}-channel frames, the {clips.dataset} clips have {have} "
         "channels (only a gray model on YUV files is adapted: it codes the luma plane)"
@@ -136,10 +147,12 @@ def load_clips(
     fps: float | None = None,
     dataset_kwargs: Mapping[str, Any] | None = None,
 ) -> ClipSet:
-    """Open the evaluation clips of ``dataset``.
+    """Open the evaluation clips of ``dataset``, built through ``compressai.registry.DATASETS``
+    by the registered class's ``eval_split``
+    (:mod:`compressai_plf.datasets.eval_split`).
 
     Args:
-        dataset: ``"mmnist"``, ``"kth"`` or ``"yuv"``.
+        dataset: an evaluation name of :data:`DATASETS`: ``"mmnist"``, ``"kth"``, ``"yuv"``.
         data_root: MNIST root (``mmnist``), KTH folder (``kth``) or folder of ``.yuv`` files
             (``yuv``); ``None`` uses ``$PLF_DATA_ROOT/mnist`` or ``/kth`` (not for ``yuv``).
         frames: clip length. Default 3 for ``mmnist`` and ``kth``; for ``yuv`` the whole
@@ -154,44 +167,13 @@ def load_clips(
         ValueError: unknown dataset or bad options.
         FileNotFoundError: the data is missing (the message names what was looked for).
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose from {DATASETS}")
+    cls = eval_dataset_class(dataset)
     if max_clips is not None and (not isinstance(max_clips, int) or max_clips < 1):
         raise ValueError(f"max_clips must be a positive integer, got {max_clips!r}")
     if frames is not None and (not isinstance(frames, int) or frames < 1):
         raise ValueError(f"frames must be a positive integer, got {frames!r}")
-    kwargs = dict(dataset_kwargs or {})
-    if dataset == "mmnist":
-        n = kwargs.pop("test_size", 10000)
-        n = min(n, max_clips) if max_clips else n
-        items = REGISTERED_DATASETS[REGISTRY_NAMES[dataset]](
-            root=data_root,
-            split="test",
-            frames=frames or 3,
-            return_labels=True,
-            test_size=n,
-            **kwargs,
-        )
-        names = [f"mmnist-{k:05d}" for k in range(len(items))]
-        rates = [fps or _DEFAULT_FPS["mmnist"]] * len(names)
-        desc = f"Moving MNIST test clips (MNIST t10k digits, seed {items.seed})"
-    elif dataset == "kth":
-        items = REGISTERED_DATASETS[REGISTRY_NAMES[dataset]](
-            root=data_root, split="test", frames=frames or 3, **kwargs
-        )
-        names = [f"{items.videos[i].path.stem}@{s}" for i, s in items.index]
-        rates = [fps or _DEFAULT_FPS["kth"]] * len(names)
-        desc = "KTH test clips"
-    else:
-        if data_root is None:
-            raise ValueError("dataset 'yuv' needs data_root, the folder holding the .yuv files")
-        items = REGISTERED_DATASETS[REGISTRY_NAMES[dataset]](data_root, frames=frames, **kwargs)
-        names, rates = [], []
-        for path, start, _ in items.index:
-            names.append(path.stem if frames is None else f"{path.stem}@{start}")
-            rate = parse_yuv_name(path).fps
-            rates.append(float(fps or (rate if rate is not None else 30.0)))
-        desc = f"YUV sequences in {data_root}"
+    split = cls.eval_split(data_root, frames, max_clips, fps, **dict(dataset_kwargs or {}))
+    names, rates = list(split.names), [float(r) for r in split.fps]
     if max_clips is not None and max_clips < len(names):
         names, rates = names[:max_clips], rates[:max_clips]
-    return ClipSet(dataset, items, names, rates, desc)
+    return ClipSet(dataset, split.items, names, rates, split.description, labelled=split.labelled)

@@ -39,6 +39,55 @@ def test_clips_are_built_through_the_registry(mnist_root, monkeypatch):
     assert isinstance(clips.items, Recorded) and built[0]["split"] == "test"
 
 
+def test_a_new_registered_dataset_needs_no_eval_edit(monkeypatch):
+    """A dataset is one class, registered and marked for evaluation in its own file."""
+    from compressai.registry import DATASETS, register_dataset
+
+    from compressai_plf.datasets import EvalSplit, eval_dataset, eval_split
+    from compressai_plf.datasets.eval_split import EVAL_DATASETS
+    from compressai_plf.eval.__main__ import build_parser
+
+    for key in ("Ramps", "Other"):  # registered below, removed after the test
+        monkeypatch.setitem(DATASETS, key, None)
+    monkeypatch.setitem(EVAL_DATASETS, "ramps", "Ramps")
+
+    @eval_dataset("ramps")
+    @register_dataset("Ramps")
+    class Ramps(torch.utils.data.Dataset):
+        def __init__(self, root=None, split="test", frames=2, level=0.5):
+            self.frames, self.level = frames, level
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return tuple(torch.full((3, 8, 8), self.level * index / 4) for _ in range(self.frames))
+
+        @classmethod
+        def eval_split(cls, root, frames, max_clips, fps, **kwargs):
+            items = cls(root=root, frames=frames or 2, **kwargs)
+            names = [f"ramp{k}" for k in range(len(items))]
+            return EvalSplit(items, names, [fps or 24.0] * len(names), "ramps")
+
+    assert "ramps" in eval_split.eval_dataset_names()
+    clips = load_clips("ramps", max_clips=3, dataset_kwargs={"level": 1.0})
+    assert clips.names == ["ramp0", "ramp1", "ramp2"] and clips.description == "ramps"
+    assert clips[2].frames.shape == (2, 3, 8, 8) and clips[2].frames.max() == 0.5
+    assert clips[0].fps == 24.0 and clips[0].labels is None
+    assert load_clips("ramps", frames=3, fps=10)[3].fps == 10.0
+    with pytest.raises(ValueError, match="already"):
+        eval_dataset("ramps")(register_dataset("Other")(type("Other", (Ramps,), {})))
+    with pytest.raises(TypeError, match="not registered"):
+        eval_dataset("x")(type("Loose", (Ramps,), {}))
+    args = build_parser().parse_args(["--dataset", "ramps", "--out", "x", "--zoo", "1"])
+    assert args.dataset == "ramps"  # the CLI offers it too, and names its options
+    from compressai_plf.eval.__main__ import _check_dataset_keys
+
+    _check_dataset_keys("ramps", {"level": 1.0})
+    with pytest.raises(SystemExit, match=r"unknown keys \['bogus'\] for ramps; known: \['level'\]"):
+        _check_dataset_keys("ramps", {"bogus": 1})
+
+
 def test_kth_clips(data_root):
     kth = data_root / "video" / "kth"
     if not kth.is_dir():
