@@ -13,12 +13,13 @@ strings (CompressAI writes no container).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from ..io.clip_frames import crop_frames, pad_frames
+from ..io.clip_frames import check_as_given, crop_frames, pad_frames
 from .clips import EvalClip
 from .codec import CodedResult
 
@@ -69,9 +70,10 @@ class CompressAIVideoCodec:
         and the bits of each frame's strings."""
         if not isinstance(clip, Tensor) or clip.dim() != 4 or clip.shape[1] not in (1, 3):
             raise ValueError("clip must be a (T, C, H, W) tensor with C = 1 or 3")
-        if not torch.isfinite(clip).all() or clip.min() < 0 or clip.max() > 1:
-            raise ValueError("clip values must be finite and in [0, 1]")
         t, c, h, w = clip.shape
+        # the one frame validator (ScaleSpaceFlowPLF.check_frames, as io runs it on the
+        # frames as given): NaN/Inf or values outside [0, 1] are named by frame
+        check_as_given(SimpleNamespace(channels=c), [clip[i : i + 1] for i in range(t)])
         if c > self.channels:
             raise ValueError(f"clip has {c} channels, the model codes {self.channels}")
         x = clip.float().expand(t, self.channels, h, w)
