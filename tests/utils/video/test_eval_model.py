@@ -261,3 +261,51 @@ def test_pretrained_moving_mnist_family_on_rgb_yuv_gives_luma_results(tmp_path):
     agg = json.loads((out / "ssf_plf_mmnist-ans.json").read_text())
     assert agg["planes"] == ["y"] and agg["results"]["q"] == ["ssf_plf_mmnist-mse-3-ans"]
     assert agg["results"]["bitrate"][0] > 0 and 0 < agg["results"]["psnr-y"][0] < 100
+
+
+def test_cache_key_sees_what_the_bitstream_hash_leaves_out():
+    """state_digest keys the tool's cache; weights_hash (the bitstream identity) cannot: it
+    leaves out the default dither seed, which changes the tool's fixed-mode numbers, and it
+    does not apply to CompressAI's own architectures, which the tool also evaluates."""
+    from compressai.models.video import ScaleSpaceFlow
+
+    from compressai_plf.io.weights_hash import weights_hash
+    from compressai_plf.utils.video.eval_model import state_digest
+
+    nets = []
+    for seed in (0, 1):
+        torch.manual_seed(0)
+        arch = {**tiny_architecture("fixed"), "decoders": ("mse",), "dither_seed": seed}
+        nets.append(ScaleSpaceFlowPLF(**arch).eval())
+    a, b = nets
+    assert weights_hash(a) == weights_hash(b)
+    x = torch.rand(1, a.channels, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert not torch.equal(a.encode_keyframe(x)[0], b.encode_keyframe(x)[0])
+    assert state_digest(a) != state_digest(b)
+    assert state_digest(a) == state_digest(nets[0]) and len(state_digest(a)) == 8
+    ssf2020 = ScaleSpaceFlow()
+    assert len(state_digest(ssf2020)) == 8
+    with pytest.raises(AttributeError):
+        weights_hash(ssf2020)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "clip_64x64_30Hz_8bit_P420.yuv",
+        "clip_64x64_29.97fps_420_8bit.yuv",
+        "clip_64x64_23.976Hz_8bit_P420.yuv",
+        "Basket_64x64_50fps_420_8bit.yuv",
+    ],
+)
+def test_both_eval_tools_take_the_frame_rate_from_the_name_alike(tmp_path, name):
+    """kbit/s: CompressAI's tool uses get_raw_video_file_info's framerate, compressai_plf.eval
+    the clip set's fps, read from the same name to the same value."""
+    from compressai.datasets.rawvideo import get_raw_video_file_info
+
+    from compressai_plf.eval import load_clips
+
+    _write_yuv(tmp_path / name, frames=1)
+    tool = get_raw_video_file_info(name)["framerate"]
+    assert load_clips("yuv", tmp_path)[0].fps == float(tool)

@@ -7,9 +7,10 @@ user of this package relies on, then :func:`main` runs CompressAI's own ``main``
 
 * checkpoints load on CPU-only machines (``map_location``), refuse pickled code
   (``weights_only=True``) and ``ssf_plf`` is rebuilt with its stored architecture;
-* cached per-sequence results are keyed by the model's content (a digest of its state dict),
-  not only by the checkpoint's file name: two runs' ``checkpoint.pth.tar`` never share a cache
-  entry, while re-evaluating the same weights reuses it;
+* cached per-sequence results are keyed by the model's content (:func:`state_digest` of its
+  state dict; why not the bitstream's ``weights_hash`` is said there), not only by the
+  checkpoint's file name: two runs' ``checkpoint.pth.tar`` never share a cache entry, while
+  re-evaluating the same weights reuses it;
 * ``-d/--output_directory`` defaults to the positional OUTPUT (CompressAI writes the aggregate
   to ``/`` without it);
 * frames follow ``python -m compressai_plf.eval``'s convention (docs/evaluation.md): RGB from
@@ -26,14 +27,33 @@ user of this package relies on, then :func:`main` runs CompressAI's own ``main``
   ``-a ssf_plf_mmnist`` and ``-a ssf_plf_mmnist_fixed`` name the Moving MNIST families
   (pretrained mode; in checkpoint mode all three read the architecture from the file).
 
-CompressAI's own loop (``eval_model``) is kept rather than the package's
-:func:`~compressai_plf.eval.evaluate.evaluate_codec`: the tool's JSON keys (``psnr-y/u/v``,
-``psnr-yuv`` against the file's 4:2:0 planes, ``mse-rgb``/``psnr-rgb``/``ms-ssim-rgb`` on
-rounded 8-bit values, ``bitrate`` from its own ``.bin`` layout, ``--entropy-estimation``
-from likelihoods) are computed from the raw planes inside that loop, and ``evaluate_codec``
-measures the RGB clips of a :class:`~compressai_plf.eval.clips.ClipSet` with the package's
-metric suite and container; the conventions that matter for comparing both tools (padding,
-clipping, the unclipped reference) are shared above instead.
+CompressAI's own loop (``eval_model``) is kept rather than coding through the package's codec
+protocol (:class:`~compressai_plf.eval.codec.ClipCodec` and
+:func:`~compressai_plf.eval.evaluate.evaluate_codec`). This is CompressAI's published tool:
+users put its JSON beside JSON the same tool wrote for CompressAI's models, so its numbers
+must be the tool's own, for ``ssf_plf`` and for ``-a ssf2020`` alike:
+
+* ``bitrate`` counts the tool's ``.bin`` file (its 13-byte header and, per frame, CompressAI's
+  ``write_body`` layout around the strings). A ``ClipCodec`` writes its own bytes (the
+  ``.plf`` container for ``ssf_plf``, bare strings for ``CompressAIVideoCodec``), so the
+  same clips would get another ``bitrate``; ``--entropy-estimation`` (bits from the
+  likelihoods, no bytes at all) has no ``ClipCodec`` counterpart;
+* the per-sequence keys (``psnr-y/u/v``, ``psnr-yuv`` against the file's 4:2:0 planes,
+  ``mse-rgb``/``psnr-rgb``/``ms-ssim-rgb`` on rounded 8-bit values) are computed inside that
+  loop from the raw planes of ``RawVideoSequence``, while ``evaluate_codec`` measures the
+  RGB clips of a :class:`~compressai_plf.eval.clips.ClipSet` with the package's metric suite;
+* the tool measures the encoder's reconstruction (the MMSE head for ``ssf_plf``) without
+  reading the file back; ``evaluate_codec`` decodes every head from what was written.
+
+What the two loops share is the convention of the issue's "one way": the rate is counted
+from bytes written (each tool's own file: ``filesize * 8 * framerate / frames / 1000`` here,
+``file-bits * fps / frames / 1000`` in ``compressai_plf.eval``) and the frame rate is the one
+the YUV file name states (both read it with CompressAI's
+``framerate_to_fraction`` table, so ``29.97fps`` is 30000/1001 in both); the frames are
+coded into the same latents (padding, clipping and the unclipped reference above). Tested:
+on one padded clip the tool's ``bitrate`` equals ``compressai_plf.eval``'s
+``bitrate-payload`` plus exactly the tool's header bytes at the same frame rate
+(``tests/utils/video/test_eval_model.py``).
 """
 
 from __future__ import annotations
@@ -137,7 +157,23 @@ def load_pretrained(model: str, metric: str, quality: int) -> nn.Module:
 
 
 def state_digest(net: nn.Module, length: int = 8) -> str:
-    """Hex digest of a model's state dict (names, dtypes, shapes and bytes of every entry)."""
+    """Hex digest of a model's state dict (names, dtypes, shapes and bytes of every entry):
+    the cache key of the tool's per-sequence results.
+
+    This is deliberately not :func:`~compressai_plf.io.weights_hash.weights_hash`, the
+    package's one *bitstream* identity, which answers another question ("may these weights
+    read this stream?") and so leaves out what the cache must see:
+
+    * CompressAI's own architectures (``-a ssf2020`` ...) go through this tool too; they have
+      no ``config`` or ``encoder_side_modules`` for ``weights_hash`` to read;
+    * the tool's numbers change with ``dither_seed`` in fixed mode (``encode_keyframe``
+      starts the dither from the model's default seed), which ``weights_hash`` excludes
+      because a container stores the seed it used; the seed is in the state dict
+      (``_extra_state``), so two models that differ only there get two cache entries.
+
+    The digest covers more than the tool measures (perceptual heads too): a retrained
+    decoder re-runs the tool rather than reusing a result, never the reverse.
+    """
     h = hashlib.sha256()
     for key, value in sorted(net.state_dict().items()):
         h.update(key.encode())
