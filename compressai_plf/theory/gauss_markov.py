@@ -54,7 +54,7 @@ __all__ = [
     "simulate",
 ]
 
-PLFS = ("mmse", "fmd", "jd", "sa")
+PLFS = ("mse", "fmd", "jd", "sa")
 
 Rates = float | Sequence[float]
 Budgets = float | Sequence[float]
@@ -134,8 +134,9 @@ def sa_decoder(source: GaussMarkovSource, rates: Rates, perception: Budgets = 0.
 def optimal_decoder(
     source: GaussMarkovSource, rates: Rates, plf: str, perception: Budgets = 0.0
 ) -> LinearDecoder:
-    """The decoder for ``plf`` in ``("mmse", "fmd", "jd", "sa")`` (perception unused for MMSE)."""
-    if plf == "mmse":
+    """The decoder for ``plf`` in ``("mse", "fmd", "jd", "sa")`` (``"mse"``: the MMSE decoder,
+    the package's name for that head; perception unused for it)."""
+    if plf == "mse":
         return mmse_decoder(source, rates)
     if plf == "fmd":
         return fmd_decoder(source, rates, perception)

@@ -29,11 +29,12 @@ __all__ = [
     "write_plots",
 ]
 
-_DISTORTION = {"mmse": lambda s, r, p: mmse(s, r), "fmd": fmd, "jd": jd, "sa": sa}
-_LABEL = {"mmse": "MMSE", "fmd": "PLF-FMD", "jd": "PLF-JD", "sa": "PLF-SA"}
+_DISTORTION = {"mse": lambda s, r, p: mmse(s, r), "fmd": fmd, "jd": jd, "sa": sa}
+# "mse" is the MMSE decoder under the package's head name (model decoders, eval JSON keys).
+_LABEL = {"mse": "mse", "fmd": "PLF-FMD", "jd": "PLF-JD", "sa": "PLF-SA"}
 # FMD drawn wide and SA with markers: they coincide on frame 1 and after a zero-rate I-frame.
 _STYLE = {
-    "mmse": {"color": "k", "ls": "--"},
+    "mse": {"color": "k", "ls": "--"},
     "fmd": {"color": "C0", "lw": 3.5, "alpha": 0.5},
     "jd": {"color": "C3"},
     "sa": {"color": "C2", "marker": ".", "ms": 5},
@@ -103,7 +104,7 @@ def universality_check(
     for plf in PLFS:
         dec = optimal_decoder(source, rates, plf, perception)
         y = dec(xhat, rng)
-        kind = "jd" if plf == "mmse" else plf
+        kind = "jd" if plf == "mse" else plf
         measured_p = []
         for j in range(source.frames):
             if kind == "fmd":
@@ -142,7 +143,7 @@ def write_plots(results: dict, out: Path) -> list[Path]:
 
     rs = results["rate_sweep"]
     fig = Figure(figsize=(4 * frames, 6.4))
-    base = np.array(rs["distortion"]["mmse"])
+    base = np.array(rs["distortion"]["mse"])
     for j in range(frames):
         ax = fig.add_subplot(2, frames, j + 1)
         ratio = fig.add_subplot(2, frames, frames + j + 1)
@@ -153,7 +154,7 @@ def write_plots(results: dict, out: Path) -> list[Path]:
         ax.set_title(f"frame {j + 1}, P = {rs['perception']:g}")
         ax.set_ylabel("MSE")
         ratio.set_xlabel("rate (bits per frame, all frames)")
-        ratio.set_ylabel("MSE / MMSE")
+        ratio.set_ylabel("MSE relative to mse")
         for a in (ax, ratio):
             a.grid(alpha=0.3)
     ax.legend()
@@ -265,7 +266,7 @@ def _budget_grid(
     Quadratic spacing, since distortions move like ``sqrt(P)`` near ``P = 0``.
     """
     rep = MMSERepresentation(source, rates)
-    dec = optimal_decoder(source, rates, "mmse")
+    dec = optimal_decoder(source, rates, "mse")
     top = max(float(dec.perception(rep, kind).max()) for kind in ("fmd", "jd", "sa"))
     top = 1.05 * top if top > 0 else source.variance
     return (top * np.linspace(0.0, 1.0, points) ** 2).tolist()

@@ -59,7 +59,7 @@ def _measured_perception(x, y, kind):
     return np.array(out)
 
 
-CLOSED = {"mmse": lambda s, r, p: mmse(s, r), "fmd": fmd, "jd": jd, "sa": sa}
+CLOSED = {"mse": lambda s, r, p: mmse(s, r), "fmd": fmd, "jd": jd, "sa": sa}
 
 
 @pytest.fixture(
@@ -70,7 +70,7 @@ def samples(request):
     return rates, *_sequences(rates, seed)
 
 
-@pytest.mark.parametrize("plf", ["mmse", "fmd", "jd", "sa"])
+@pytest.mark.parametrize("plf", ["mse", "fmd", "jd", "sa"])
 @pytest.mark.parametrize("budget", [0.0, 0.02])
 def test_decoders_on_samples(samples, plf, budget):
     rates, x, xhat, rng = samples
@@ -83,10 +83,10 @@ def test_decoders_on_samples(samples, plf, budget):
     mse = ((x - y) ** 2).mean(0)
     # Sampling error of a mean square over 10^6 draws is about 0.15 % (std).
     np.testing.assert_allclose(mse, predicted_d, rtol=1e-2, atol=1e-4)
-    kinds = ("fmd", "jd", "sa") if plf == "mmse" else (plf,)
+    kinds = ("fmd", "jd", "sa") if plf == "mse" else (plf,)
     for kind in kinds:
         predicted_p = dec.perception(rep, kind)
-        if plf != "mmse":
+        if plf != "mse":
             assert np.all(predicted_p <= budget + 1e-8)
         measured = _measured_perception(x, y, kind)
         # Empirical covariances move W2^2 by O(1/n) at zero and O(sqrt(P / n)) elsewhere.

@@ -94,7 +94,7 @@ def test_learned_mmse_codec_reaches_the_theory_at_a_quarter_bit():
     torch.manual_seed(0)
     codec = CausalMLPCodec(16, [0.25, 0.25])
     train_mmse(codec, src, TrainConfig(mmse_steps=800), torch.Generator().manual_seed(0))
-    learned = np.array(evaluate(codec, {}, src, 20_000, 1)["mmse"]["distortion"])
+    learned = np.array(evaluate(codec, {}, src, 20_000, 1)["mse"]["distortion"])
     theory = mmse(src, 0.25)
     sign_limit = (12 + 4 * (1 - 2 / math.pi)) / 16
     assert np.all(learned > 0.98 * theory), (learned, theory)
@@ -112,7 +112,7 @@ def test_jd_floor_against_fmd_fall_after_a_zero_rate_i_frame():
     point = run_point(src, 8, [0.0, 2.0], config, seed=0, eval_samples=20_000, plfs=["jd", "fmd"])
     d_jd = point["learned"]["jd"]["distortion"][1]
     d_fmd = point["learned"]["fmd"]["distortion"][1]
-    d_mmse = point["learned"]["mmse"]["distortion"][1]
+    d_mmse = point["learned"]["mse"]["distortion"][1]
     assert jd(src, [0, 2])[1] == pytest.approx(1.1559, abs=1e-4)  # the reference itself
     assert d_jd > 0.9 * jd(src, [0, 2])[1], point["learned"]["jd"]
     assert d_fmd < 2.5 * d_mmse < 0.5 * d_jd, (d_fmd, d_mmse, d_jd)
@@ -153,7 +153,7 @@ def test_command_writes_json_table_and_figure(tmp_path, capsys):
     res = json.loads((out / "operational.json").read_text())
     src = GaussMarkovSource(1.0, 0.8, 2)
     sweep = res["rate_sweep"]["points"][0]
-    np.testing.assert_allclose(sweep["theory"]["mmse"], mmse(src, 1.0))
+    np.testing.assert_allclose(sweep["theory"]["mse"], mmse(src, 1.0))
     np.testing.assert_allclose(sweep["theory_zero_perception"]["fmd"], fmd(src, 1.0))
     assert sweep["bits"] == [8, 8] and sweep["latents"] == [8, 8]
     ep = res["error_permanence"]
@@ -166,6 +166,7 @@ def test_command_writes_json_table_and_figure(tmp_path, capsys):
             ratio = np.array(p["ratio"][name]["theory"], dtype=float)
             np.testing.assert_allclose(ratio, learned / np.array(p["theory"][name]))
     table = (out / "operational.md").read_text()
+    assert "| mse |" in table and "MMSE |" not in table and "mmse" not in sweep["learned"]
     assert table.count("\n") == 2 + 2 * (1 + len(res["plfs"]))
     assert "operational.json" in capsys.readouterr().out
 

@@ -49,7 +49,7 @@ def effective_rates(source: GaussMarkovSource, mmse_distortion: Sequence[float])
 def theory_distortion(
     source: GaussMarkovSource, rates: Sequence[float], plf: str, perception: Sequence[float]
 ) -> list[float] | None:
-    """The theory's per-frame distortion of ``plf`` (``"mmse"`` or a PLF) at per-frame budgets
+    """The theory's per-frame distortion of ``plf`` (``"mse"``, the MMSE decoder, or a PLF) at per-frame budgets
     ``perception``; ``None`` for a PLF the theory does not model.
 
     A JD budget that decreases with the frame index (measured on samples, it can by noise)
@@ -86,8 +86,8 @@ def evaluate(
     rep = codec(x)
     noise = [torch.randn(samples, codec.dim, generator=gen) for _ in range(codec.frames)]
     frames = as_frames(x)
-    out: dict = {"mmse": {"distortion": _mse(rep["x_hat"], x)}}
-    out["mmse"]["perception"] = {name: _perception(name, frames, rep["x_hat"]) for name in decoders}
+    out: dict = {"mse": {"distortion": _mse(rep["x_hat"], x)}}
+    out["mse"]["perception"] = {name: _perception(name, frames, rep["x_hat"]) for name in decoders}
     for name, decoder in decoders.items():
         y = decoder(rep["latents"], rep["x_hat"], noise)
         out[name] = {"distortion": _mse(y, x), "perception": _perception(name, frames, y)}
@@ -140,10 +140,10 @@ def run_point(
     train_mmse(codec, source, config, gen, tick)
     decoders = {name: train_plf_decoder(name, codec, source, config, gen, tick) for name in names}
     learned = evaluate(codec, decoders, source, eval_samples, seed + 10_007)
-    eff = effective_rates(source, learned["mmse"]["distortion"])
+    eff = effective_rates(source, learned["mse"]["distortion"])
     zeros = [0.0] * source.frames
-    theory = {"mmse": theory_distortion(source, rates, "mmse", zeros)}
-    matched = {"mmse": theory_distortion(source, eff, "mmse", zeros)}
+    theory = {"mse": theory_distortion(source, rates, "mse", zeros)}
+    matched = {"mse": theory_distortion(source, eff, "mse", zeros)}
     zero_perception = {}
     for name in names:
         measured = learned[name]["perception"]
@@ -151,7 +151,7 @@ def run_point(
         matched[name] = theory_distortion(source, eff, name, measured)
         zero_perception[name] = theory_distortion(source, rates, name, zeros)
     ratio = {}
-    for key in ["mmse", *names]:
+    for key in ["mse", *names]:
         d = learned[key]["distortion"]
         ratio[key] = {
             "theory": None if theory[key] is None else _ratios(d, theory[key]),

@@ -36,7 +36,7 @@ DEFAULT_PERCEPTION_WEIGHT = {"gaussian": 20.0, "wgan": 1.0}
 
 
 def _title(key: str) -> str:
-    return "MMSE" if key == "mmse" else get_plf(key).title
+    return "mse" if key == "mse" else get_plf(key).title
 
 
 def _theory_curves(
@@ -44,7 +44,7 @@ def _theory_curves(
 ) -> dict:
     """Zero-perception theory over ``grid``: same rate on every frame, or frame 1 at ``first``."""
     curves: dict = {"rate": [float(r) for r in grid]}
-    for key in ["mmse", *names]:
+    for key in ["mse", *names]:
         rows = []
         for r in grid:
             rates = [float(r)] * source.frames
@@ -63,8 +63,8 @@ def write_plot(results: dict, path: Path) -> Path:
 
     frames = results["source"]["frames"]
     names = results["plfs"]
-    keys = ["mmse", *names]
-    color = {k: ("k" if k == "mmse" else f"C{i}") for i, k in enumerate(keys)}
+    keys = ["mse", *names]
+    color = {k: ("k" if k == "mse" else f"C{i}") for i, k in enumerate(keys)}
     fig = Figure(figsize=(4.2 * (frames + 1), 3.8))
     FigureCanvasAgg(fig)
     panels = [(j, "rate_sweep") for j in range(frames)] + [(1, "error_permanence")]
@@ -92,7 +92,7 @@ def write_plot(results: dict, path: Path) -> Path:
                     "x",
                     color=color[key],
                     ms=6,
-                    label=f"{_title(key)} theory, learned MMSE" if key == "mmse" else None,
+                    label=f"{_title(key)} theory, learned MMSE" if key == "mse" else None,
                 )
         if study == "error_permanence":
             ax.axhline(part["jd_limit_frame2"], color="0.5", ls=":", label="JD limit (R→∞)")
@@ -130,20 +130,20 @@ def format_markdown(results: dict) -> str:
     ]
     for study in ("rate_sweep", "error_permanence"):
         for p in results[study]["points"]:
-            for key in ["mmse", *results["plfs"]]:
+            for key in ["mse", *results["plfs"]]:
                 learned = p["learned"][key]["distortion"]
-                zero = p["theory"]["mmse"] if key == "mmse" else p["theory_zero_perception"][key]
+                zero = p["theory"]["mse"] if key == "mse" else p["theory_zero_perception"][key]
                 zero_ratio = (
                     None
                     if zero is None
                     else [a / b if b > 1e-12 else None for a, b in zip(learned, zero, strict=True)]
                 )
-                perception = None if key == "mmse" else p["learned"][key]["perception"]
+                perception = None if key == "mse" else p["learned"][key]["perception"]
                 lines.append(
                     f"| {study.replace('_', ' ')} | {_fmt(p['rates'], 2)} | {_title(key)} | "
                     f"{_fmt(learned)} | {_fmt(zero)} | {_fmt(zero_ratio, 2)} | "
                     f"{_fmt(perception, 4)} | "
-                    f"{'-' if key == 'mmse' else _fmt(p['ratio'][key]['theory'], 2)} | "
+                    f"{'-' if key == 'mse' else _fmt(p['ratio'][key]['theory'], 2)} | "
                     f"{_fmt(p['ratio'][key]['matched'], 2)} |"
                 )
     return "\n".join(lines)
