@@ -25,7 +25,6 @@ CPU thread) and cached in :func:`~compressai_plf.utils.cache_dir.cache_dir`
 from __future__ import annotations
 
 import os
-import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +37,8 @@ from ..checkpoint import load_checkpoint
 from ..datasets.mnist_idx import load_mnist_tensors
 from ..datasets.moving_mnist import place_digits
 from ..io.weights_hash import weights_hash
+from ..models.compressai_strings import frame_from_strings
 from ..models.fixed_rate_coder import FixedRateLatentCoder
-from ..models.symbol_packing import unpack_symbols
 from ..utils.cache_dir import cache_dir
 
 __all__ = ["PosteriorIFrameSampler", "PosteriorSample", "factor_of_two"]
@@ -204,14 +203,11 @@ class PosteriorIFrameSampler:
 
     def code_of_strings(self, strings: list, shape: tuple[int, int]) -> tuple[Tensor, Tensor]:
         """``(code, dither)`` of a keyframe's bitstream strings ``[y_strings, seed_strings]``
-        and latent ``shape`` (one clip)."""
-        if len(strings) != 2 or not strings[1]:
-            raise ValueError("a fixed-rate keyframe carries [y_strings, seed_strings]")
-        (seed,) = struct.unpack(">I", bytes(strings[1][0]))
-        h, w = (int(s) for s in shape)
-        count = self.coder.planes * h * w
-        k = torch.stack([unpack_symbols(s, count, self.coder.levels) for s in strings[0]])
-        k = k.view(len(strings[0]), self.coder.planes, h, w).long()
+        and latent ``shape``, read as the model's decoder reads them
+        (:func:`~compressai_plf.models.compressai_strings.frame_from_strings`)."""
+        formats = {"keyframe": (self.coder.planes, self.coder.levels)}
+        frames, seed = frame_from_strings("key", strings, shape, "fixed", formats)
+        k = torch.stack([f.latents["keyframe"].symbols for f in frames])
         return k, self.dither(seed, k.shape[0])
 
     # ------------------------------------------------------------------ sampling

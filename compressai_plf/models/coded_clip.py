@@ -2,8 +2,11 @@
 
 A typed record instead of CompressAI's nested string lists: per frame its kind, its named
 latents (rANS strings in hyperprior mode, quantisation indices in fixed mode) and their
-decoder shape, and the fixed-rate dither seed as a field. ``compressai_plf.io`` serialises it
-(it alone knows the payload layout); ``ScaleSpaceFlowPLF.decompress_clip`` decodes it.
+decoder shape, and the fixed-rate dither seed as a field. The model codes into this record
+only: ``compress`` converts records to CompressAI's strings and ``decompress`` reads them back
+(:mod:`.compressai_strings`, the one place that layout is known), ``compressai_plf.io``
+serialises it (it alone knows the container payload layout), and
+``ScaleSpaceFlowPLF.decompress_clip`` decodes it.
 """
 
 from __future__ import annotations

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from compressai.models.base import CompressionModel
 from torch import Tensor
 
-from .symbol_packing import pack_symbols, symbol_bits, unpack_symbols
+from .symbol_packing import symbol_bits
 
 
 class FixedRateLatentCoder(CompressionModel):
@@ -84,17 +83,3 @@ class FixedRateLatentCoder(CompressionModel):
         draws the dithers in the encoder's order)."""
         k = k.float()
         return self._dequantize(k, self.dither(k.shape, k))
-
-    def compress(self, y: Tensor) -> tuple[Tensor, dict[str, Any]]:
-        """CompressAI's form: one packed string of indices per batch element."""
-        y_hat, k = self.encode_indices(y)
-        strings = [pack_symbols(k[b], self.levels) for b in range(y.shape[0])]
-        return y_hat, {"strings": [strings], "shape": tuple(y.shape[-2:])}
-
-    def decompress(self, strings: list, shape: tuple[int, int]) -> Tensor:
-        if not isinstance(strings, (list, tuple)) or len(strings) < 1:
-            raise ValueError("a fixed-rate latent needs one strings list: [y_strings]")
-        h, w = (int(s) for s in shape)
-        count = self.planes * h * w
-        k = torch.stack([unpack_symbols(s, count, self.levels) for s in strings[0]])
-        return self.decode_indices(k.view(len(strings[0]), self.planes, h, w))

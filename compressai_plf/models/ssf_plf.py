@@ -10,7 +10,6 @@ https://arxiv.org/abs/2502.10628.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -22,7 +21,13 @@ from compressai.registry import register_model
 from torch import Tensor
 
 from ..plfs import head_names
-from .coded_clip import CodedClip, CodedFrame, CodedLatent
+from .coded_clip import LATENTS, CodedClip, CodedFrame, CodedLatent
+from .compressai_strings import (
+    clips_from_strings,
+    clips_to_strings,
+    frame_from_strings,
+    frame_to_strings,
+)
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .frame_geometry import check_frame_geometry
@@ -125,8 +130,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     ``motion_encoder``, ``motion_decoder``, ``motion_hyperprior`` (the ``*_hyperprior``
     modules are the latent coders of the selected rate mode, fixed-rate ones in fixed mode:
     read them as ``keyframe_coder``, ``motion_coder``, ``residual_coder``), plus
-    ``context_net`` (MMSE head), ``heads`` (perceptual heads only; ``decoders`` names every
-    head, ``"mse"`` included) and ``iframe_decoder`` (shared perceptual I-frame decoder).
+    ``context_net`` (MMSE head), ``heads`` (the perceptual heads only, read it as
+    ``perceptual_heads``; ``decoders`` names every head, ``"mse"`` included) and
+    ``iframe_decoder`` (shared perceptual I-frame decoder).
 
     Args:
         channels: image channels (3 for RGB, 1 for Moving MNIST).
@@ -300,8 +306,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         self.context_net = mse.context_net
         self.res_decoder = mse.res_decoder
         object.__setattr__(self, "_mse_head", mse)
+        # Registered as ``heads``: the state-dict prefix (``heads.jd....``) of shipped weights,
+        # checkpoints and the trainer's key mapping. Read it as ``perceptual_heads``.
         self.heads = nn.ModuleDict({name: head() for name in decoders if name != "mse"})
-        if perceptual_iframe == "shared" and len(self.heads):
+        if perceptual_iframe == "shared" and len(self.perceptual_heads):
             self.iframe_decoder = PerceptualIFrameDecoder(
                 keyframe_planes, iframe_planes, channels, stages
             )
@@ -316,10 +324,17 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
 
     @property
     def decoders(self) -> tuple[str, ...]:
-        """Names of every decoder head, ``"mse"`` first. The perceptual heads' networks are in
-        ``heads`` (keyed without ``"mse"``: the MMSE head's networks sit at the top level under
-        ScaleSpaceFlow's names); :meth:`head` returns any of them by name."""
+        """Names of every decoder head, ``"mse"`` first; :meth:`head` returns any of them by
+        name. Only the perceptual ones have networks in :attr:`perceptual_heads`."""
         return self._config["decoders"]
+
+    @property
+    def perceptual_heads(self) -> nn.ModuleDict:
+        """The perceptual heads' networks by name: every name of :attr:`decoders` but
+        ``"mse"`` (the MMSE head's networks sit at the top level under ScaleSpaceFlow's
+        names). The module is registered as ``heads``, the state-dict prefix of shipped
+        weights and checkpoints (``heads.jd....``), which this accessor leaves unchanged."""
+        return self.heads
 
     # ScaleSpaceFlow's ``*_hyperprior`` names are kept for its state-dict keys, but in fixed
     # mode they hold fixed-rate coders: the package's code reads them by what they are.
@@ -389,9 +404,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         """The decoder head called ``name``."""
         if name == "mse":
             return self._mse_head
-        if name not in self.heads:
+        if name not in self.perceptual_heads:
             raise ValueError(f"unknown decoder head {name!r}; this model has {list(self.decoders)}")
-        return self.heads[name]
+        return self.perceptual_heads[name]
 
     def encoder_side_modules(self) -> list[nn.Module]:
         """Everything that determines the bitstream: encoders, motion decoder, latent coders
@@ -421,7 +436,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             module.requires_grad_(False)
         if self.iframe_decoder is not None:
             self.iframe_decoder.requires_grad_(False)
-        return [p for p in self.heads.parameters() if p.requires_grad]
+        return [p for p in self.perceptual_heads.parameters() if p.requires_grad]
 
     def keyframe_modules(self) -> list[nn.Module]:
         """The I-frame codec: keyframe encoder, latent coder, MMSE decoder and the shared
@@ -670,40 +685,87 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         )
         return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref), motion, residual
 
-    def encode_keyframe(self, x: Tensor, seed: int | None = None) -> tuple[Tensor, dict[str, Any]]:
-        """Code a keyframe in CompressAI's form; in fixed mode this (re)starts the dither
-        stream from ``seed`` (default ``self.dither_seed``) and writes the seed as the
-        keyframe's second string (CompressAI's strings have no other place for it)."""
+    # ------------------------------------------------------------------ coding
+    # One encode path: the latents of a batch are coded into CodedClip records
+    # (_code_keyframe, _code_inter, _encode_clips); CompressAI's (strings, shapes) form is
+    # only a conversion of them (compressai_strings.py). One decode path: records, read
+    # back from that form when it is given, are decoded by _decode_clips.
+    def _code_latents(
+        self, coder: nn.Module, y: Tensor
+    ) -> tuple[Tensor, tuple[list[CodedLatent], tuple[int, int]]]:
+        """``(y_hat, (coded latent of each clip of the batch, decoder shape))``."""
+        if isinstance(coder, FixedRateLatentCoder):
+            y_hat, k = coder.encode_indices(y)
+            latents = [CodedLatent(symbols=k[b], levels=coder.levels) for b in range(len(k))]
+            shape = y.shape[-2:]
+        else:
+            y_hat, out = coder.compress(y)
+            y_strings, z_strings = out["strings"]
+            latents = [
+                CodedLatent(strings=(ys, zs)) for ys, zs in zip(y_strings, z_strings, strict=True)
+            ]
+            shape = out["shape"]
+        return y_hat, (latents, (int(shape[0]), int(shape[1])))
+
+    def _code_keyframe(
+        self, x: Tensor, seed: int | None
+    ) -> tuple[Tensor, list[CodedFrame], int | None]:
+        """Code a keyframe batch: ``(MMSE reconstruction, coded frame of each clip, seed)``;
+        in fixed mode this (re)starts the dither stream from ``seed`` (default
+        ``self.dither_seed``), the seed returned."""
         self.check_frame(x)
         seed = self._start_dither(seed)
-        y_hat, out = self.img_hyperprior.compress(self.img_encoder(x))
-        if seed is not None:
-            out["strings"].append([struct.pack(">I", seed)] * x.shape[0])
-        return self.img_decoder(y_hat), out
+        y_hat, (latents, shape) = self._code_latents(self.img_hyperprior, self.img_encoder(x))
+        frames = [CodedFrame("key", {"keyframe": latent}, shape) for latent in latents]
+        return self.img_decoder(y_hat), frames, seed
+
+    def _code_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, list[CodedFrame]]:
+        """Code a P-frame batch against the MMSE reconstruction ``x_ref``: ``(MMSE
+        reconstruction, the next motion reference; coded frame of each clip)``."""
+        self.check_frame(x_cur, "x_cur")
+        self.check_frame(x_ref, "x_ref")
+        x_rec, (motion, shape), (residual, _) = self._inter_step(self._code_latents, x_cur, x_ref)
+        frames = [
+            CodedFrame("inter", {"motion": m, "residual": r}, shape)
+            for m, r in zip(motion, residual, strict=True)
+        ]
+        return x_rec, frames
+
+    def _encode_clips(self, frames: list[Tensor], seed: int | None) -> list[CodedClip]:
+        """Code checked ``frames`` (a batch of clips) into one :class:`CodedClip` per clip.
+        The clips of a batch share the fixed-rate dither stream: their records decode
+        together (:meth:`_decode_clips`), which is why this list stays private."""
+        try:
+            x_ref, key, seed = self._code_keyframe(frames[0], seed)
+            coded = [key]
+            for x in frames[1:]:
+                x_ref, inter = self._code_inter(x, x_ref)
+                coded.append(inter)
+        finally:
+            self._reset_dither(None)
+        return [
+            CodedClip(self.rate_mode, tuple(f[b] for f in coded), seed) for b in range(len(key))
+        ]
+
+    def encode_keyframe(self, x: Tensor, seed: int | None = None) -> tuple[Tensor, dict[str, Any]]:
+        """Code a keyframe in CompressAI's form (ScaleSpaceFlow's signature); in fixed mode
+        this (re)starts the dither stream from ``seed`` (default ``self.dither_seed``) and the
+        keyframe's strings carry the seed (:mod:`.compressai_strings`)."""
+        x_rec, frames, seed = self._code_keyframe(x, seed)
+        strings, shape = frame_to_strings(frames, self.rate_mode, seed)
+        return x_rec, {"strings": strings, "shape": shape}
 
     def encode_inter(self, x_cur: Tensor, x_ref: Tensor) -> tuple[Tensor, dict[str, Any]]:
         """Code a P-frame against the MMSE reconstruction ``x_ref``; returns the MMSE
         reconstruction (the next motion reference) and ScaleSpaceFlow's strings/shape dict."""
-        self.check_frame(x_cur, "x_cur")
-        self.check_frame(x_ref, "x_ref")
-        x_rec, motion, residual = self._inter_step(lambda coder, y: coder.compress(y), x_cur, x_ref)
-        return x_rec, {
-            "strings": {"motion": motion["strings"], "residual": residual["strings"]},
-            "shape": {"motion": motion["shape"], "residual": residual["shape"]},
-        }
-
-    def _code_latent(self, coder: nn.Module, y: Tensor) -> tuple[Tensor, tuple[CodedLatent, Any]]:
-        """``(y_hat, (coded latent, decoder shape))`` of a batch of one."""
-        if isinstance(coder, FixedRateLatentCoder):
-            y_hat, k = coder.encode_indices(y)
-            return y_hat, (CodedLatent(symbols=k[0], levels=coder.levels), y.shape[-2:])
-        y_hat, out = coder.compress(y)
-        (y_string,), (z_string,) = out["strings"]
-        return y_hat, (CodedLatent(strings=(y_string, z_string)), out["shape"])
+        x_rec, frames = self._code_inter(x_cur, x_ref)
+        strings, shape = frame_to_strings(frames, self.rate_mode)
+        return x_rec, {"strings": strings, "shape": shape}
 
     def compress_clip(self, frames: list[Tensor], seed: int | None = None) -> CodedClip:
         """Encode one clip (batch size 1) into a :class:`CodedClip`, the typed form
-        ``compressai_plf.io`` writes; the same latents as :meth:`compress`."""
+        ``compressai_plf.io`` writes; :meth:`compress` is the same record in CompressAI's
+        form."""
         self._check_compress_seed(seed)
         frames = self.check_frames(frames)
         if frames[0].shape[0] != 1:
@@ -711,81 +773,17 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 f"compress_clip codes one clip (batch size 1), got {frames[0].shape[0]}; "
                 "use compress() for batches"
             )
-
-        def shape(s: Any) -> tuple[int, int]:
-            return int(s[0]), int(s[1])
-
-        try:
-            seed = self._start_dither(seed)
-            y_hat, (key, key_shape) = self._code_latent(
-                self.img_hyperprior, self.img_encoder(frames[0])
-            )
-            x_ref = self.img_decoder(y_hat)
-            coded = [CodedFrame("key", {"keyframe": key}, shape(key_shape))]
-            for x in frames[1:]:
-                x_ref, (motion, inter_shape), (residual, _) = self._inter_step(
-                    self._code_latent, x, x_ref
-                )
-                latents = {"motion": motion, "residual": residual}
-                coded.append(CodedFrame("inter", latents, shape(inter_shape)))
-        finally:
-            self._reset_dither(None)
-        return CodedClip(self.rate_mode, tuple(coded), seed)
-
-    def _decode_keyframe_latent(self, strings: list, shape: tuple[int, int]) -> Tensor:
-        if self.rate_mode == "fixed":
-            if len(strings) != 2 or not strings[1]:
-                raise ValueError("fixed-rate keyframe must carry [y_strings, seed_strings]")
-            try:
-                (seed,) = struct.unpack(">I", bytes(strings[1][0]))
-            except struct.error as err:
-                raise ValueError("fixed-rate keyframe seed string is damaged") from err
-            self._reset_dither(seed)
-            return self.img_hyperprior.decompress(strings[:1], shape)
-        return self.img_hyperprior.decompress(strings, shape)
-
-    def decode_keyframe(
-        self, strings: list, shape: tuple[int, int], decoder: str = "mse"
-    ) -> Tensor:
-        self._check_shapes([shape])
-        y_hat = self._decode_keyframe_latent(strings, shape)
-        if decoder != "mse" and self.iframe_decoder is not None:
-            self.head(decoder)
-            return self.perceptual_keyframe(y_hat)
-        return self.head(decoder).decode_keyframe(y_hat)
-
-    def _decode_inter_latents(self, strings: dict, shapes: dict) -> tuple[Tensor, Tensor]:
-        try:
-            y_motion_hat = self.motion_hyperprior.decompress(strings["motion"], shapes["motion"])
-            y_res_hat = self.res_hyperprior.decompress(strings["residual"], shapes["residual"])
-        except KeyError as err:
-            raise ValueError(f"P-frame strings lack the {err} latent") from err
-        return y_motion_hat, y_res_hat
-
-    def decode_inter(self, x_ref: Tensor, strings: dict, shapes: dict) -> Tensor:
-        """MMSE-head P-frame decoding (ScaleSpaceFlow's signature)."""
-        self.check_frame(x_ref, "x_ref")
-        self._check_shapes([shapes])
-        y_motion_hat, y_res_hat = self._decode_inter_latents(strings, shapes)
-        x_pred = self._predict(x_ref, y_motion_hat)
-        return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
+        return self._encode_clips(frames, seed)[0]
 
     def compress(self, frames: list[Tensor], seed: int | None = None) -> tuple[list, list]:
-        """Encode a clip: ``(strings, shapes)`` per frame, as ``ScaleSpaceFlow.compress``.
+        """Encode a batch of clips: ``(strings, shapes)`` per frame, as
+        ``ScaleSpaceFlow.compress`` (one string per clip): the :class:`CodedClip` records of
+        :meth:`compress_clip`, converted by :func:`~.compressai_strings.clips_to_strings`.
         ``seed`` is the dither seed of fixed mode; hyperprior streams carry no dither, so a
         seed there is a ``ValueError`` (it would be silently ignored)."""
         self._check_compress_seed(seed)
         frames = self.check_frames(frames)
-        try:
-            x_ref, out = self.encode_keyframe(frames[0], seed)
-            strings, shapes = [out["strings"]], [out["shape"]]
-            for x in frames[1:]:
-                x_ref, out = self.encode_inter(x, x_ref)
-                strings.append(out["strings"])
-                shapes.append(out["shape"])
-        finally:
-            self._reset_dither(None)
-        return strings, shapes
+        return clips_to_strings(self._encode_clips(frames, seed))
 
     def _check_compress_seed(self, seed: Any) -> None:
         if seed is not None:
@@ -794,6 +792,47 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                     "seed applies to rate_mode='fixed' only: hyperprior streams carry no dither"
                 )
             _check_seed(seed, "seed")
+
+    def _latent_formats(self) -> dict[str, tuple[int, int]] | None:
+        """Fixed mode: ``(planes, levels)`` of each latent, to read packed indices."""
+        if self.rate_mode != "fixed":
+            return None
+        return {name: (c.planes, c.levels) for name, c in self._coders_by_latent().items()}
+
+    def _coders_by_latent(self) -> dict[str, nn.Module]:
+        return {
+            "keyframe": self.img_hyperprior,
+            "motion": self.motion_hyperprior,
+            "residual": self.res_hyperprior,
+        }
+
+    def decode_keyframe(
+        self, strings: list, shape: tuple[int, int], decoder: str = "mse"
+    ) -> Tensor:
+        """Decode a keyframe in CompressAI's form with the head ``decoder``; in fixed mode
+        this (re)starts the dither stream from the seed its strings carry."""
+        self._check_shapes([shape])
+        frames, seed = frame_from_strings(
+            "key", strings, shape, self.rate_mode, self._latent_formats()
+        )
+        if seed is not None:
+            self._reset_dither(seed)
+        (y_hat,) = self._decode_frame_latents(frames)
+        if decoder != "mse" and self.iframe_decoder is not None:
+            self.head(decoder)
+            return self.perceptual_keyframe(y_hat)
+        return self.head(decoder).decode_keyframe(y_hat)
+
+    def decode_inter(self, x_ref: Tensor, strings: dict, shapes: dict) -> Tensor:
+        """MMSE-head P-frame decoding (ScaleSpaceFlow's signature)."""
+        self.check_frame(x_ref, "x_ref")
+        self._check_shapes([shapes])
+        frames, _ = frame_from_strings(
+            "inter", strings, shapes, self.rate_mode, self._latent_formats()
+        )
+        y_motion_hat, y_res_hat = self._decode_frame_latents(frames)
+        x_pred = self._predict(x_ref, y_motion_hat)
+        return self._mse_head.decode_inter(y_res_hat, y_motion_hat, x_pred, x_ref)
 
     def decompress(self, strings: list, shapes: list, decoder: str = "mse") -> list[Tensor]:
         """Decode a clip with the head ``decoder`` (any head, same bitstream)."""
@@ -806,29 +845,18 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         decoders: Iterable[str] | None = None,
         iframe: Tensor | None = None,
     ) -> dict[str, list[Tensor]]:
-        """Decode a clip with several heads (default: all) in one pass: the latents and the
-        MMSE chain, every head's motion reference, are decoded once. Each head's frames are
-        exactly what :meth:`decompress` returns for it. ``iframe`` replaces the perceptual
-        heads' frame 0, as in :meth:`forward_heads`."""
+        """Decode a batch of clips in CompressAI's form with several heads (default: all) in
+        one pass: the strings are read back into :class:`CodedClip` records
+        (:func:`~.compressai_strings.clips_from_strings`) and decoded as
+        :meth:`decompress_clip` decodes one. The latents and the MMSE chain, every head's
+        motion reference, are decoded once; each head's frames are exactly what
+        :meth:`decompress` returns for it. ``iframe`` replaces the perceptual heads' frame 0,
+        as in :meth:`forward_heads`."""
         names = self._decode_names(decoders)
-        if not isinstance(strings, (list, tuple)) or not isinstance(shapes, (list, tuple)):
-            raise TypeError("strings and shapes must be lists with one entry per frame")
-        if len(strings) != len(shapes) or len(strings) == 0:
-            raise ValueError(
-                f"strings and shapes must have the same non-zero length, got "
-                f"{len(strings)} and {len(shapes)}"
-            )
-        self._check_shapes(shapes)
-        try:
-            # the dithers are drawn in coding order: keyframe, then motion, residual per frame
-            y_hat = self._decode_keyframe_latent(strings[0], shapes[0])
-            inter = [
-                self._decode_inter_latents(s, shape)
-                for s, shape in zip(strings[1:], shapes[1:], strict=True)
-            ]
-        finally:
-            self._reset_dither(None)
-        return self._decode_chain(y_hat, inter, names, iframe)
+        if isinstance(shapes, (list, tuple)):
+            self._check_shapes(shapes)  # before anything is unpacked at these shapes
+        clips = clips_from_strings(strings, shapes, self.rate_mode, self._latent_formats())
+        return self._decode_clips(clips, names, iframe)
 
     def decompress_clip(
         self,
@@ -836,46 +864,68 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         decoders: Iterable[str] | None = None,
         iframe: Tensor | None = None,
     ) -> dict[str, list[Tensor]]:
-        """Decode a :class:`CodedClip` with several heads (default: all) in one pass, as
-        :meth:`decompress_heads` decodes CompressAI's strings of the same latents."""
+        """Decode a :class:`CodedClip` with several heads (default: all) in one pass."""
         names = self._decode_names(decoders)
         if not isinstance(coded, CodedClip):
             raise TypeError(f"coded must be a CodedClip, got {type(coded).__name__}")
-        if coded.rate_mode != self.rate_mode:
-            raise ValueError(
-                f"clip coded in rate mode {coded.rate_mode!r}, this model uses {self.rate_mode!r}"
-            )
-        self._check_shapes([f.shape for f in coded.frames])
-        try:
-            if coded.seed is not None:
-                self._reset_dither(_check_seed(coded.seed, "seed"))
-            key = coded.frames[0]
-            y_hat = self._decode_latent(self.img_hyperprior, key.latents["keyframe"], key.shape)
-            inter = [
-                (
-                    self._decode_latent(self.motion_hyperprior, f.latents["motion"], f.shape),
-                    self._decode_latent(self.res_hyperprior, f.latents["residual"], f.shape),
+        return self._decode_clips([coded], names, iframe)
+
+    def _decode_clips(
+        self, clips: Sequence[CodedClip], names: tuple[str, ...], iframe: Tensor | None
+    ) -> dict[str, list[Tensor]]:
+        """The one decoder of coded clips: the records of one batch (they share the dither
+        stream) decoded together, as a batch, with the heads ``names``."""
+        first = clips[0]
+        for coded in clips:
+            if coded.rate_mode != self.rate_mode:
+                raise ValueError(
+                    f"clip coded in rate mode {coded.rate_mode!r}, this model uses "
+                    f"{self.rate_mode!r}"
                 )
-                for f in coded.frames[1:]
-            ]
+            if coded.seed != first.seed or [f.shape for f in coded.frames] != [
+                f.shape for f in first.frames
+            ]:
+                raise ValueError("the clips of a batch share one dither seed and frame shapes")
+        self._check_shapes([f.shape for f in first.frames])
+        try:
+            if first.seed is not None:
+                self._reset_dither(_check_seed(first.seed, "seed"))
+            # the dithers are drawn in coding order: keyframe, then motion, residual per frame
+            per_frame = list(zip(*(coded.frames for coded in clips), strict=True))
+            (y_hat,) = self._decode_frame_latents(per_frame[0])
+            inter = [self._decode_frame_latents(frames) for frames in per_frame[1:]]
         finally:
             self._reset_dither(None)
         return self._decode_chain(y_hat, inter, names, iframe)
 
-    def _decode_latent(
-        self, coder: nn.Module, latent: CodedLatent, shape: tuple[int, int]
+    def _decode_frame_latents(self, frames: Sequence[CodedFrame]) -> tuple[Tensor, ...]:
+        """The decoded latents (:data:`LATENTS` order) of one frame of each clip of a batch."""
+        coders = self._coders_by_latent()
+        return tuple(
+            self._decode_latents(coders[name], [f.latents[name] for f in frames], frames[0].shape)
+            for name in LATENTS[frames[0].kind]
+        )
+
+    def _decode_latents(
+        self, coder: nn.Module, latents: list[CodedLatent], shape: tuple[int, int]
     ) -> Tensor:
         if isinstance(coder, FixedRateLatentCoder):
-            symbols = latent.symbols
-            if symbols is None or tuple(symbols.shape) != (coder.planes, *shape):
-                got = None if symbols is None else tuple(symbols.shape)
-                raise ValueError(f"expected symbols {(coder.planes, *shape)}, got {got}")
-            if latent.levels != coder.levels:
-                raise ValueError(f"symbols of {latent.levels} levels, the coder has {coder.levels}")
-            return coder.decode_indices(symbols[None])
-        if len(latent.strings) != 2:
+            for latent in latents:
+                symbols = latent.symbols
+                if symbols is None or tuple(symbols.shape) != (coder.planes, *shape):
+                    got = None if symbols is None else tuple(symbols.shape)
+                    raise ValueError(f"expected symbols {(coder.planes, *shape)}, got {got}")
+                if latent.levels != coder.levels:
+                    raise ValueError(
+                        f"symbols of {latent.levels} levels, the coder has {coder.levels}"
+                    )
+            return coder.decode_indices(torch.stack([latent.symbols for latent in latents]))
+        if any(len(latent.strings) != 2 for latent in latents):
             raise ValueError("a hyperprior latent carries two strings (y, z)")
-        return coder.decompress([[latent.strings[0]], [latent.strings[1]]], shape)
+        return coder.decompress(
+            [[latent.strings[0] for latent in latents], [latent.strings[1] for latent in latents]],
+            shape,
+        )
 
     def _decode_names(self, decoders: Iterable[str] | None) -> tuple[str, ...]:
         if isinstance(decoders, str):

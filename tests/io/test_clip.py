@@ -186,7 +186,7 @@ def test_retrained_heads_still_read_the_stream(fixed_net):
     net = tiny_fixed()
     net.load_state_dict(fixed_net.state_dict())
     with torch.no_grad():
-        for p in net.heads["jd"].parameters():
+        for p in net.perceptual_heads["jd"].parameters():
             p.mul_(0.5)
     assert all(
         torch.equal(a, b)

@@ -57,7 +57,7 @@ def test_hash_changes_with_encoder_side_weights_and_config_only():
     net = tiny_fixed()
     base = weights_hash(net)
     with torch.no_grad():
-        for p in net.heads.parameters():
+        for p in net.perceptual_heads.parameters():
             p.add_(1.0)  # retrained perceptual heads read the same streams
     assert weights_hash(net) == base
     assert weights_hash(tiny_fixed(decoders=("mse",), dither_seed=7)) != base  # new init

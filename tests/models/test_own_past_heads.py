@@ -114,7 +114,7 @@ def test_older_weight_files_load_as_residual_per_head_models():
     sd["_extra_state"] = {"config": config}
     loaded = ScaleSpaceFlowPLF.from_state_dict(sd)
     assert loaded.config["head_arch"] == "residual" and loaded.iframe_decoder is None
-    assert isinstance(loaded.heads["jd"], DecoderHead)
+    assert isinstance(loaded.perceptual_heads["jd"], DecoderHead)
     frames = clip(1, 1, 64, 64)
     a, b = net.eval().forward_heads(frames), loaded.eval().forward_heads(frames)
     assert all(torch.equal(a["x_hat"][h][-1], b["x_hat"][h][-1]) for h in a["x_hat"])

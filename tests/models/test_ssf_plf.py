@@ -134,7 +134,7 @@ def test_freeze_encoder_side_keeps_bitstream_and_trains_heads():
         for k, v in net.state_dict().items()
         if not k.startswith("heads.") and isinstance(v, torch.Tensor)
     }
-    heads_before = {k: v.clone() for k, v in net.heads.state_dict().items()}
+    heads_before = {k: v.clone() for k, v in net.perceptual_heads.state_dict().items()}
     opt = torch.optim.Adam(trainable, lr=1e-2)
     frames = clip(2, 1, 64, 64)
     out = net.forward_heads(frames, ("jd", "fmd", "sa"))
@@ -145,7 +145,11 @@ def test_freeze_encoder_side_keeps_bitstream_and_trains_heads():
     opt.step()
     after = net.state_dict()
     assert all(torch.equal(after[k], v) for k, v in frozen.items())
-    changed = [k for k, v in net.heads.state_dict().items() if not torch.equal(v, heads_before[k])]
+    changed = [
+        k
+        for k, v in net.perceptual_heads.state_dict().items()
+        if not torch.equal(v, heads_before[k])
+    ]
     assert any(k.startswith("jd.") for k in changed) and any(k.startswith("sa.") for k in changed)
     assert all(p.grad is None for m in net.encoder_side_modules() for p in m.parameters())
 
@@ -255,4 +259,4 @@ def test_latent_coders_are_named_by_what_they_are():
         coders = (net.keyframe_coder, net.motion_coder, net.residual_coder)
         assert coders == (net.img_hyperprior, net.motion_hyperprior, net.res_hyperprior)
         assert all(isinstance(c, kind) for c in coders)
-        assert net.decoders[0] == "mse" and "mse" not in net.heads
+        assert net.decoders[0] == "mse" and "mse" not in net.perceptual_heads
