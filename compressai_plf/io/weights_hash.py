@@ -28,6 +28,7 @@ _DECODE_TIME_OPTIONS = (
     "perceptual_iframe",
     "iframe_planes",
     "synthesis_start",
+    "iframe_start",
 )
 _DOMAIN = b"compressai_plf encoder-side weights v1\0"
 

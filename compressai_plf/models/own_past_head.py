@@ -30,13 +30,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .iframe_generator import PerceptualIFrameDecoder
+from .iframe_generator import SYNTHESIS_STARTS, PerceptualIFrameDecoder
 from .transforms import analysis_transform, synthesis_transform
 
 __all__ = ["SYNTHESIS_STARTS", "OwnPastHead"]
-
-#: Where the synthesis starts (see the module docstring).
-SYNTHESIS_STARTS = ("none", "mmse")
 
 # Feature maps at full resolution: the last transposed convolution and the fusion run at the
 # frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).

@@ -49,6 +49,7 @@ LEGACY_CONFIG = {
     "perceptual_iframe": "per_head",
     "iframe_planes": None,
     "synthesis_start": "none",
+    "iframe_start": "none",
 }
 
 
@@ -163,6 +164,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             own networks alone) or ``"mmse"`` (a residual in logit space on the MMSE
             prediction, so an untrained head starts near the MMSE frame; see
             :class:`~compressai_plf.models.own_past_head.OwnPastHead`).
+        iframe_start: where the shared perceptual I-frame generator starts: ``"none"``
+            (from a dark frame) or ``"mmse"`` (a residual in logit space on the MMSE
+            I-frame; see :class:`~compressai_plf.models.iframe_generator.
+            PerceptualIFrameDecoder`). Decode-time, like ``synthesis_start``.
     """
 
     def __init__(
@@ -189,6 +194,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         perceptual_iframe: str = "shared",
         iframe_planes: int | None = None,
         synthesis_start: str = "none",
+        iframe_start: str = "none",
     ) -> None:
         # Skip ScaleSpaceFlow.__init__ (it builds fixed-width 3-channel networks), keep its
         # methods and the CompressionModel base.
@@ -229,6 +235,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             raise ValueError(
                 f"synthesis_start must be one of {SYNTHESIS_STARTS}, got {synthesis_start!r}"
             )
+        if iframe_start not in SYNTHESIS_STARTS:
+            raise ValueError(
+                f"iframe_start must be one of {SYNTHESIS_STARTS}, got {iframe_start!r}"
+            )
         if head_arch == "own_past":
             iframe_planes = int(iframe_planes or 4 * mid_planes)
             if iframe_planes < 1:
@@ -260,6 +270,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             "perceptual_iframe": perceptual_iframe,
             "iframe_planes": iframe_planes,
             "synthesis_start": synthesis_start,
+            "iframe_start": iframe_start,
         }
         self.channels = channels
         self.stages = stages
@@ -311,7 +322,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         self.heads = nn.ModuleDict({name: head() for name in decoders if name != "mse"})
         if perceptual_iframe == "shared" and len(self.perceptual_heads):
             self.iframe_decoder = PerceptualIFrameDecoder(
-                keyframe_planes, iframe_planes, channels, stages
+                keyframe_planes, iframe_planes, channels, stages, start=iframe_start
             )
         else:
             self.iframe_decoder = None
@@ -597,7 +608,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 # Trained by the ``iframe`` stage only: every P-frame head continues the same
                 # detached frame 0 (the PLF paper's recipe), decoded once per chain.
                 if chain.shared_iframe is None:
-                    chain.shared_iframe = self.iframe_decoder(chain.y_hat).detach()
+                    chain.shared_iframe = self.perceptual_keyframe(chain.y_hat).detach()
                 first = chain.shared_iframe
             else:
                 first = head.decode_keyframe(chain.y_hat)
@@ -619,6 +630,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "this model has no shared perceptual I-frame decoder (perceptual_iframe="
                 f"{self._config['perceptual_iframe']!r}, heads {list(self.decoders)})"
             )
+        if self.iframe_decoder.start == "mmse":
+            return self.iframe_decoder(y_hat, self.img_decoder(y_hat))
         return self.iframe_decoder(y_hat)
 
     def forward_keyframe_heads(self, x: Tensor) -> dict[str, Any]:
