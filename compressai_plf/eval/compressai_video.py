@@ -13,7 +13,6 @@ strings (CompressAI writes no container).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -71,9 +70,9 @@ class CompressAIVideoCodec:
         if not isinstance(clip, Tensor) or clip.dim() != 4 or clip.shape[1] not in (1, 3):
             raise ValueError("clip must be a (T, C, H, W) tensor with C = 1 or 3")
         t, c, h, w = clip.shape
-        # the one frame validator (ScaleSpaceFlowPLF.check_frames, as io runs it on the
-        # frames as given): NaN/Inf or values outside [0, 1] are named by frame
-        check_as_given(SimpleNamespace(channels=c), [clip[i : i + 1] for i in range(t)])
+        # the models' frame checks on the frames as given (io.clip_frames.check_as_given):
+        # NaN/Inf or values outside [0, 1] are named by frame
+        check_as_given(c, [clip[i : i + 1] for i in range(t)])
         if c > self.channels:
             raise ValueError(f"clip has {c} channels, the model codes {self.channels}")
         x = clip.float().expand(t, self.channels, h, w)

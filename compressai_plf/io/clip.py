@@ -137,7 +137,7 @@ def encode_clip(
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
             raise ValueError(f"dither seed must be an int in [0, 2**32), got {seed!r}")
     clip = clip_frames(frames)
-    check_as_given(model, clip)  # first, so errors describe the caller's frames
+    check_as_given(model.channels, clip)  # first, so errors describe the caller's frames
     height, width = clip[0].shape[-2:]
     device, dtype = _model_place(model)
     padded = pad_frames([x.to(device=device, dtype=dtype) for x in clip], model.size_multiple)

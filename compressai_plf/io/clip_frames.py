@@ -12,8 +12,7 @@ from collections.abc import Sequence
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.frame_geometry import FrameGeometryError, check_frame_geometry
-from ..models.ssf_plf import ScaleSpaceFlowPLF
+from ..models.frame_geometry import check_frame_geometry, check_frame_values
 from .container import MAX_FRAME_PIXELS, MAX_FRAMES, MAX_SIDE
 
 _CLIP_FORMS = (
@@ -80,33 +79,23 @@ def clip_frames(frames: Tensor | Sequence[Tensor]) -> list[Tensor]:
     return out
 
 
-class _AsGiven:
-    """Stands in for the model in ``ScaleSpaceFlowPLF.check_frames`` (its one frame check):
-    the same channels, but any size and float dtype, since io pads and casts afterwards."""
-
-    def __init__(self, channels: int, name: str):
-        self.channels, self.name = channels, name
-
-    def check_frame(self, x: Tensor, name: str = "frame") -> Tensor:
-        return check_frame_geometry(x, self.channels, 1, x.dtype, self.name)
-
-
-def check_as_given(model: ScaleSpaceFlowPLF, frames: list[Tensor]) -> None:
+def check_as_given(channels: int, frames: list[Tensor]) -> None:
     """Run the model's frame checks (channels, NaN/Inf, range [0, 1]) on each frame of a
-    :func:`clip_frames` clip as the caller gave it, before padding and casting, so that an
-    error describes the caller's values and names the frame.
+    :func:`clip_frames` clip as the caller gave it, before padding and casting (so any size
+    and float dtype pass here), so that an error describes the caller's values and names the
+    frame.
+
+    Args:
+        channels: the model's channel count (``model.channels``).
+        frames: the clip's ``(1, C, H, W)`` frames.
 
     Raises:
         FrameGeometryError: for a frame with other channels than the model's.
-        ValueError: ``"frame i: ..."`` for NaN/Inf or values outside [0, 1].
+        ValueError: ``"frame i ..."`` for NaN/Inf or values outside [0, 1].
     """
     for i, x in enumerate(frames):
-        try:
-            ScaleSpaceFlowPLF.check_frames(_AsGiven(model.channels, f"frame {i}"), [x])
-        except FrameGeometryError:
-            raise
-        except ValueError as err:  # the model's value messages name no frame
-            raise ValueError(f"frame {i}: {err}") from None
+        check_frame_geometry(x, channels, 1, x.dtype, f"frame {i}")
+        check_frame_values(x, f"frame {i}")
 
 
 def padded_size(height: int, width: int, multiple: int) -> tuple[int, int]:

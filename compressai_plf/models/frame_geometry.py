@@ -14,7 +14,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["FrameGeometryError", "check_frame_geometry"]
+__all__ = ["FrameGeometryError", "check_frame_geometry", "check_frame_values"]
+
+# Tolerance on [0, 1]: frames converted from 8-bit or YUV may overshoot by rounding.
+VALUE_TOLERANCE = 1e-3
 
 
 class FrameGeometryError(ValueError):
@@ -62,3 +65,18 @@ def check_frame_geometry(
             "architecture); pad the frames (e.g. compressai.ops.compute_padding)"
         )
     return x
+
+
+def check_frame_values(x: Tensor, name: str = "frame") -> None:
+    """Refuse a source frame whose values are not finite or lie outside [0, 1] (within
+    :data:`VALUE_TOLERANCE`); ``name`` says which frame in the message.
+
+    Raises:
+        ValueError: NaN or Inf, or values outside [0, 1].
+    """
+    x = x.detach()
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or Inf")
+    lo, hi = x.min().item(), x.max().item()
+    if lo < -VALUE_TOLERANCE or hi > 1 + VALUE_TOLERANCE:
+        raise ValueError(f"{name} must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")

@@ -30,7 +30,7 @@ from .compressai_strings import (
 )
 from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
-from .frame_geometry import check_frame_geometry
+from .frame_geometry import check_frame_geometry, check_frame_values
 from .hyperprior_coder import HyperpriorLatentCoder
 from .iframe_generator import PerceptualIFrameDecoder
 from .own_past_head import SYNTHESIS_STARTS, OwnPastHead
@@ -486,12 +486,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 raise ValueError(
                     f"frame {i} has shape {tuple(x.shape)}, frame 0 has {tuple(first.shape)}"
                 )
-        stacked = torch.stack([x.detach() for x in frames])
-        if not torch.isfinite(stacked).all():
-            raise ValueError("frames contain NaN or Inf")
-        lo, hi = stacked.min().item(), stacked.max().item()
-        if lo < -1e-3 or hi > 1 + 1e-3:
-            raise ValueError(f"frames must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
+            check_frame_values(x, f"frame {i}")
         return list(frames)
 
     def check_frame(self, x: Any, name: str = "frame") -> Tensor:

@@ -112,8 +112,8 @@ def test_clip_forms_are_equivalent(fixed_net):
         ("frames", TypeError, "list"),
         ([torch.rand(64, 64)], ValueError, r"\(C, H, W\)"),
         ([torch.rand(1, 3, 64, 64)], ValueError, "3 channels"),
-        ([torch.full((1, 64, 64), float("nan"))], ValueError, "frame 0: .*NaN"),
-        ([torch.rand(1, 64, 64) * 255], ValueError, r"frame 0: .*\[0, 1\]"),
+        ([torch.full((1, 64, 64), float("nan"))], ValueError, "frame 0 .*NaN"),
+        ([torch.rand(1, 64, 64) * 255], ValueError, r"frame 0 .*\[0, 1\]"),
         ([torch.zeros(1, 64, 64, dtype=torch.uint8)], TypeError, "float"),
         ([torch.rand(1, 64, 64), torch.rand(1, 32, 32)], ValueError, "frame 1 has shape"),
         ([torch.rand(1, 0, 64)], ValueError, "frame size"),
@@ -135,7 +135,7 @@ def test_bad_values_are_refused_before_padding_naming_the_frame(fixed_net, monke
         raise AssertionError("frames padded before they were checked")
 
     monkeypatch.setattr("compressai_plf.io.clip.pad_frames", no_padding)
-    with pytest.raises(ValueError, match=rf"^frame 2: .*{match}"):
+    with pytest.raises(ValueError, match=rf"^frame 2 .*{match}"):
         encode_clip(fixed_net, frames)
 
 

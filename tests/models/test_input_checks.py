@@ -110,3 +110,18 @@ def test_decode_keyframe_refuses_a_forged_shape():
     _, key = net.encode_keyframe(torch.rand(1, 3, 64, 64))
     with pytest.raises(ValueError, match="shape must be two ints"):
         net.decode_keyframe(key["strings"], (0, 2))
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [(float("nan"), "frame 1 contains NaN or Inf"), (-0.5, r"frame 1 must lie in \[0, 1\]")],
+)
+def test_clip_values_are_checked_frame_by_frame(bad, match):
+    net = tiny_fixed().eval()
+    frames = [torch.rand(1, 1, 64, 64) for _ in range(3)]
+    frames[1][0, 0, 5, 7] = bad
+    for call in (net.compress, net.compress_clip, net.forward):
+        with pytest.raises(ValueError, match=match):
+            call(frames)
+    frames[1][0, 0, 5, 7] = 1.0005  # within the tolerance for 8-bit/YUV rounding
+    net.compress(frames)
