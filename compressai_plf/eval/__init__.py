@@ -12,10 +12,11 @@ video models (:class:`CompressAIVideoCodec`) and x264/x265 (:class:`AnchorCodec`
 rate-distortion sweep (:func:`rd_sweep`) and the reproduction use it too.
 """
 
+from ..datasets.eval_split import eval_dataset_names
 from ..io import frame_bits
 from .anchor_codec import AnchorCodec
 from .clip_metrics import MetricSuite, build_metric_suite
-from .clips import DATASETS, ClipSet, EvalClip, load_clips
+from .clips import ClipSet, EvalClip, load_clips
 from .codec import ClipCodec, CodedResult
 from .compressai_video import CompressAIVideoCodec
 from .container_codec import ContainerCodec
@@ -26,7 +27,6 @@ from .models import EvalModel, from_checkpoint, from_zoo
 from .rd_sweep import anchor_rd_results, rd_sweep
 
 __all__ = [
-    "DATASETS",
     "AnchorCodec",
     "ClipCodec",
     "CodedResult",
@@ -43,6 +43,7 @@ __all__ = [
     "degrade",
     "evaluate_codec",
     "evaluate_model",
+    "eval_dataset_names",
     "evaluate_models",
     "frame_bits",
     "from_checkpoint",

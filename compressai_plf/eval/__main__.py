@@ -133,13 +133,18 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _check_dataset_keys(dataset: str, kwargs: dict[str, Any]) -> None:
-    """Unknown ``--dataset-args`` keys are named (not a TypeError from the dataset class,
-    the registered class of the evaluation dataset)."""
-    params = inspect.signature(eval_dataset_class(dataset).__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+    """Unknown ``--dataset-args`` keys are named (not a TypeError from the dataset class).
+    They go to the registered class's ``eval_split``: its own named options, and, when it
+    forwards ``**kwargs``, the class's constructor options."""
+    cls = eval_dataset_class(dataset)
+    split = inspect.signature(cls.eval_split).parameters
+    init = inspect.signature(cls.__init__).parameters
+    forwards = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in split.values())
+    if forwards and any(p.kind is inspect.Parameter.VAR_KEYWORD for p in init.values()):
         return
-    fixed = {"self", "root", "split", "frames", "return_labels"}  # set by the eval itself
-    known = sorted(set(params) - fixed)
+    named = {k for k, p in split.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    fixed = {"self", "cls", "root", "split", "frames", "max_clips", "fps", "return_labels"}
+    known = sorted((named | (set(init) if forwards else set())) - fixed)
     unknown = sorted(set(kwargs) - set(known))
     if unknown:
         raise fail(f"--dataset-args: unknown keys {unknown} for {dataset}; known: {known}")

@@ -31,14 +31,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..datasets.eval_split import eval_dataset_class, eval_dataset_names
+from ..datasets.eval_split import EvalSplit, eval_dataset_class
 
-__all__ = ["DATASETS", "ClipSet", "EvalClip", "clips_for_channels", "load_clips"]
-
-#: Evaluation names of the registered datasets (``--dataset`` of the CLI), e.g. ``"mmnist"``,
-#: ``"kth"``, ``"yuv"``; :data:`~compressai_plf.datasets.eval_split.EVAL_DATASETS` maps each
-#: to its name in ``compressai.registry.DATASETS``.
-DATASETS = eval_dataset_names()
+__all__ = ["ClipSet", "EvalClip", "clips_for_channels", "load_clips"]
 
 
 @dataclass
@@ -152,7 +147,9 @@ def load_clips(
     (:mod:`compressai_plf.datasets.eval_split`).
 
     Args:
-        dataset: an evaluation name of :data:`DATASETS`: ``"mmnist"``, ``"kth"``, ``"yuv"``.
+        dataset: an evaluation name (``eval_dataset_names()`` of
+            :mod:`compressai_plf.datasets.eval_split`, read when called, so a dataset
+            registered later is included): ``"mmnist"``, ``"kth"``, ``"yuv"``.
         data_root: MNIST root (``mmnist``), KTH folder (``kth``) or folder of ``.yuv`` files
             (``yuv``); ``None`` uses ``$PLF_DATA_ROOT/mnist`` or ``/kth`` (not for ``yuv``).
         frames: clip length. Default 3 for ``mmnist`` and ``kth``; for ``yuv`` the whole
@@ -173,7 +170,16 @@ def load_clips(
     if frames is not None and (not isinstance(frames, int) or frames < 1):
         raise ValueError(f"frames must be a positive integer, got {frames!r}")
     split = cls.eval_split(data_root, frames, max_clips, fps, **dict(dataset_kwargs or {}))
+    if not isinstance(split, EvalSplit):
+        raise TypeError(
+            f"{cls.__name__}.eval_split must return an EvalSplit, got {type(split).__name__}"
+        )
     names, rates = list(split.names), [float(r) for r in split.fps]
+    if len(names) != len(rates) or len(names) > len(split.items):
+        raise ValueError(
+            f"{cls.__name__}.eval_split gave {len(names)} names, {len(rates)} frame rates and "
+            f"{len(split.items)} clips: one name and one rate per clip"
+        )
     if max_clips is not None and max_clips < len(names):
         names, rates = names[:max_clips], rates[:max_clips]
     return ClipSet(dataset, split.items, names, rates, split.description, labelled=split.labelled)

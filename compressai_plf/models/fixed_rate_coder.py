@@ -26,6 +26,12 @@ from .symbol_packing import symbol_bits
 class FixedRateLatentCoder(CompressionModel):
     """Dithered uniform scalar quantization with a fixed-length code.
 
+    It produces quantisation indices (``encode_indices``), not byte strings: packing them into
+    CompressAI's string form is :mod:`~compressai_plf.models.compressai_strings`' job, and into
+    the container's payload ``compressai_plf.io``'s, so (unlike
+    :class:`~compressai_plf.models.hyperprior_coder.HyperpriorLatentCoder`) it has no
+    ``compress``/``decompress`` of its own.
+
     Args:
         planes: channels of the latent.
         levels: number of quantization levels ``L >= 2`` on [-1, 1].

@@ -326,6 +326,11 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             )
         else:
             self.iframe_decoder = None
+            if iframe_start != "none":  # it would be stored, and silently mean nothing
+                raise ValueError(
+                    f"iframe_start={iframe_start!r} needs a shared perceptual I-frame decoder "
+                    "(perceptual_iframe='shared' and at least one perceptual head)"
+                )
 
     # ------------------------------------------------------------------ configuration
     @property
@@ -400,15 +405,25 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         # imported here: compressai_plf.zoo imports this module
         from ..zoo.gaussian_tables import restore_gaussian_tables
 
+        net = cls(**cls.saved_config(state_dict))
+        net.load_state_dict(restore_gaussian_tables(state_dict))
+        return net
+
+    @staticmethod
+    def saved_config(state_dict: dict[str, Any]) -> dict[str, Any]:
+        """The architecture record a state dict stores (``_extra_state``), completed with the
+        options older files had implicitly.
+
+        Raises:
+            ValueError: the state dict was not saved from ``ScaleSpaceFlowPLF``.
+        """
         extra = state_dict.get("_extra_state")
         if not isinstance(extra, dict) or "config" not in extra:
             raise ValueError(
                 "state dict has no ssf_plf architecture record ('_extra_state'); it was not "
                 "saved from ScaleSpaceFlowPLF"
             )
-        net = cls(**_with_legacy_defaults(extra["config"]))
-        net.load_state_dict(restore_gaussian_tables(state_dict))
-        return net
+        return _with_legacy_defaults(extra["config"])
 
     # ------------------------------------------------------------------ heads
     def head(self, name: str) -> DecoderHead:

@@ -151,6 +151,13 @@ def init_iframe_decoder(model: nn.Module, path: str) -> int:
     if getattr(model, "iframe_decoder", None) is None:
         raise ValueError("--init-iframe: this model has no shared perceptual I-frame decoder")
     src = state_dict_of(load_checkpoint(path), f"checkpoint {path}")
+    # the same tensors mean another frame under another start (a residual on the MMSE frame)
+    theirs = type(model).saved_config(src)["iframe_start"]
+    if theirs != model.config["iframe_start"]:
+        raise ValueError(
+            f"--init-iframe {path}: its I-frame generator was trained with iframe_start="
+            f"{theirs!r}, this model uses {model.config['iframe_start']!r}"
+        )
     own = model.state_dict()
     matched = {
         k: v

@@ -49,7 +49,9 @@ def test_a_new_registered_dataset_needs_no_eval_edit(monkeypatch):
 
     for key in ("Ramps", "Other"):  # registered below, removed after the test
         monkeypatch.setitem(DATASETS, key, None)
-    monkeypatch.setitem(EVAL_DATASETS, "ramps", "Ramps")
+    # a copy, so that the decorator itself must add "ramps" (and nothing stays after the test)
+    monkeypatch.setattr(eval_split, "EVAL_DATASETS", dict(EVAL_DATASETS))
+    assert "ramps" not in eval_split.eval_dataset_names()
 
     @eval_dataset("ramps")
     @register_dataset("Ramps")
@@ -86,6 +88,27 @@ def test_a_new_registered_dataset_needs_no_eval_edit(monkeypatch):
     _check_dataset_keys("ramps", {"level": 1.0})
     with pytest.raises(SystemExit, match=r"unknown keys \['bogus'\] for ramps; known: \['level'\]"):
         _check_dataset_keys("ramps", {"bogus": 1})
+
+    # an option eval_split itself names is known too
+    def tiled(cls, root, frames, max_clips, fps, tile=1, **kwargs):
+        return EvalSplit(cls(frames=frames or 2, **kwargs), ["a"], [24.0], f"tile {tile}")
+
+    monkeypatch.setattr(Ramps, "eval_split", classmethod(tiled))
+    _check_dataset_keys("ramps", {"tile": 2, "level": 1.0})
+    assert load_clips("ramps", dataset_kwargs={"tile": 2}).description == "tile 2"
+    with pytest.raises(SystemExit, match=r"known: \['level', 'tile'\]"):
+        _check_dataset_keys("ramps", {"bogus": 1})
+
+    # a plugin's mistakes in eval_split are named, not an IndexError later
+    def bad_split(items, names, fps):
+        return classmethod(lambda cls, *a, **k: EvalSplit(items, names, fps, "bad"))
+
+    monkeypatch.setattr(Ramps, "eval_split", classmethod(lambda cls, *a, **k: ("x", ["a"])))
+    with pytest.raises(TypeError, match="Ramps.eval_split must return an EvalSplit"):
+        load_clips("ramps")
+    monkeypatch.setattr(Ramps, "eval_split", bad_split(Ramps(), ["a", "b"], [24.0]))
+    with pytest.raises(ValueError, match="2 names, 1 frame rates and 4 clips"):
+        load_clips("ramps")
 
 
 def test_kth_clips(data_root):

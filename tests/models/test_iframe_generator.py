@@ -43,6 +43,8 @@ def test_bad_start_is_refused():
         PerceptualIFrameDecoder(4, 32, 1, 3, start="posterior")
     with pytest.raises(ValueError, match="iframe_start"):
         tiny_fixed(iframe_start="x_pred")
+    with pytest.raises(ValueError, match="needs a shared perceptual I-frame decoder"):
+        tiny_fixed(iframe_start="mmse", perceptual_iframe="per_head")
 
 
 def test_model_iframe_start_mmse_starts_near_the_mmse_iframe_and_keeps_the_bitstream():

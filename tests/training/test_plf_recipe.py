@@ -250,6 +250,10 @@ def test_init_iframe_copies_only_the_shared_iframe_decoder(tiny_args, tmp_path):
     other = build_model(tiny_args(model_args={**TINY_FIXED, "iframe_planes": 8}))
     with pytest.raises(ValueError, match="tensors of this model's shared"):
         init_iframe_decoder(other, first["checkpoint"])
+    # same tensor shapes, another meaning: a generator of the other start is refused
+    mmse_start = build_model(tiny_args(model_args={**TINY_FIXED, "iframe_start": "mmse"}))
+    with pytest.raises(ValueError, match="trained with iframe_start='none'"):
+        init_iframe_decoder(mmse_start, first["checkpoint"])
 
 
 def test_posterior_iframe_source_needs_the_cached_chain(tiny_args):
