@@ -618,7 +618,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 # Trained by the ``iframe`` stage only: every P-frame head continues the same
                 # detached frame 0 (the PLF paper's recipe), decoded once per chain.
                 if chain.shared_iframe is None:
-                    chain.shared_iframe = self.perceptual_keyframe(chain.y_hat).detach()
+                    chain.shared_iframe = self.perceptual_keyframe(
+                        chain.y_hat, chain.mmse[0]
+                    ).detach()
                 first = chain.shared_iframe
             else:
                 first = head.decode_keyframe(chain.y_hat)
@@ -632,16 +634,18 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             out[name] = shown
         return out
 
-    def perceptual_keyframe(self, y_hat: Tensor) -> Tensor:
+    def perceptual_keyframe(self, y_hat: Tensor, x_mmse: Tensor | None = None) -> Tensor:
         """Frame 0 of the perceptual heads from the keyframe latent, with the shared perceptual
-        I-frame decoder (the ``iframe`` stage trains it)."""
+        I-frame decoder (the ``iframe`` stage trains it). ``x_mmse``, the MMSE decoder's frame
+        of ``y_hat`` when the caller already has it, saves decoding it again
+        (``iframe_start="mmse"`` only)."""
         if self.iframe_decoder is None:
             raise ValueError(
                 "this model has no shared perceptual I-frame decoder (perceptual_iframe="
                 f"{self._config['perceptual_iframe']!r}, heads {list(self.decoders)})"
             )
         if self.iframe_decoder.start == "mmse":
-            return self.iframe_decoder(y_hat, self.img_decoder(y_hat))
+            return self.iframe_decoder(y_hat, self.img_decoder(y_hat) if x_mmse is None else x_mmse)
         return self.iframe_decoder(y_hat)
 
     def forward_keyframe_heads(self, x: Tensor) -> dict[str, Any]:
@@ -653,8 +657,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             y_hat, key_lik = self.img_hyperprior(self.img_encoder(x))
         finally:
             self._reset_dither(None)
+        x_mmse = self.img_decoder(y_hat)
         return {
-            "x_hat": {"mse": self.img_decoder(y_hat), "iframe": self.perceptual_keyframe(y_hat)},
+            "x_hat": {"mse": x_mmse, "iframe": self.perceptual_keyframe(y_hat, x_mmse)},
             "likelihoods": [{"keyframe": key_lik}],
         }
 
