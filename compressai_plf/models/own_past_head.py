@@ -23,6 +23,13 @@ the first ~150 steps, whatever the perception weight (docs/results.md, campaign 
 ``sigmoid(logit(x_pred) + s)``, so an untrained head starts near the MMSE frame: if the gate
 then saturates, it saturates on the *learnable* branch, whose networks see ``x_own`` and keep
 receiving the critic's gradient.
+
+``synthesis_start="mmse_frame"`` starts the synthesis on the MMSE head's *decoded* frame
+(prediction plus the transmitted residual) instead of the prediction, and the head sees that
+frame wherever it would see ``x_pred``: at a high P-frame rate the residual carries most of
+the frame (256 bits: MMSE frame-1 MSE 0.0055, well below the prediction's), so an untrained
+head starts on the transmitted content and a PLF-FMD head only has to sharpen it, where with
+``"mmse"`` its own untrained networks had to learn to decode the residual first.
 """
 
 from __future__ import annotations
@@ -33,7 +40,11 @@ from torch import Tensor, nn
 from .iframe_generator import SYNTHESIS_STARTS, PerceptualIFrameDecoder
 from .transforms import analysis_transform, synthesis_transform
 
-__all__ = ["SYNTHESIS_STARTS", "OwnPastHead"]
+__all__ = ["HEAD_SYNTHESIS_STARTS", "OwnPastHead"]
+
+#: Where an own-past head's synthesis starts: the I-frame generator's starts (``"none"``;
+#: ``"mmse"``, here the MMSE *prediction*) and ``"mmse_frame"`` (the MMSE head's decoded frame).
+HEAD_SYNTHESIS_STARTS = (*SYNTHESIS_STARTS, "mmse_frame")
 
 # Feature maps at full resolution: the last transposed convolution and the fusion run at the
 # frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).
@@ -57,9 +68,9 @@ class OwnPastHead(nn.Module):
         stages: stride-2 stages between frames and latents.
         iframe_planes: width of this head's own I-frame generator; ``None`` when the model
             shares one perceptual I-frame decoder between its heads.
-        synthesis_start: ``"none"`` (the synthesis is the fusion's output alone) or
-            ``"mmse"`` (a residual in logit space on the MMSE prediction; see the module
-            docstring).
+        synthesis_start: ``"none"`` (the synthesis is the fusion's output alone),
+            ``"mmse"`` (a residual in logit space on the MMSE prediction) or ``"mmse_frame"``
+            (the same on the MMSE head's decoded frame); see the module docstring.
     """
 
     uses_own_past = True
@@ -77,9 +88,9 @@ class OwnPastHead(nn.Module):
         synthesis_start: str = "none",
     ) -> None:
         super().__init__()
-        if synthesis_start not in SYNTHESIS_STARTS:
+        if synthesis_start not in HEAD_SYNTHESIS_STARTS:
             raise ValueError(
-                f"synthesis_start must be one of {SYNTHESIS_STARTS}, got {synthesis_start!r}"
+                f"synthesis_start must be one of {HEAD_SYNTHESIS_STARTS}, got {synthesis_start!r}"
             )
         self.channels = channels
         self.synthesis_start = synthesis_start
@@ -100,7 +111,7 @@ class OwnPastHead(nn.Module):
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(FUSION_HIDDEN, channels + 1, 3, padding=1),
         )
-        if synthesis_start == "mmse":
+        if synthesis_start != "none":
             with torch.no_grad():  # start at the MMSE prediction, gate mostly closed
                 self.fusion[-1].weight.mul_(0.1)
                 self.fusion[-1].bias.zero_()
@@ -121,18 +132,26 @@ class OwnPastHead(nn.Module):
         x_pred: Tensor,
         x_prev: Tensor,
         x_own: Tensor,
+        x_mmse: Tensor | None = None,
     ) -> Tensor:
         """Displayed frame from the latents, the MMSE prediction ``x_pred`` and the head's own
         previous frame warped by the decoded motion, ``x_own`` (``x_prev`` unwarped is not
-        used: the warp already aligns it)."""
+        used: the warp already aligns it). ``x_mmse``, the MMSE head's decoded frame, is
+        needed with ``synthesis_start="mmse_frame"`` and takes ``x_pred``'s place."""
         del x_prev
+        if self.synthesis_start == "mmse_frame":
+            if x_mmse is None:
+                raise ValueError(
+                    "synthesis_start='mmse_frame' needs the MMSE head's decoded frame (x_mmse)"
+                )
+            x_pred = x_mmse
         x_pred = x_pred.clamp(0.0, 1.0)  # the MMSE head's frames may overshoot [0, 1]
         x_own = x_own.clamp(0.0, 1.0)
         context = self.context_net(torch.cat((x_pred, x_own), dim=1))
         features = self.res_decoder(torch.cat((y_res_hat, y_motion_hat, context), dim=1))
         out = self.fusion(torch.cat((features, x_pred, x_own), dim=1))
         logits, gate = out[:, : self.channels], out[:, self.channels :]
-        if self.synthesis_start == "mmse":
+        if self.synthesis_start != "none":
             logits = logits + torch.logit(x_pred.clamp(_PRIOR_EPS, 1.0 - _PRIOR_EPS))
         w = torch.sigmoid(gate)
         return w * x_own + (1.0 - w) * torch.sigmoid(logits)

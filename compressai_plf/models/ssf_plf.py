@@ -32,8 +32,8 @@ from .decoder_head import DecoderHead
 from .fixed_rate_coder import FixedRateLatentCoder
 from .frame_geometry import check_frame_geometry, check_frame_values
 from .hyperprior_coder import HyperpriorLatentCoder
-from .iframe_generator import PerceptualIFrameDecoder
-from .own_past_head import SYNTHESIS_STARTS, OwnPastHead
+from .iframe_generator import SYNTHESIS_STARTS, PerceptualIFrameDecoder
+from .own_past_head import HEAD_SYNTHESIS_STARTS, OwnPastHead
 from .transforms import analysis_transform, synthesis_transform
 
 RATE_MODES = ("hyperprior", "fixed")
@@ -161,8 +161,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             (halved at each upsampling stage; default ``4 * mid_planes``;
             ``head_arch="own_past"`` only).
         synthesis_start: where an own-past head's synthesis starts: ``"none"`` (from its
-            own networks alone) or ``"mmse"`` (a residual in logit space on the MMSE
-            prediction, so an untrained head starts near the MMSE frame; see
+            own networks alone), ``"mmse"`` (a residual in logit space on the MMSE
+            prediction, so an untrained head starts near the MMSE frame) or ``"mmse_frame"``
+            (the same on the MMSE head's decoded frame, which carries the residual); see
             :class:`~compressai_plf.models.own_past_head.OwnPastHead`).
         iframe_start: where the shared perceptual I-frame generator starts: ``"none"``
             (from a dark frame) or ``"mmse"`` (a residual in logit space on the MMSE
@@ -231,9 +232,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "a shared perceptual I-frame decoder needs head_arch='own_past' (residual heads "
                 "decode their own I-frames)"
             )
-        if synthesis_start not in SYNTHESIS_STARTS:
+        if synthesis_start not in HEAD_SYNTHESIS_STARTS:
             raise ValueError(
-                f"synthesis_start must be one of {SYNTHESIS_STARTS}, got {synthesis_start!r}"
+                f"synthesis_start must be one of {HEAD_SYNTHESIS_STARTS}, got {synthesis_start!r}"
             )
         if iframe_start not in SYNTHESIS_STARTS:
             raise ValueError(
@@ -627,10 +628,12 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             shown = [first]
             for t in range(len(chain.x_pred)):
                 prev = shown[-1]
-                own = self.forward_prediction(prev, chain.motion[t]) if head.uses_own_past else None
-                shown.append(
-                    head.decode_inter(chain.y_res[t], chain.y_motion[t], chain.x_pred[t], prev, own)
-                )
+                args = (chain.y_res[t], chain.y_motion[t], chain.x_pred[t], prev)
+                if head.uses_own_past:
+                    own = self.forward_prediction(prev, chain.motion[t])
+                    shown.append(head.decode_inter(*args, own, x_mmse=chain.mmse[t + 1]))
+                else:
+                    shown.append(head.decode_inter(*args, None))
             out[name] = shown
         return out
 

@@ -147,6 +147,40 @@ def test_mmse_start_synthesis_is_a_logit_residual_on_the_prediction():
     assert torch.allclose(out, expected, atol=1e-5)
 
 
+def test_mmse_frame_start_is_a_logit_residual_on_the_mmse_frame():
+    # Same zero-weight check as above: the synthesis is the clamped MMSE *frame*, and the
+    # prediction no longer enters; without the frame the head says what it needs.
+    head = OwnPastHead(1, 8, 4, 2, 2, 8, 3, synthesis_start="mmse_frame")
+    with torch.no_grad():
+        head.fusion[-1].weight.zero_()
+    x_own, x_pred, x_mmse = (torch.rand(2, 1, 32, 32) for _ in range(3))
+    y_res, y_motion = torch.randn(2, 2, 4, 4), torch.randn(2, 2, 4, 4)
+    out = head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own, x_mmse=x_mmse)
+    w = 1.0 / (1.0 + math.exp(2.0))
+    expected = w * x_own + (1.0 - w) * x_mmse.clamp(0.01, 0.99)
+    assert torch.allclose(out, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="x_mmse"):
+        head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
+
+
+def test_mmse_frame_start_heads_begin_at_the_mmse_heads_frames():
+    # An untrained mmse_frame head is the MMSE head's P-frame up to the small initial fusion
+    # weights and the gate's 12 % on its own past; the mmse (prediction) start is not.
+    torch.manual_seed(0)
+    frames = clip(2, 1, 64, 64, frames=3)
+    errs = {}
+    for start in ("mmse", "mmse_frame"):
+        torch.manual_seed(1)
+        net = tiny_fixed(synthesis_start=start).eval()
+        with torch.no_grad():
+            out = net.forward_heads(frames)["x_hat"]
+        errs[start] = max(
+            (out["fmd"][t] - out["mse"][t].clamp(0, 1)).abs().mean().item() for t in (1, 2)
+        )
+        assert all(0.0 <= out["fmd"][t].min() and out["fmd"][t].max() <= 1.0 for t in (1, 2))
+    assert errs["mmse_frame"] < 0.5 * errs["mmse"]
+
+
 def test_synthesis_start_is_decode_time_only():
     from compressai_plf.io.weights_hash import weights_hash
 
