@@ -48,6 +48,8 @@ Formats = Mapping[str, tuple[int, int]] | None
 
 def pack_seed(seed: int) -> bytes:
     """The 4-byte string that carries a fixed-rate dither seed in CompressAI's form."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"a fixed-rate dither seed is an int in [0, 2**32), got {seed!r}")
     return struct.pack(">I", seed)
 
 

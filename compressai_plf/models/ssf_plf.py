@@ -857,7 +857,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     def decode_inter(self, x_ref: Tensor, strings: dict, shapes: dict) -> Tensor:
         """MMSE-head P-frame decoding (ScaleSpaceFlow's signature)."""
         self.check_frame(x_ref, "x_ref")
-        self._check_shapes([shapes])
+        self._check_shapes([shapes], keyframe_first=False)
         frames, _ = frame_from_strings(
             "inter", strings, shapes, self.rate_mode, self._latent_formats()
         )
@@ -987,12 +987,18 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             chain.add_inter(y_motion_hat, motion, x_pred, y_res_hat, x_ref)
         return self.decode_heads(chain, names)
 
-    def _check_shapes(self, shapes: list) -> None:
+    def _check_shapes(self, shapes: list, keyframe_first: bool = True) -> None:
         """Every decoder shape a pair of positive ints for frames of at most
         ``MAX_DECODE_PIXELS``: a forged shape must not make the decoder allocate without
-        bound (strings too short for their shape are refused by the latent coders)."""
+        bound (strings too short for their shape are refused by the latent coders).
+        ``keyframe_first``: ``shapes[0]`` is a key frame's, one pair rather than a dict."""
         depth = self.stages + (self.hyper_stages if self.rate_mode == "hyperprior" else 0)
         for t, shape in enumerate(shapes):
+            if t == 0 and keyframe_first and isinstance(shape, dict):
+                raise ValueError(
+                    "frame 0: a key frame's shape is one pair (h, w), got a dict of "
+                    f"{sorted(shape)}"
+                )
             for part in shape.values() if isinstance(shape, dict) else (shape,):
                 ok = (
                     isinstance(part, (tuple, list, torch.Size))

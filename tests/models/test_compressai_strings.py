@@ -169,6 +169,9 @@ def test_seed_string_pair():
     for bad in (b"\x00\x07", b"\x00" * 5, "abcd", None):
         with pytest.raises(ValueError, match="seed string is damaged"):
             unpack_seed(bad)
+    for bad in (None, -1, 2**32, 1.0, True):  # e.g. a fixed-rate frame coded without its seed
+        with pytest.raises(ValueError, match="dither seed is an int"):
+            pack_seed(bad)
 
 
 @torch.no_grad()

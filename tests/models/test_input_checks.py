@@ -110,6 +110,11 @@ def test_decode_keyframe_refuses_a_forged_shape():
     _, key = net.encode_keyframe(torch.rand(1, 3, 64, 64))
     with pytest.raises(ValueError, match="shape must be two ints"):
         net.decode_keyframe(key["strings"], (0, 2))
+    with pytest.raises(ValueError, match=r"key frame's shape is one pair \(h, w\)"):
+        net.decode_keyframe(key["strings"], {"keyframe": (4, 4)})
+    strings, shapes = net.compress([torch.rand(1, 3, 64, 64)] * 2)
+    with pytest.raises(ValueError, match="key frame's shape is one pair"):
+        net.decompress(strings, [{"keyframe": tuple(shapes[0])}, shapes[1]])
 
 
 @pytest.mark.parametrize(
