@@ -118,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.04,
         help="perception weight (PLF critic term; LPIPS weight in recon3d)",
     )
+    p.add_argument(
+        "--plf-weights",
+        type=_json,
+        default={},
+        help="per-PLF perception weights overriding --lambda-p for the heads named (JSON, "
+        'e.g. \'{"jd": 0.5, "fmd": 0.1}\'; plf/universal stages): each head is trained with '
+        "its own weight, the heads' critics and networks being separate",
+    )
     p.add_argument("--lambda-q", type=float, default=1e-2, help="rate weight (recon3d)")
     p.add_argument("--lambda-adv", type=float, default=0.1, help="adversarial weight (recon3d)")
     p.add_argument(
@@ -365,6 +373,18 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         )
     if args.critic_warmup < 0:
         raise SystemExit("error: --critic-warmup must be >= 0")
+    if not isinstance(args.plf_weights, dict):
+        raise SystemExit("error: --plf-weights must be a JSON object, e.g. '{\"jd\": 0.5}'")
+    for name, value in args.plf_weights.items():
+        if name not in args.plf:
+            raise SystemExit(
+                f"error: --plf-weights names {name!r}, which is not among the heads trained "
+                f"(--plf {' '.join(args.plf) or 'is empty'})"
+            )
+        if isinstance(value, bool) or not (
+            isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+        ):
+            raise SystemExit(f"error: --plf-weights[{name!r}] must be a finite number >= 0")
     # A NaN weight would make every step non-finite (each one skipped) rather than fail.
     for name in ("lmbda", "lambda_mse", "lambda_p", "lambda_q", "lambda_adv", "lambda_gp"):
         value = getattr(args, name)

@@ -308,6 +308,12 @@ class Stage:
         self.critic_updates = int(state.get("critic_updates", 0))
 
 
+def _perception_weight(args: Any, plf: str) -> float:
+    """The perception weight of head ``plf``: its ``--plf-weights`` entry, else
+    ``--lambda-p``."""
+    return float((getattr(args, "plf_weights", None) or {}).get(plf, args.lambda_p))
+
+
 def _start_frame(model: nn.Module) -> int:
     """First frame the P-frame heads' critics constrain: 1 when the model shares one frozen
     perceptual I-frame (the heads cannot change frame 0), else 0."""
@@ -462,7 +468,7 @@ class UniversalStage(Stage):
         self.plf_losses = {
             p: PLFLoss(
                 lmbda=args.lambda_mse,
-                plf={p: args.lambda_p},
+                plf={p: _perception_weight(args, p)},
                 rate_weight=0.0,
                 start_frame=self.start_frame,
             )

@@ -260,3 +260,41 @@ def test_posterior_iframe_source_needs_the_cached_chain(tiny_args):
     args = tiny_args(stage="universal", plf=["jd"], iframe_source="posterior", cache_chain=False)
     with pytest.raises(ValueError, match="needs the cached MMSE chain"):
         make_stage("universal", build_model(args), args)
+
+
+def test_per_plf_weights_weigh_each_heads_critic_term(tiny_args, tmp_path):
+    args = tiny_args(
+        stage="universal",
+        plf=["jd", "fmd"],
+        lambda_p=1.0,
+        plf_weights={"jd": 0.5, "fmd": 0.1},
+        save_dir=str(tmp_path / "w"),
+    )
+    train(args)
+    row = [json.loads(line) for line in open(tmp_path / "w" / "log.jsonl")][-1]
+    # the codec loss is each head's MSE plus its own weight times its critic term
+    expected = (
+        row["jd.mse_loss"]
+        + 0.5 * row["jd.jd_loss"]
+        + row["fmd.mse_loss"]
+        + 0.1 * row["fmd.fmd_loss"]
+    )
+    assert row["loss"] == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    # a head not named keeps --lambda-p
+    args = tiny_args(stage="universal", plf=["jd", "fmd"], lambda_p=0.3, plf_weights={"jd": 0.5})
+    stage = make_stage("universal", build_model(args), args)
+    assert stage.plf_losses["fmd"].plf == {"fmd": 0.3}
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        ({"sa": 0.1}, "not among the heads trained"),
+        ({"jd": -1.0}, "finite number >= 0"),
+        ({"jd": float("nan")}, "finite number >= 0"),
+        ([0.1], "must be a JSON object"),
+    ],
+)
+def test_per_plf_weights_are_checked(tiny_args, weights, match):
+    with pytest.raises(SystemExit, match=match):
+        tiny_args(stage="universal", plf=["jd"], plf_weights=weights)
