@@ -112,7 +112,7 @@ class OwnPastHead(nn.Module):
             nn.Conv2d(FUSION_HIDDEN, channels + 1, 3, padding=1),
         )
         if synthesis_start != "none":
-            with torch.no_grad():  # start at the MMSE prediction, gate mostly closed
+            with torch.no_grad():  # start at the MMSE prediction (or frame), gate mostly closed
                 self.fusion[-1].weight.mul_(0.1)
                 self.fusion[-1].bias.zero_()
                 self.fusion[-1].bias[channels:] = _MMSE_START_GATE_BIAS
