@@ -1,4 +1,4 @@
-"""Rate-distortion comparison of the hyperprior family: ssf_plf against x264, x265 and
+"""Rate-distortion comparison of a hyperprior family: ssf_plf against x264, x265 and
 CompressAI's ``ssf2020`` trained on the same CPU budget, with BD-rates.
 
 Usage::
@@ -6,17 +6,24 @@ Usage::
     python -m compressai_plf.reproduction.rate_distortion --data-root DATA/mnist
         --out docs/results/rd [--source zoo|runs] [--runs-dir runs] [--max-clips 200]
         [--crf 20 26 32 38 44 50] [--threads 2]
+    python -m compressai_plf.reproduction.rate_distortion --family natural
+        --data-root DATA/video/yuv --out docs/results/rd-natural --source runs --runs-dir runs
 
-Every codec codes the same first ``--max-clips`` Moving MNIST test clips (3 frames, 64x64,
-gray, low-delay P: an intra frame then P-frames) to real bitstreams and is measured by the
-evaluation loop (:func:`compressai_plf.eval.rd_sweep`): bits per pixel from the bytes each
-codec wrote, kbit/s at the clip set's frame rate, PSNR as the mean of per-frame PSNRs.
+Every codec codes the same test clips to real bitstreams (low-delay P: an intra frame then
+P-frames) and is measured by the evaluation loop (:func:`compressai_plf.eval.rd_sweep`): bits
+per pixel from the bytes each codec wrote, kbit/s at the clip set's frame rate, PSNR as the
+mean of per-frame PSNRs (of the RGB frames for natural video).
 
-* ``ssf_plf`` hyperprior qualities 3, 5 and 7 (MMSE head), from the zoo or from the runs of
-  ``zoo/ssf_plf-hyperprior-q*-mse.json``; bits: the coded-clip files (container included).
-* ``ssf2020``: the runs of ``zoo/experiments/ssf2020-mmnist-q*.json`` (its weights are not
+* ``--family mmnist`` (default): the first ``--max-clips`` Moving MNIST test clips (3 frames,
+  64x64, gray). ``--family natural``: every raw YUV file of ``--data-root`` (CompressAI's
+  eval-tool naming, e.g. ``foreman_352x288_25Hz_8bit_P420.yuv``), whole sequences, RGB.
+* ``ssf_plf`` hyperprior qualities 3, 5 and 7 (MMSE head) of the family, from the zoo or from
+  the runs of ``zoo/ssf_plf-hyperprior-q*-mse.json`` (``mmnist``) or
+  ``zoo/ssf_plf-natural-q*-mse.json`` (``natural``); bits: the coded-clip files (container
+  included).
+* ``ssf2020``: the runs of ``zoo/experiments/ssf2020-<family>-q*.json`` (its weights are not
   shipped: 34 M parameters per quality); skipped with a note when the runs are missing.
-  Clips are padded to 128x128 (border replicated) and replicated to RGB
+  Frames are padded to multiples of 128 (border replicated), gray ones replicated to RGB
   (:mod:`compressai_plf.eval.compressai_video`); bits: its rANS strings.
 * x264 and x265 low-delay P through ffmpeg, one CRF per point, PSNR-tuned (``psnr_tune``:
   adaptive quantisation and psychovisual tools off, as a PSNR comparison calls for); bits:
@@ -53,38 +60,60 @@ from .tables import markdown_table
 
 QUALITIES = (3, 5, 7)
 DEFAULT_CRFS = (20, 26, 32, 38, 44, 50)
+#: family -> (evaluation dataset, prefix of the ssf_plf training runs' names)
+FAMILIES = {"mmnist": ("mmnist", "ssf_plf-hyperprior"), "natural": ("yuv", "ssf_plf-natural")}
 
 
-def load_test_clips(data_root: str | None, max_clips: int) -> ClipSet:
-    """The first ``max_clips`` Moving MNIST test clips of the evaluation tool
-    (:func:`~compressai_plf.eval.clips.load_clips`)."""
-    return load_clips("mmnist", data_root, max_clips=max_clips)
+def _check_family(family: str) -> None:
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
 
 
-def ssf_plf_models(source: str, runs_dir: str | Path) -> list[tuple[int, EvalModel]]:
+def load_test_clips(data_root: str | None, max_clips: int, family: str = "mmnist") -> ClipSet:
+    """The family's test clips through the evaluation tool
+    (:func:`~compressai_plf.eval.clips.load_clips`): the first ``max_clips`` Moving MNIST
+    test clips, or every raw YUV file of ``data_root`` (natural; ``max_clips`` caps the files).
+
+    Raises:
+        ValueError: unknown family; natural video without ``data_root``.
+    """
+    _check_family(family)
+    if family == "natural" and data_root is None:
+        raise ValueError("--family natural needs --data-root: a folder of raw .yuv files")
+    return load_clips(FAMILIES[family][0], data_root, max_clips=max_clips)
+
+
+def ssf_plf_models(
+    source: str, runs_dir: str | Path, family: str = "mmnist"
+) -> list[tuple[int, EvalModel]]:
     """The hyperprior family (quality, model with its training weights): shipped weights or
     training runs."""
+    _check_family(family)
     if source == "zoo":
-        return [(q, from_zoo(q, "hyperprior", family="mmnist")) for q in QUALITIES]
+        return [(q, from_zoo(q, "hyperprior", family=family)) for q in QUALITIES]
     if source != "runs":
         raise ValueError(f"source must be 'zoo' or 'runs', got {source!r}")
     out = []
     for q in QUALITIES:
-        path = run_checkpoint(runs_dir, f"ssf_plf-hyperprior-q{q}-mse")
+        name = f"{FAMILIES[family][1]}-q{q}-mse"
+        path = run_checkpoint(runs_dir, name)
         if not path.is_file():
             raise FileNotFoundError(
                 f"training run missing: {path}; train it with `python examples/train_video.py "
-                f"--config zoo/ssf_plf-hyperprior-q{q}-mse.json` or use --source zoo"
+                f"--config zoo/{name}.json` or use --source zoo"
             )
         out.append((q, from_checkpoint(path)))
     return out
 
 
-def ssf2020_models(runs_dir: str | Path) -> list[tuple[int, torch.nn.Module]] | None:
+def ssf2020_models(
+    runs_dir: str | Path, family: str = "mmnist"
+) -> list[tuple[int, torch.nn.Module]] | None:
     """CompressAI's ``ssf2020`` runs (quality, model), or None when any run is missing."""
+    _check_family(family)
     out = []
     for q in QUALITIES:
-        path = run_checkpoint(runs_dir, f"ssf2020-mmnist-q{q}")
+        path = run_checkpoint(runs_dir, f"ssf2020-{family}-q{q}")
         if not path.is_file():
             return None
         net = ScaleSpaceFlow()
@@ -147,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m compressai_plf.reproduction.rate_distortion",
         description="Hyperprior family against x264, x265 and ssf2020 (BD-rate).",
     )
-    p.add_argument("--data-root", default=None, help="MNIST root (default: torchvision's)")
+    p.add_argument("--family", choices=sorted(FAMILIES), default="mmnist")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="MNIST root (mmnist; default: torchvision's) or folder of .yuv files (natural)",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--source", choices=("zoo", "runs"), default="zoo")
     p.add_argument("--runs-dir", default="runs", help="training runs (ssf2020; --source runs)")
@@ -163,11 +197,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    clips = load_test_clips(args.data_root, args.max_clips)
+    clips = load_test_clips(args.data_root, args.max_clips, args.family)
     show = not args.no_progress
     curves: dict[str, dict] = {}
     notes: list[str] = []
-    family = ssf_plf_models(args.source, args.runs_dir)
+    family = ssf_plf_models(args.source, args.runs_dir, args.family)
     # the lambdas as the weight files (or checkpoints) record them
     lambdas = ", ".join(f"q{q}: {m.training.get('lmbda')}" for q, m in family)
     codecs = [ContainerCodec(m.model, q, heads=("mse",)) for q, m in family]
@@ -176,13 +210,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             codecs,
             clips,
             "ssf_plf",
-            f"ssf_plf hyperprior ({args.source}), MMSE head, lambdas {lambdas}",
+            f"ssf_plf {args.family} hyperprior ({args.source}), MMSE head, lambdas {lambdas}",
             progress=show,
         )
     finally:
         for codec in codecs:
             codec.close()
-    ssf2020 = ssf2020_models(args.runs_dir)
+    ssf2020 = ssf2020_models(args.runs_dir, args.family)
     if ssf2020 is None:
         notes.append(f"ssf2020 skipped: runs missing under {args.runs_dir} (zoo/experiments)")
     else:
@@ -204,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         save_results(data, out / f"{name}.json")
     anchors = [a for a in ("x264", "ssf2020") if a in curves]
     rows = bd_rates(curves, anchors)
-    summary = {"clips": len(clips), "notes": notes, "bd_rate": rows}
+    summary = {"family": args.family, "clips": len(clips), "notes": notes, "bd_rate": rows}
     write_json(summary, out / "bd_rate.json")
     header = "<!-- generated by python -m compressai_plf.reproduction.rate_distortion -->\n\n"
     tables = rd_tables(curves, rows)

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from compressai_plf.anchors import encoder_available
+from compressai_plf.datasets import write_yuv420, yuv420_name
 from compressai_plf.models import ScaleSpaceFlowPLF
-from compressai_plf.reproduction.rate_distortion import bd_rates, main, rd_tables
+from compressai_plf.reproduction.rate_distortion import bd_rates, main, rd_tables, ssf_plf_models
 from compressai_plf.zoo.presets import tiny_architecture
 
 
@@ -60,3 +61,41 @@ def test_command_writes_curves_bd_rates_and_figure(mnist_root, tmp_path):
     written = json.loads((out / "bd_rate.json").read_text())
     assert {(r["test"], r["anchor"]) for r in written["bd_rate"]} >= {("ssf_plf", "x264")}
     assert (out / "rd-psnr.png").stat().st_size > 0 and "BD-rate" in (out / "rd.md").read_text()
+
+
+@pytest.mark.skipif(not encoder_available("libx264"), reason="ffmpeg with libx264 not found")
+def test_natural_family_codes_the_yuv_files_with_the_natural_runs(tmp_path):
+    """``--family natural``: every .yuv file of --data-root, RGB, the natural runs' names."""
+    yuv = tmp_path / "yuv"
+    yuv.mkdir()
+    torch.manual_seed(0)
+    frames = torch.rand(2, 3, 64, 64).mul(0.5).add(0.25)
+    write_yuv420(yuv / yuv420_name("noise", 64, 64, 25), frames)
+    runs = tmp_path / "runs"
+    for i, q in enumerate((3, 5, 7)):
+        torch.manual_seed(i)
+        net = ScaleSpaceFlowPLF(**tiny_architecture("hyperprior"))  # RGB
+        (runs / f"ssf_plf-natural-q{q}-mse").mkdir(parents=True)
+        torch.save(
+            {"state_dict": net.state_dict()},
+            runs / f"ssf_plf-natural-q{q}-mse" / "checkpoint.pth.tar",
+        )
+    out = tmp_path / "rd"
+    summary = main([
+        "--family", "natural", "--data-root", str(yuv), "--out", str(out), "--source", "runs",
+        "--runs-dir", str(runs), "--crf", "30", "45", "--threads", "1", "--no-progress",
+    ])  # fmt: skip
+    assert summary["family"] == "natural" and summary["clips"] == 1
+    assert any("ssf2020 skipped" in n and str(runs) in n for n in summary["notes"])
+    ours = json.loads((out / "ssf_plf.json").read_text())
+    assert ours["results"]["q"] == [3, 5, 7] and "natural" in ours["description"]
+    assert all(math.isfinite(p) for p in ours["results"]["psnr"])
+
+
+def test_natural_family_needs_a_yuv_folder_and_its_runs(tmp_path):
+    with pytest.raises(ValueError, match="needs --data-root"):
+        main(["--family", "natural", "--out", str(tmp_path / "rd"), "--no-progress"])
+    with pytest.raises(FileNotFoundError, match="ssf_plf-natural-q3-mse"):
+        ssf_plf_models("runs", tmp_path, "natural")
+    with pytest.raises(ValueError, match="family must be one of"):
+        ssf_plf_models("runs", tmp_path, "cifar")
