@@ -130,21 +130,28 @@ def test_preset_refuses_keys_it_would_ignore(key):
 
 def test_natural_family_recipes_build_the_rgb_zoo_architecture():
     """zoo/ssf_plf-natural-*.json: the natural RGB family (MMSE head + universal PLF-FMD head)
-    on VideoClipFolder crops; each quality starts from the base run, its universal stage from
-    its own MMSE run."""
+    on VideoClipFolder crops; each quality starts from the base run, its I-frame stage from
+    its own MMSE run and its universal stage from its I-frame run, with one architecture."""
     recipes = sorted((REPO / "zoo").glob("ssf_plf-natural-*.json"))
-    assert len(recipes) == 7
+    assert len(recipes) == 10
     for path in recipes:
         r = load_recipe(path)
         assert r["dataset"] == "VideoClipFolder" and r["model_args"]["channels"] == 3, path
         assert r["model_args"]["decoders"] == ["mse", "fmd"], path
         assert {k: r["model_args"][k] for k in architecture(5)} == architecture(5), path
+    decode_time = {"perceptual_iframe": "shared", "iframe_start": "mmse"}
+    decode_time["synthesis_start"] = "mmse_frame"
     for q, lmbda in ((3, 0.0067), (5, 0.025), (7, 0.0932)):
         mse = load_recipe(REPO / f"zoo/ssf_plf-natural-q{q}-mse.json")
         assert (
             mse["lmbda"] == lmbda
             and mse["init"] == "runs/ssf_plf-natural-base-mse/checkpoint.pth.tar"
         )
+        iframe = load_recipe(REPO / f"zoo/ssf_plf-natural-q{q}-iframe.json")
+        assert iframe["stage"] == "iframe" and iframe["frames"] == 1
+        assert iframe["init"] == f"{mse['save_dir']}/checkpoint.pth.tar"
         uni = load_recipe(REPO / f"zoo/ssf_plf-natural-q{q}-universal.json")
         assert uni["stage"] == "universal" and uni["plf"] == ["fmd"]
-        assert uni["init"] == f"{mse['save_dir']}/checkpoint.pth.tar"
+        assert uni["init"] == f"{iframe['save_dir']}/checkpoint.pth.tar"
+        for r in (mse, iframe, uni):  # the exported file has one configuration
+            assert {k: r["model_args"][k] for k in decode_time} == decode_time
