@@ -34,17 +34,56 @@ head starts on the transmitted content and a PLF-FMD head only has to sharpen it
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import torch
 from torch import Tensor, nn
 
 from .iframe_generator import SYNTHESIS_STARTS, PerceptualIFrameDecoder
 from .transforms import analysis_transform, synthesis_transform
 
-__all__ = ["HEAD_SYNTHESIS_STARTS", "OwnPastHead"]
+__all__ = ["HEAD_SYNTHESIS_STARTS", "OwnPastHead", "head_synthesis_starts"]
 
 #: Where an own-past head's synthesis starts: the I-frame generator's starts (``"none"``;
 #: ``"mmse"``, here the MMSE *prediction*) and ``"mmse_frame"`` (the MMSE head's decoded frame).
 HEAD_SYNTHESIS_STARTS = (*SYNTHESIS_STARTS, "mmse_frame")
+
+
+def head_synthesis_starts(
+    synthesis_start: str | Mapping[str, str], heads: Sequence[str]
+) -> dict[str, str]:
+    """Each perceptual head's synthesis start from a model's ``synthesis_start``: one start
+    for every head, or a mapping that names one for each head in ``heads`` (universal heads
+    are trained independently on the same bitstream, so each may start where its PLF needs:
+    e.g. PLF-JD on the MMSE prediction, from where it learns to continue its own past, and
+    PLF-FMD on the MMSE frame, which it sharpens).
+
+    Raises:
+        ValueError: an unknown start, or a mapping that misses a head or names another.
+    """
+    if isinstance(synthesis_start, str):
+        starts = {h: synthesis_start for h in heads}
+    elif isinstance(synthesis_start, Mapping):
+        starts = dict(synthesis_start)
+        missing = [h for h in heads if h not in starts]
+        extra = sorted(set(starts) - set(heads))
+        if missing or extra:
+            raise ValueError(
+                f"synthesis_start per head must name exactly the perceptual heads {list(heads)}:"
+                f" missing {missing}, not heads {extra}"
+            )
+    else:
+        raise ValueError(
+            f"synthesis_start must be a string or a mapping head -> start, got {synthesis_start!r}"
+        )
+    for head, start in starts.items():
+        if start not in HEAD_SYNTHESIS_STARTS:
+            raise ValueError(
+                f"synthesis_start must be one of {HEAD_SYNTHESIS_STARTS}, got {start!r}"
+                + ("" if isinstance(synthesis_start, str) else f" for head {head!r}")
+            )
+    return starts
+
 
 # Feature maps at full resolution: the last transposed convolution and the fusion run at the
 # frame's size, where every channel costs (4 keeps a head near the MMSE head's cost).

@@ -10,7 +10,7 @@ https://arxiv.org/abs/2502.10628.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -33,7 +33,7 @@ from .fixed_rate_coder import FixedRateLatentCoder
 from .frame_geometry import check_frame_geometry, check_frame_values
 from .hyperprior_coder import HyperpriorLatentCoder
 from .iframe_generator import SYNTHESIS_STARTS, PerceptualIFrameDecoder
-from .own_past_head import HEAD_SYNTHESIS_STARTS, OwnPastHead
+from .own_past_head import OwnPastHead, head_synthesis_starts
 from .transforms import analysis_transform, synthesis_transform
 
 RATE_MODES = ("hyperprior", "fixed")
@@ -164,7 +164,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             own networks alone), ``"mmse"`` (a residual in logit space on the MMSE
             prediction, so an untrained head starts near the MMSE frame) or ``"mmse_frame"``
             (the same on the MMSE head's decoded frame, which carries the residual); see
-            :class:`~compressai_plf.models.own_past_head.OwnPastHead`).
+            :class:`~compressai_plf.models.own_past_head.OwnPastHead`). One start for every
+            head, or a mapping naming one per perceptual head, e.g. ``{"jd": "mmse", "fmd":
+            "mmse_frame"}`` (:func:`~compressai_plf.models.own_past_head.
+            head_synthesis_starts`).
         iframe_start: where the shared perceptual I-frame generator starts: ``"none"``
             (from a dark frame) or ``"mmse"`` (a residual in logit space on the MMSE
             I-frame; see :class:`~compressai_plf.models.iframe_generator.
@@ -194,7 +197,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         head_arch: str = "own_past",
         perceptual_iframe: str = "shared",
         iframe_planes: int | None = None,
-        synthesis_start: str = "none",
+        synthesis_start: str | Mapping[str, str] = "none",
         iframe_start: str = "none",
     ) -> None:
         # Skip ScaleSpaceFlow.__init__ (it builds fixed-width 3-channel networks), keep its
@@ -232,10 +235,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "a shared perceptual I-frame decoder needs head_arch='own_past' (residual heads "
                 "decode their own I-frames)"
             )
-        if synthesis_start not in HEAD_SYNTHESIS_STARTS:
-            raise ValueError(
-                f"synthesis_start must be one of {HEAD_SYNTHESIS_STARTS}, got {synthesis_start!r}"
-            )
+        starts = head_synthesis_starts(synthesis_start, [h for h in decoders if h != "mse"])
+        if not isinstance(synthesis_start, str):  # stored as plain JSON, heads in order
+            synthesis_start = {h: starts[h] for h in decoders if h != "mse"}
         if iframe_start not in SYNTHESIS_STARTS:
             raise ValueError(
                 f"iframe_start must be one of {SYNTHESIS_STARTS}, got {iframe_start!r}"
@@ -305,11 +307,11 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             stages,
         )
 
-        def head() -> nn.Module:
+        def head(name: str) -> nn.Module:
             if head_arch == "residual":
                 return DecoderHead(*widths)
             own_iframe = iframe_planes if perceptual_iframe == "per_head" else None
-            return OwnPastHead(*widths, iframe_planes=own_iframe, synthesis_start=synthesis_start)
+            return OwnPastHead(*widths, iframe_planes=own_iframe, synthesis_start=starts[name])
 
         # The MMSE head's networks sit at the top level under ScaleSpaceFlow's names; the
         # DecoderHead object only groups them (it is not registered twice in the state dict).
@@ -320,7 +322,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         object.__setattr__(self, "_mse_head", mse)
         # Registered as ``heads``: the state-dict prefix (``heads.jd....``) of shipped weights,
         # checkpoints and the trainer's key mapping. Read it as ``perceptual_heads``.
-        self.heads = nn.ModuleDict({name: head() for name in decoders if name != "mse"})
+        self.heads = nn.ModuleDict({name: head(name) for name in decoders if name != "mse"})
         if perceptual_iframe == "shared" and len(self.perceptual_heads):
             self.iframe_decoder = PerceptualIFrameDecoder(
                 keyframe_planes, iframe_planes, channels, stages, start=iframe_start

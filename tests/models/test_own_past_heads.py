@@ -192,6 +192,35 @@ def test_synthesis_start_is_decode_time_only():
     assert weights_hash(a) == weights_hash(b)  # same encoder side: same bitstream identity
 
 
+def test_synthesis_start_per_head():
+    # One start per head: each head is built with its own start and decodes exactly as a
+    # head of a one-start model with that start and the same weights does.
+    torch.manual_seed(0)
+    mixed = tiny_fixed(synthesis_start={"jd": "mmse", "fmd": "mmse_frame", "sa": "none"})
+    assert [mixed.head(h).synthesis_start for h in PERCEPTUAL] == ["mmse", "mmse_frame", "none"]
+    assert mixed.config["synthesis_start"] == {"jd": "mmse", "fmd": "mmse_frame", "sa": "none"}
+    frames = clip(2, 1, 64, 64, frames=3)
+    mixed.eval()
+    with torch.no_grad():
+        out = mixed.forward_heads(frames)["x_hat"]
+    for start, head in (("mmse", "jd"), ("mmse_frame", "fmd")):
+        single = tiny_fixed(synthesis_start=start).eval()
+        weights = {k: v for k, v in mixed.state_dict().items() if k != "_extra_state"}
+        single.load_state_dict(weights, strict=False)  # its config differs, not its tensors
+        with torch.no_grad():
+            ref = single.forward_heads(frames)["x_hat"][head]
+        assert all(torch.equal(a, b) for a, b in zip(out[head], ref, strict=True)), head
+    # the mapping survives a state-dict round trip
+    rebuilt = ScaleSpaceFlowPLF.from_state_dict(mixed.state_dict())
+    assert rebuilt.config["synthesis_start"] == mixed.config["synthesis_start"]
+    with pytest.raises(ValueError, match=r"missing \['sa'\]"):
+        tiny_fixed(synthesis_start={"jd": "mmse", "fmd": "mmse"})
+    with pytest.raises(ValueError, match=r"not heads \['gan'\]"):
+        tiny_fixed(synthesis_start={"jd": "none", "fmd": "none", "sa": "none", "gan": "none"})
+    with pytest.raises(ValueError, match="for head 'fmd'"):
+        tiny_fixed(synthesis_start={"jd": "none", "fmd": "x_pred", "sa": "none"})
+
+
 def test_mmse_chain_slices_per_clip():
     torch.manual_seed(0)
     net = tiny_fixed().eval()
