@@ -15,6 +15,16 @@ from compressai_plf.reproduction.rate_distortion import bd_rates, main, rd_table
 from compressai_plf.zoo.presets import tiny_architecture
 
 
+def _tiny_runs(runs, prefix, channels):
+    """Untrained tiny hyperprior checkpoints where the command looks for q3/q5/q7 runs."""
+    for i, q in enumerate((3, 5, 7)):
+        torch.manual_seed(i)
+        net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "channels": channels})
+        (runs / f"{prefix}-q{q}-mse").mkdir(parents=True)
+        torch.save({"state_dict": net.state_dict()}, runs / f"{prefix}-q{q}-mse/checkpoint.pth.tar")
+    return runs
+
+
 def _curve(name, bpp, psnr):
     return {"name": name, "results": {"q": [1, 2, 3], "bpp": bpp, "psnr": psnr, "mse": [0.1] * 3}}
 
@@ -37,15 +47,7 @@ def test_half_the_rate_at_equal_psnr_is_minus_fifty_percent():
 
 @pytest.mark.skipif(not encoder_available("libx264"), reason="ffmpeg with libx264 not found")
 def test_command_writes_curves_bd_rates_and_figure(mnist_root, tmp_path):
-    runs = tmp_path / "runs"
-    for i, q in enumerate((3, 5, 7)):
-        torch.manual_seed(i)
-        net = ScaleSpaceFlowPLF(**{**tiny_architecture("hyperprior"), "channels": 1})
-        (runs / f"ssf_plf-hyperprior-q{q}-mse").mkdir(parents=True)
-        torch.save(
-            {"state_dict": net.state_dict()},
-            runs / f"ssf_plf-hyperprior-q{q}-mse" / "checkpoint.pth.tar",
-        )
+    runs = _tiny_runs(tmp_path / "runs", "ssf_plf-hyperprior", channels=1)
     out = tmp_path / "rd"
     summary = main([
         "--data-root", str(mnist_root), "--out", str(out), "--source", "runs",
@@ -71,15 +73,7 @@ def test_natural_family_codes_the_yuv_files_with_the_natural_runs(tmp_path):
     torch.manual_seed(0)
     frames = torch.rand(2, 3, 64, 64).mul(0.5).add(0.25)
     write_yuv420(yuv / yuv420_name("noise", 64, 64, 25), frames)
-    runs = tmp_path / "runs"
-    for i, q in enumerate((3, 5, 7)):
-        torch.manual_seed(i)
-        net = ScaleSpaceFlowPLF(**tiny_architecture("hyperprior"))  # RGB
-        (runs / f"ssf_plf-natural-q{q}-mse").mkdir(parents=True)
-        torch.save(
-            {"state_dict": net.state_dict()},
-            runs / f"ssf_plf-natural-q{q}-mse" / "checkpoint.pth.tar",
-        )
+    runs = _tiny_runs(tmp_path / "runs", "ssf_plf-natural", channels=3)
     out = tmp_path / "rd"
     summary = main([
         "--family", "natural", "--data-root", str(yuv), "--out", str(out), "--source", "runs",
