@@ -55,6 +55,31 @@ def family_figures(
     return made
 
 
+def contrast_clips(
+    records: Sequence[Mapping], keep: str = "jd", correct: str = "fmd", frame: int = -1
+) -> list[int]:
+    """Indices of the clips that show the PLF paper's contrast at ``frame``: head ``keep``
+    continues its wrong frame-0 digit (``permanence`` 1) while head ``correct`` shows the
+    source digit (``correction`` 1), both on a clip whose frame 0 is wrong.
+
+    Args:
+        records: the per-clip records of one model, in clip order (the ``sequences/*.json``
+            file :func:`~compressai_plf.eval.evaluate_models` writes); each needs
+            ``permanence-per-frame/<keep>`` and ``correction-per-frame/<correct>``.
+
+    Raises:
+        KeyError: a record lacks one of the two statistics (no classifier, or no such head).
+    """
+    hits = []
+    for i, record in enumerate(records):
+        res = record["results"] if "results" in record else record
+        kept = res[f"permanence-per-frame/{keep}"][frame]
+        corrected = res[f"correction-per-frame/{correct}"][frame]
+        if kept == 1 and corrected == 1:  # None (frame 0 right) never counts
+            hits.append(i)
+    return hits
+
+
 def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
     """MSE against W1-FMD of the FMD heads over the perception weight (rows of
     :func:`~compressai_plf.reproduction.tables.dp_points`)."""
