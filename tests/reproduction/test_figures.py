@@ -27,8 +27,8 @@ def test_contrast_clips_need_jd_keeping_and_fmd_correcting_at_the_frame():
     ]
     assert contrast_clips(records) == [1, 4]
     assert contrast_clips(records, frame=0) == []  # nothing corrects at frame 0
-    # the roles swapped: FMD keeping while JD corrects never happens here
-    swapped = [{"results": {"permanence-per-frame/fmd": [1, 0], "correction-per-frame/jd": [0, 1]}}]
+    # the roles as arguments: FMD keeping while JD corrects
+    swapped = [{"results": {"permanence-per-frame/fmd": [1, 1], "correction-per-frame/jd": [0, 1]}}]
     assert contrast_clips(swapped, keep="fmd", correct="jd") == [0]
     with pytest.raises(KeyError, match="permanence-per-frame/sa"):
         contrast_clips(records, keep="sa")
