@@ -171,15 +171,19 @@ def ssf_plf_of(ckpt: dict, source: str = "checkpoint") -> ScaleSpaceFlowPLF:
     return ScaleSpaceFlowPLF.from_state_dict(state)
 
 
-def training_weights(ckpt: dict) -> dict[str, float | None]:
-    """The loss weights a model was trained with: ``lmbda`` (rate-distortion stages) and
-    ``lambda_p`` (stages with perceptual heads), ``None`` where they do not apply or were not
-    recorded. Read from a zoo weight file's ``meta`` or a training checkpoint's ``args``."""
+def training_weights(ckpt: dict) -> dict[str, Any]:
+    """The loss weights a model was trained with: ``lmbda`` (rate-distortion stages),
+    ``lambda_p`` (stages with perceptual heads) and ``plf_weights`` (the heads given their own
+    perception weight, ``--plf-weights``, which replace ``lambda_p`` for them), ``None`` where
+    they do not apply or were not recorded. Read from a zoo weight file's ``meta`` or a
+    training checkpoint's ``args``."""
     meta = ckpt.get("meta")
     if isinstance(meta, dict):
-        return {"lmbda": meta.get("lmbda"), "lambda_p": meta.get("lambda_p")}
+        return {k: meta.get(k) for k in ("lmbda", "lambda_p", "plf_weights")}
     args = ckpt.get("args") or {}
+    plf = args.get("plf")
     return {
         "lmbda": args.get("lmbda") if ckpt.get("stage_name") == "mse" else None,
-        "lambda_p": args.get("lambda_p") if args.get("plf") else None,
+        "lambda_p": args.get("lambda_p") if plf else None,
+        "plf_weights": (args.get("plf_weights") or None) if plf else None,
     }

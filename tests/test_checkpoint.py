@@ -126,11 +126,17 @@ def test_training_weights_from_weight_file_meta_or_checkpoint_args():
     from compressai_plf.checkpoint import training_weights
 
     meta = {"meta": {"lmbda": None, "lambda_p": 0.01, "stage": "universal"}}
-    assert training_weights(meta) == {"lmbda": None, "lambda_p": 0.01}
+    assert training_weights(meta) == {"lmbda": None, "lambda_p": 0.01, "plf_weights": None}
     mse = {"stage_name": "mse", "args": {"lmbda": 0.025, "lambda_p": 0.5, "plf": []}}
-    assert training_weights(mse) == {"lmbda": 0.025, "lambda_p": None}  # no PLF head trained
+    # no PLF head trained
+    assert training_weights(mse) == {"lmbda": 0.025, "lambda_p": None, "plf_weights": None}
     uni = {"stage_name": "universal", "args": {"lmbda": 1.0, "lambda_p": 0.05, "plf": ["fmd"]}}
-    assert training_weights(uni) == {"lmbda": None, "lambda_p": 0.05}
+    assert training_weights(uni) == {"lmbda": None, "lambda_p": 0.05, "plf_weights": None}
+    # heads at their own weights (--plf-weights): recorded beside lambda_p, from args or meta
+    own = {"jd": 0.5, "fmd": 0.1}
+    per_head = {"stage_name": "universal", "args": {**uni["args"], "plf_weights": own}}
+    assert training_weights(per_head)["plf_weights"] == own
+    assert training_weights({"meta": {**meta["meta"], "plf_weights": own}})["plf_weights"] == own
 
 
 def test_every_shipped_weight_file_records_its_training_weights():
@@ -155,5 +161,6 @@ def test_every_shipped_weight_file_records_its_training_weights():
         expected = {
             "lmbda": recipe.get("lmbda") if stage == "mse" else None,
             "lambda_p": recipe.get("lambda_p") if recipe.get("plf") else None,
+            "plf_weights": recipe.get("plf_weights") if recipe.get("plf") else None,
         }
         assert training_weights(ckpt) == expected, (path.name, recipe_path.name)

@@ -65,12 +65,17 @@ def head_synthesis_starts(
         starts = {h: synthesis_start for h in heads}
     elif isinstance(synthesis_start, Mapping):
         starts = dict(synthesis_start)
+        if "mse" in starts:
+            raise ValueError("synthesis_start: the MMSE head ('mse') has no synthesis start")
         missing = [h for h in heads if h not in starts]
-        extra = sorted(set(starts) - set(heads))
-        if missing or extra:
+        extra = sorted(repr(h) for h in starts if h not in heads)
+        problems = ([f"missing {missing}"] if missing else []) + (
+            [f"not heads [{', '.join(extra)}]"] if extra else []
+        )
+        if problems:
             raise ValueError(
-                f"synthesis_start per head must name exactly the perceptual heads {list(heads)}:"
-                f" missing {missing}, not heads {extra}"
+                f"synthesis_start per head must name exactly the perceptual heads {list(heads)}: "
+                + "; ".join(problems)
             )
     else:
         raise ValueError(

@@ -236,8 +236,22 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 "decode their own I-frames)"
             )
         starts = head_synthesis_starts(synthesis_start, [h for h in decoders if h != "mse"])
-        if not isinstance(synthesis_start, str):  # stored as plain JSON, heads in order
-            synthesis_start = {h: starts[h] for h in decoders if h != "mse"}
+        if not isinstance(synthesis_start, str):
+            # one start for every head is stored as that start (so it compares equal to the
+            # string form); several as plain JSON in the heads' order
+            distinct = set(starts.values())
+            synthesis_start = (
+                distinct.pop()
+                if len(distinct) == 1
+                else {h: starts[h] for h in decoders if h != "mse"}
+                if distinct
+                else "none"
+            )
+        if head_arch == "residual" and synthesis_start != "none":  # stored, meaning nothing
+            raise ValueError(
+                f"synthesis_start={synthesis_start!r} needs head_arch='own_past' (residual heads "
+                "have no synthesis start)"
+            )
         if iframe_start not in SYNTHESIS_STARTS:
             raise ValueError(
                 f"iframe_start must be one of {SYNTHESIS_STARTS}, got {iframe_start!r}"
@@ -338,8 +352,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     # ------------------------------------------------------------------ configuration
     @property
     def config(self) -> dict[str, Any]:
-        """Constructor arguments that rebuild this architecture."""
-        return dict(self._config)
+        """Constructor arguments that rebuild this architecture (a copy: changing it does
+        not change the model)."""
+        return _copied(self._config)
 
     @property
     def decoders(self) -> tuple[str, ...]:
@@ -379,7 +394,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         return max(2**depth, 2 ** (self.num_levels - 1))
 
     def get_extra_state(self) -> dict[str, Any]:
-        return {"config": {**self._config, "decoders": list(self._config["decoders"])}}
+        return {"config": {**_copied(self._config), "decoders": list(self._config["decoders"])}}
 
     def set_extra_state(self, state: Any) -> None:
         saved = _with_legacy_defaults(state.get("config", {}) if isinstance(state, dict) else {})
@@ -1036,6 +1051,12 @@ def _check_seed(seed: Any, name: str) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"{name} must be an int in [0, 2**32), got {seed!r}")
     return seed
+
+
+def _copied(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a model configuration whose mutable values (a per-head ``synthesis_start``)
+    are copied too."""
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
 
 
 def _with_legacy_defaults(config: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..plot.distortion_perception import plot_distortion_perception
 from ..plot.per_frame import plot_per_frame
 from ..plot.reconstruction_grid import load_grid, plot_reconstruction_grid
-from ..results import make_results
+from ..results import PER_FRAME, head_key, make_results
 from .family import QUALITIES, label, pframe_bits
 
 PER_FRAME_METRICS = (
@@ -73,8 +73,8 @@ def contrast_clips(
     hits = []
     for i, record in enumerate(records):
         res = record["results"] if "results" in record else record
-        kept = res[f"permanence-per-frame/{keep}"][frame]
-        corrected = res[f"correction-per-frame/{correct}"][frame]
+        kept = res[head_key("permanence" + PER_FRAME, keep)][frame]
+        corrected = res[head_key("correction" + PER_FRAME, correct)][frame]
         if kept == 1 and corrected == 1:  # None (frame 0 right) never counts
             hits.append(i)
     return hits

@@ -61,12 +61,12 @@ from .tables import markdown_table
 QUALITIES = (3, 5, 7)
 DEFAULT_CRFS = (20, 26, 32, 38, 44, 50)
 #: family -> (evaluation dataset, prefix of the ssf_plf training runs' names)
-FAMILIES = {"mmnist": ("mmnist", "ssf_plf-hyperprior"), "natural": ("yuv", "ssf_plf-natural")}
+RD_FAMILIES = {"mmnist": ("mmnist", "ssf_plf-hyperprior"), "natural": ("yuv", "ssf_plf-natural")}
 
 
 def _check_family(family: str) -> None:
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
+    if family not in RD_FAMILIES:
+        raise ValueError(f"family must be one of {sorted(RD_FAMILIES)}, got {family!r}")
 
 
 def load_test_clips(data_root: str | None, max_clips: int, family: str = "mmnist") -> ClipSet:
@@ -80,7 +80,7 @@ def load_test_clips(data_root: str | None, max_clips: int, family: str = "mmnist
     _check_family(family)
     if family == "natural" and data_root is None:
         raise ValueError("--family natural needs --data-root: a folder of raw .yuv files")
-    return load_clips(FAMILIES[family][0], data_root, max_clips=max_clips)
+    return load_clips(RD_FAMILIES[family][0], data_root, max_clips=max_clips)
 
 
 def ssf_plf_models(
@@ -95,7 +95,7 @@ def ssf_plf_models(
         raise ValueError(f"source must be 'zoo' or 'runs', got {source!r}")
     out = []
     for q in QUALITIES:
-        name = f"{FAMILIES[family][1]}-q{q}-mse"
+        name = f"{RD_FAMILIES[family][1]}-q{q}-mse"
         path = run_checkpoint(runs_dir, name)
         if not path.is_file():
             raise FileNotFoundError(
@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m compressai_plf.reproduction.rate_distortion",
         description="Hyperprior family against x264, x265 and ssf2020 (BD-rate).",
     )
-    p.add_argument("--family", choices=sorted(FAMILIES), default="mmnist")
+    p.add_argument("--family", choices=sorted(RD_FAMILIES), default="mmnist")
     p.add_argument(
         "--data-root",
         default=None,
@@ -193,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.family == "natural" and args.data_root is None:
+        parser.error("--family natural needs --data-root: a folder of raw .yuv files")
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from torch.utils.data import default_collate
 from tqdm import tqdm
 
 from ..checkpoint import load_checkpoint, remove_orphaned_tmp, save_atomic, state_dict_of
+from ..models.own_past_head import head_synthesis_starts
 from ..results import json_ready
 from .distributed import broadcast_parameters, init_from_env, is_distributed
 from .jsonl_log import JsonlLog
@@ -114,6 +115,7 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     ckpt = load_checkpoint(path)
     src = state_dict_of(ckpt, f"checkpoint {path}")
     trained = trained_heads(ckpt, src)
+    _check_head_starts(model, src, trained, path)
     untrained = tuple(f"heads.{h}." for h in getattr(model, "heads", {}) if h not in trained)
     own = model.state_dict()
     copied = 0
@@ -142,6 +144,24 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
         )
     nn.Module.load_state_dict(model, own)
     return {"copied": copied, "of": len(own), "heads_from_mse": from_mse}
+
+
+def _check_head_starts(model: nn.Module, src: dict[str, Any], trained: set[str], path: str) -> None:
+    """Refuse to copy a trained own-past head into a head with another synthesis start: the
+    same tensors decode another frame there (a residual on another base frame)."""
+    if "_extra_state" not in src or not hasattr(model, "perceptual_heads"):
+        return
+    saved = type(model).saved_config(src)
+    heads = [h for h in saved.get("decoders", ()) if h != "mse"]
+    theirs = head_synthesis_starts(saved["synthesis_start"], heads)
+    ours = head_synthesis_starts(model.config["synthesis_start"], list(model.perceptual_heads))
+    for head in sorted(trained & set(ours) & set(theirs)):
+        if theirs[head] != ours[head]:
+            raise ValueError(
+                f"--init {path}: its {head!r} head was trained with synthesis_start="
+                f"{theirs[head]!r}, this model's uses {ours[head]!r} (the same weights decode "
+                "another frame under another start)"
+            )
 
 
 def init_iframe_decoder(model: nn.Module, path: str) -> int:

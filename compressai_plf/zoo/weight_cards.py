@@ -107,6 +107,8 @@ def make_card(
     else:
         card["lmbda"] = meta.get("lmbda")  # the file's record, as lambda_p
     card["lambda_p"] = meta.get("lambda_p")
+    if meta.get("plf_weights"):  # heads trained at their own weight (--plf-weights)
+        card["plf_weights"] = dict(meta["plf_weights"])
     card["training"] = {k: meta.get(k) for k in ("stage", "step", "plf")}
     card["float16"] = bool(meta.get("float16", False))
     card["licence"] = LICENCE

@@ -206,13 +206,28 @@ def test_synthesis_start_per_head():
     for start, head in (("mmse", "jd"), ("mmse_frame", "fmd")):
         single = tiny_fixed(synthesis_start=start).eval()
         weights = {k: v for k, v in mixed.state_dict().items() if k != "_extra_state"}
-        single.load_state_dict(weights, strict=False)  # its config differs, not its tensors
+        got = single.load_state_dict(weights, strict=False)  # its config differs, not its tensors
+        assert got.missing_keys == ["_extra_state"] and got.unexpected_keys == []
         with torch.no_grad():
             ref = single.forward_heads(frames)["x_hat"][head]
         assert all(torch.equal(a, b) for a, b in zip(out[head], ref, strict=True)), head
     # the mapping survives a state-dict round trip
     rebuilt = ScaleSpaceFlowPLF.from_state_dict(mixed.state_dict())
     assert rebuilt.config["synthesis_start"] == mixed.config["synthesis_start"]
+    # the config is a copy: changing it changes neither the heads nor what is saved
+    mixed.config["synthesis_start"]["fmd"] = "none"
+    assert mixed.config["synthesis_start"]["fmd"] == "mmse_frame"
+    # heads named in another order are stored in the decoders' order; one start for every
+    # head is stored as that start, equal to the string form
+    reordered = tiny_fixed(synthesis_start={"sa": "none", "fmd": "mmse", "jd": "mmse"})
+    assert list(reordered.config["synthesis_start"]) == ["jd", "fmd", "sa"]
+    uniform = tiny_fixed(synthesis_start={"sa": "mmse", "fmd": "mmse", "jd": "mmse"})
+    assert uniform.config["synthesis_start"] == "mmse"
+    tiny_fixed(synthesis_start="mmse").load_state_dict(uniform.state_dict())
+    with pytest.raises(ValueError, match="MMSE head"):
+        tiny_fixed(synthesis_start={"mse": "mmse", "jd": "mmse", "fmd": "mmse", "sa": "mmse"})
+    with pytest.raises(ValueError, match="needs head_arch='own_past'"):
+        tiny_fixed(head_arch="residual", perceptual_iframe="per_head", synthesis_start="mmse")
     with pytest.raises(ValueError, match=r"missing \['sa'\]"):
         tiny_fixed(synthesis_start={"jd": "mmse", "fmd": "mmse"})
     with pytest.raises(ValueError, match=r"not heads \['gan'\]"):

@@ -11,7 +11,13 @@ import torch
 from compressai_plf.anchors import encoder_available
 from compressai_plf.datasets import write_yuv420, yuv420_name
 from compressai_plf.models import ScaleSpaceFlowPLF
-from compressai_plf.reproduction.rate_distortion import bd_rates, main, rd_tables, ssf_plf_models
+from compressai_plf.reproduction.rate_distortion import (
+    bd_rates,
+    load_test_clips,
+    main,
+    rd_tables,
+    ssf_plf_models,
+)
 from compressai_plf.zoo.presets import tiny_architecture
 
 
@@ -86,9 +92,12 @@ def test_natural_family_codes_the_yuv_files_with_the_natural_runs(tmp_path):
     assert all(math.isfinite(p) for p in ours["results"]["psnr"])
 
 
-def test_natural_family_needs_a_yuv_folder_and_its_runs(tmp_path):
-    with pytest.raises(ValueError, match="needs --data-root"):
+def test_natural_family_needs_a_yuv_folder_and_its_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit):  # one line from the command, no traceback
         main(["--family", "natural", "--out", str(tmp_path / "rd"), "--no-progress"])
+    assert "--family natural needs --data-root" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="needs --data-root"):
+        load_test_clips(None, 1, "natural")
     with pytest.raises(FileNotFoundError, match="ssf_plf-natural-q3-mse"):
         ssf_plf_models("runs", tmp_path, "natural")
     with pytest.raises(ValueError, match="family must be one of"):

@@ -153,6 +153,24 @@ def test_init_keeps_the_mmse_start_of_own_past_heads(tiny_args, tmp_path):
     assert gate_bias.item() == -2.0  # the designed start, not the source's random head
 
 
+def test_init_refuses_a_trained_head_under_another_synthesis_start(tiny_args, tmp_path):
+    from compressai_plf.training import init_from_checkpoint
+    from compressai_plf.training.trainer import build_model
+
+    # A universal run trained JD (start "none"); copying it into a JD head that starts from
+    # the MMSE prediction would decode another frame with the same tensors.
+    src = train(tiny_args(stage="universal", plf=["jd"], save_dir=str(tmp_path / "u")))
+    args = tiny_args()
+    starts = {h: "none" for h in args.model_args["decoders"] if h != "mse"}
+    args.model_args = {**args.model_args, "synthesis_start": {**starts, "jd": "mmse"}}
+    with pytest.raises(ValueError, match="'jd' head was trained with synthesis_start='none'"):
+        init_from_checkpoint(build_model(args), src["checkpoint"])
+    # FMD was not trained by that run: another start for it is fine
+    args.model_args["synthesis_start"]["jd"] = "none"
+    args.model_args["synthesis_start"]["fmd"] = "mmse"
+    assert init_from_checkpoint(build_model(args), src["checkpoint"])["copied"] > 0
+
+
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
     extra = {"stage": "universal", "plf": ["jd", "sa"]}
     full = train(tiny_args(steps=4, save_dir=str(tmp_path / "full"), **extra))

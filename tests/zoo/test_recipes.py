@@ -113,11 +113,20 @@ def test_zoo_recipes_name_their_preset_and_state_no_zoo_architecture():
 
 
 def test_every_recipe_in_the_repository_parses(tmp_path):
+    from compressai_plf.models.own_past_head import head_synthesis_starts
+
+    per_head = 0
     for path in sorted((REPO / "zoo").rglob("*.json")):
         if path.name == "export_checks.json":
             continue
         args = parse_args(["--config", str(path), "-d", str(tmp_path)])
         assert args.model_args is not None and args.save_dir, path
+        start = args.model_args.get("synthesis_start")
+        if isinstance(start, dict):  # a misspelt head would otherwise fail at training start
+            heads = [h for h in args.model_args["decoders"] if h != "mse"]
+            assert set(head_synthesis_starts(start, heads)) == set(heads), path
+            per_head += 1
+    assert per_head >= 3  # the campaign's per-head runs
 
 
 @pytest.mark.parametrize("key", ["metric", "lmbda", "qualty"])
