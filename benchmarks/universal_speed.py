@@ -20,10 +20,10 @@ Blocks of all paths are interleaved in one process (so a busy machine slows all 
 alike) and the median is reported, with ratios against ``today``. The seconds spent in the
 critics' own updates (forward, backward and step on fixed reconstructions) are reported
 apart: no caching of the codec side removes them, so ``today`` over them bounds what such
-caching can gain (``speedup_bound_critics_only``). Each path's peak RSS is
-measured in a child process of its own, with the peak before its first step
-(``setup_rss_mb``: torch, CompressAI and its imports, model, critics, data) beside it. Data: Moving MNIST from ``--data-root`` or
-``$PLF_DATA_ROOT/mnist``; random clips if absent.
+caching can gain (``speedup_bound_critics_only``). Each path's peak RSS is measured in a
+child process of its own, with the peak before its first step beside it (``setup_rss_mb``:
+torch, CompressAI and its imports, model, critics, data). Data: Moving MNIST from
+``--data-root`` or ``$PLF_DATA_ROOT/mnist``; random clips if absent.
 """
 
 from __future__ import annotations
