@@ -30,6 +30,13 @@ frame wherever it would see ``x_pred``: at a high P-frame rate the residual carr
 the frame (256 bits: MMSE frame-1 MSE 0.0055, well below the prediction's), so an untrained
 head starts on the transmitted content and a PLF-FMD head only has to sharpen it, where with
 ``"mmse"`` its own untrained networks had to learn to decode the residual first.
+
+``synthesis_start="own"`` starts the synthesis on the head's own warped past,
+``sigmoid(logit(x_own) + s)``: an untrained head continues its own past as the warp does, and
+since the synthesis branch is itself that continuation, the gate has no reason to saturate
+and the synthesis keeps the critic's gradient to sharpen the warped frame. With
+``"mmse"`` a PLF-JD head learned to continue its own first digit at 256 bits per P-frame, but
+through a gate saturated on the bare warp, whose blur no gradient could then remove.
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ from .transforms import analysis_transform, synthesis_transform
 __all__ = ["HEAD_SYNTHESIS_STARTS", "OwnPastHead", "head_synthesis_starts"]
 
 #: Where an own-past head's synthesis starts: the I-frame generator's starts (``"none"``;
-#: ``"mmse"``, here the MMSE *prediction*) and ``"mmse_frame"`` (the MMSE head's decoded frame).
-HEAD_SYNTHESIS_STARTS = (*SYNTHESIS_STARTS, "mmse_frame")
+#: ``"mmse"``, here the MMSE *prediction*), ``"mmse_frame"`` (the MMSE head's decoded frame) and
+#: ``"own"`` (the head's own warped past).
+HEAD_SYNTHESIS_STARTS = (*SYNTHESIS_STARTS, "mmse_frame", "own")
 
 
 def head_synthesis_starts(
@@ -113,8 +121,9 @@ class OwnPastHead(nn.Module):
         iframe_planes: width of this head's own I-frame generator; ``None`` when the model
             shares one perceptual I-frame decoder between its heads.
         synthesis_start: ``"none"`` (the synthesis is the fusion's output alone),
-            ``"mmse"`` (a residual in logit space on the MMSE prediction) or ``"mmse_frame"``
-            (the same on the MMSE head's decoded frame); see the module docstring.
+            ``"mmse"`` (a residual in logit space on the MMSE prediction), ``"mmse_frame"``
+            (the same on the MMSE head's decoded frame) or ``"own"`` (on the head's own warped
+            past); see the module docstring.
     """
 
     uses_own_past = True
@@ -156,7 +165,7 @@ class OwnPastHead(nn.Module):
             nn.Conv2d(FUSION_HIDDEN, channels + 1, 3, padding=1),
         )
         if synthesis_start != "none":
-            with torch.no_grad():  # start at the MMSE prediction (or frame), gate mostly closed
+            with torch.no_grad():  # start at the base frame, gate mostly on the synthesis
                 self.fusion[-1].weight.mul_(0.1)
                 self.fusion[-1].bias.zero_()
                 self.fusion[-1].bias[channels:] = _MMSE_START_GATE_BIAS
@@ -196,6 +205,7 @@ class OwnPastHead(nn.Module):
         out = self.fusion(torch.cat((features, x_pred, x_own), dim=1))
         logits, gate = out[:, : self.channels], out[:, self.channels :]
         if self.synthesis_start != "none":
-            logits = logits + torch.logit(x_pred.clamp(_PRIOR_EPS, 1.0 - _PRIOR_EPS))
+            base = x_own if self.synthesis_start == "own" else x_pred
+            logits = logits + torch.logit(base.clamp(_PRIOR_EPS, 1.0 - _PRIOR_EPS))
         w = torch.sigmoid(gate)
         return w * x_own + (1.0 - w) * torch.sigmoid(logits)

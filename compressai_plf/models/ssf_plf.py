@@ -162,8 +162,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             ``head_arch="own_past"`` only).
         synthesis_start: where an own-past head's synthesis starts: ``"none"`` (from its
             own networks alone), ``"mmse"`` (a residual in logit space on the MMSE
-            prediction, so an untrained head starts near the MMSE frame) or ``"mmse_frame"``
-            (the same on the MMSE head's decoded frame, which carries the residual); see
+            prediction, so an untrained head starts near the MMSE frame), ``"mmse_frame"``
+            (the same on the MMSE head's decoded frame, which carries the residual) or
+            ``"own"`` (on the head's own warped past: it starts as that continuation); see
             :class:`~compressai_plf.models.own_past_head.OwnPastHead`). One start for every
             head, or a mapping naming one per perceptual head, e.g. ``{"jd": "mmse", "fmd":
             "mmse_frame"}`` (:func:`~compressai_plf.models.own_past_head.

@@ -111,11 +111,17 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
     copies of its MMSE head when they share its architecture (``head_arch="residual"``: the
     MMSE decoder is a good starting point for any perceptual decoder on the same bitstream).
     Own-past heads keep their own initialisation (e.g. ``synthesis_start="mmse"``): an
-    untrained head of the source, at its random initialisation, is never copied."""
+    untrained head of the source, at its random initialisation, is never copied, nor is a
+    trained head whose synthesis start differs from this model's (the same tensors would
+    decode another frame); those are listed in ``not_copied_other_start``. So one universal
+    run can train a head anew beside heads another run trained (``--plf`` naming it alone)."""
     ckpt = load_checkpoint(path)
     src = state_dict_of(ckpt, f"checkpoint {path}")
     trained = trained_heads(ckpt, src)
-    _check_head_starts(model, src, trained, path)
+    # a head trained under another synthesis start decodes another frame with the same
+    # tensors: it keeps this model's initialisation, as an untrained head does
+    other_start = _heads_with_other_starts(model, src, trained)
+    trained -= set(other_start)
     untrained = tuple(f"heads.{h}." for h in getattr(model, "heads", {}) if h not in trained)
     own = model.state_dict()
     copied = 0
@@ -143,25 +149,30 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
             f"{len(own)} (names and shapes): another architecture or channel count?"
         )
     nn.Module.load_state_dict(model, own)
-    return {"copied": copied, "of": len(own), "heads_from_mse": from_mse}
+    return {
+        "copied": copied,
+        "of": len(own),
+        "heads_from_mse": from_mse,
+        "not_copied_other_start": other_start,
+    }
 
 
-def _check_head_starts(model: nn.Module, src: dict[str, Any], trained: set[str], path: str) -> None:
-    """Refuse to copy a trained own-past head into a head with another synthesis start: the
-    same tensors decode another frame there (a residual on another base frame)."""
+def _heads_with_other_starts(
+    model: nn.Module, src: dict[str, Any], trained: set[str]
+) -> dict[str, tuple[str, str]]:
+    """The trained heads of ``src`` whose synthesis start differs from this model's:
+    ``{head: (theirs, ours)}``."""
     if "_extra_state" not in src or not hasattr(model, "perceptual_heads"):
-        return
+        return {}
     saved = type(model).saved_config(src)
     heads = [h for h in saved.get("decoders", ()) if h != "mse"]
     theirs = head_synthesis_starts(saved["synthesis_start"], heads)
     ours = head_synthesis_starts(model.config["synthesis_start"], list(model.perceptual_heads))
-    for head in sorted(trained & set(ours) & set(theirs)):
-        if theirs[head] != ours[head]:
-            raise ValueError(
-                f"--init {path}: its {head!r} head was trained with synthesis_start="
-                f"{theirs[head]!r}, this model's uses {ours[head]!r} (the same weights decode "
-                "another frame under another start)"
-            )
+    return {
+        h: (theirs[h], ours[h])
+        for h in sorted(trained & set(ours) & set(theirs))
+        if theirs[h] != ours[h]
+    }
 
 
 def init_iframe_decoder(model: nn.Module, path: str) -> int:
@@ -304,6 +315,11 @@ def train(args: Any) -> dict[str, Any]:
                 f"initialised from {args.init}: copied {info['copied']} of the model's "
                 f"{info['of']} tensors ({info['heads_from_mse']} head tensors from its MMSE head)"
             )
+            for head, (theirs, ours) in info["not_copied_other_start"].items():
+                print(
+                    f"  head {head!r} not copied: trained with synthesis_start={theirs!r}, "
+                    f"this model's starts at {ours!r} (kept at its initialisation)"
+                )
     if getattr(args, "init_iframe", None):
         copied = init_iframe_decoder(model, args.init_iframe)
         if rank == 0:

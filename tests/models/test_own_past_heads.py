@@ -163,6 +163,22 @@ def test_mmse_frame_start_is_a_logit_residual_on_the_mmse_frame():
         head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
 
 
+def test_own_start_synthesis_is_a_logit_residual_on_the_own_past():
+    # Zero fusion weights: synthesis = the clamped own warped past, so the head outputs its own
+    # past whatever the gate (here 12 % on the raw warp, 88 % on the clamped one).
+    head = OwnPastHead(1, 8, 4, 2, 2, 8, 3, synthesis_start="own")
+    with torch.no_grad():
+        head.fusion[-1].weight.zero_()
+    x_own, x_pred = torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32)
+    x_own[0, 0, 0, :2] = torch.tensor([0.0, 1.0])  # clamped to [0.01, 0.99] in the synthesis
+    y_res, y_motion = torch.randn(2, 2, 4, 4), torch.randn(2, 2, 4, 4)
+    out = head.decode_inter(y_res, y_motion, x_pred, x_pred, x_own)
+    w = 1.0 / (1.0 + math.exp(2.0))
+    expected = w * x_own + (1.0 - w) * x_own.clamp(0.01, 0.99)
+    assert torch.allclose(out, expected, atol=1e-5)
+    assert (out - x_own).abs().max() < 0.01  # the continuation of its own past
+
+
 def test_mmse_frame_start_heads_begin_at_the_mmse_heads_frames():
     # An untrained mmse_frame head is the MMSE head's P-frame up to the small initial fusion
     # weights and the gate's 12 % on its own past; the mmse (prediction) start is not.

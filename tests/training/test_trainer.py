@@ -153,22 +153,31 @@ def test_init_keeps_the_mmse_start_of_own_past_heads(tiny_args, tmp_path):
     assert gate_bias.item() == -2.0  # the designed start, not the source's random head
 
 
-def test_init_refuses_a_trained_head_under_another_synthesis_start(tiny_args, tmp_path):
+def test_init_keeps_a_head_trained_under_another_synthesis_start_at_its_own_init(
+    tiny_args, tmp_path
+):
     from compressai_plf.training import init_from_checkpoint
     from compressai_plf.training.trainer import build_model
 
-    # A universal run trained JD (start "none"); copying it into a JD head that starts from
-    # the MMSE prediction would decode another frame with the same tensors.
-    src = train(tiny_args(stage="universal", plf=["jd"], save_dir=str(tmp_path / "u")))
+    # A universal run trained JD and FMD (start "none"). A model whose JD starts from the MMSE
+    # prediction keeps its own JD initialisation (the same tensors would decode another frame
+    # there) and copies the FMD head, whose start is unchanged.
+    src = train(tiny_args(stage="universal", plf=["jd", "fmd"], save_dir=str(tmp_path / "u")))
+    source = _params(src["checkpoint"])
     args = tiny_args()
     starts = {h: "none" for h in args.model_args["decoders"] if h != "mse"}
     args.model_args = {**args.model_args, "synthesis_start": {**starts, "jd": "mmse"}}
-    with pytest.raises(ValueError, match="'jd' head was trained with synthesis_start='none'"):
-        init_from_checkpoint(build_model(args), src["checkpoint"])
-    # FMD was not trained by that run: another start for it is fine
-    args.model_args["synthesis_start"]["jd"] = "none"
-    args.model_args["synthesis_start"]["fmd"] = "mmse"
-    assert init_from_checkpoint(build_model(args), src["checkpoint"])["copied"] > 0
+    torch.manual_seed(5)
+    model = build_model(args)
+    before = {k: v.clone() for k, v in model.state_dict().items() if torch.is_tensor(v)}
+    info = init_from_checkpoint(model, src["checkpoint"])
+    assert info["not_copied_other_start"] == {"jd": ("none", "mmse")}
+    sd = model.state_dict()
+    jd = [k for k in sd if k.startswith("heads.jd.")]
+    fmd = [k for k in sd if k.startswith("heads.fmd.")]
+    assert jd and all(torch.equal(sd[k], before[k]) for k in jd)
+    assert model.heads["jd"].fusion[-1].bias[-1].item() == -2.0  # its designed start
+    assert fmd and all(torch.equal(sd[k], source[k]) for k in fmd)
 
 
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
