@@ -105,7 +105,7 @@ def trained_heads(ckpt: dict[str, Any], state: dict[str, Any]) -> set[str]:
     return set()
 
 
-def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, int]:
+def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, Any]:
     """Start a stage from another stage's checkpoint: copy every matching tensor, and start
     perceptual heads the source did not train (absent, or untrained in an ``mse`` stage) as
     copies of its MMSE head when they share its architecture (``head_arch="residual"``: the
