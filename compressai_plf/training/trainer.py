@@ -6,8 +6,9 @@ resume, non-finite step skipping, a JSON-lines log, held-out evaluation and
 
 Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``state_dict``,
 ``loss``, ``optimizer``, ``aux_optimizer``, ``lr_scheduler``) and add ``step``,
-``stage_name``, ``stage`` (critics and their optimiser), ``rng``, ``args``, ``best_loss`` and
-``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as in CompressAI.
+``stage_name``, ``trained_heads`` (the perceptual heads trained for the checkpoint's
+bitstream, :func:`trained_heads`), ``stage`` (critics and their optimiser), ``rng``, ``args``,
+``best_loss`` and ``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as in CompressAI.
 """
 
 from __future__ import annotations
@@ -93,16 +94,35 @@ def build_dataset(args: Any, split: str):
     return DATASETS[args.dataset](root=args.data_root, split=split, **kwargs)
 
 
+#: Stages that keep the bitstream (the encoder side is frozen): heads an earlier stage trained
+#: stay trained for it, so their checkpoints carry them on.
+BITSTREAM_KEEPING_STAGES = ("iframe", "universal")
+
+
 def trained_heads(ckpt: dict[str, Any], state: dict[str, Any]) -> set[str]:
-    """Perceptual heads of ``state`` a checkpoint's stage actually trained: those a ``plf`` or
-    ``universal`` stage named; none for an ``mse`` stage (its perceptual heads are still at
-    their random initialisation); every head present for a bare state dict."""
+    """Perceptual heads of ``state`` that are trained for its bitstream: the checkpoint's
+    ``trained_heads`` record where it has one (the heads its own stage trained, plus, in a
+    stage that keeps the bitstream, those its ``--init`` source had trained); else those a
+    ``plf`` or ``universal`` stage named; none for an ``mse`` stage (its perceptual heads are
+    still at their random initialisation); every head present for a bare state dict."""
     present = {k.split(".")[1] for k in state if k.startswith("heads.")}
     if "stage_name" not in ckpt:
         return present
+    if "trained_heads" in ckpt:
+        return present & set(ckpt["trained_heads"])
     if ckpt["stage_name"] in ("plf", "universal"):
         return present & set((ckpt.get("args") or {}).get("plf") or [])
     return set()
+
+
+def heads_trained_after(stage: str, plf: Any, from_init: set[str]) -> list[str]:
+    """The ``trained_heads`` record of a checkpoint of ``stage``: the heads it trains (``plf``
+    in ``plf``/``universal`` stages) and, where the stage keeps the bitstream, the trained heads
+    copied from its ``--init`` source (a stage that retrains the encoder side leaves those
+    heads decoding a bitstream that no longer exists)."""
+    own = set(plf or []) if stage in ("plf", "universal") else set()
+    kept = from_init if stage in BITSTREAM_KEEPING_STAGES else set()
+    return sorted(own | kept)
 
 
 def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, Any]:
@@ -154,6 +174,7 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, Any]:
         "of": len(own),
         "heads_from_mse": from_mse,
         "not_copied_other_start": other_start,
+        "trained_heads": sorted(trained & set(getattr(model, "heads", {}))),
     }
 
 
@@ -308,8 +329,10 @@ def train(args: Any) -> dict[str, Any]:
         raise ValueError(
             f"--channels {args.channels} but the model codes {channels}-channel frames"
         )
+    from_init: set[str] = set()
     if args.init:
         info = init_from_checkpoint(model, args.init)
+        from_init = set(info["trained_heads"])
         if rank == 0:
             print(
                 f"initialised from {args.init}: copied {info['copied']} of the model's "
@@ -368,6 +391,7 @@ def train(args: Any) -> dict[str, Any]:
         stage.load_state_dict(stage_state(ckpt))
         set_rng_state(ckpt["rng"])
         start = int(ckpt["step"])
+        from_init = set(ckpt.get("trained_heads", from_init))  # as the run first recorded it
         best_loss = float(ckpt.get("best_loss", math.inf))
         last_loss = ckpt.get("loss")
         log.truncate(start)  # the steps after the checkpoint are replayed, not repeated
@@ -386,6 +410,7 @@ def train(args: Any) -> dict[str, Any]:
             **top,
             "step": step,
             "stage_name": args.stage,
+            "trained_heads": heads_trained_after(args.stage, getattr(args, "plf", None), from_init),
             "stage": state,
             "rng": rng_state(),
             "args": json_ready(vars(args), finite=False),  # a torch file keeps inf/NaN

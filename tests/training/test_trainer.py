@@ -180,6 +180,34 @@ def test_init_keeps_a_head_trained_under_another_synthesis_start_at_its_own_init
     assert fmd and all(torch.equal(sd[k], source[k]) for k in fmd)
 
 
+def test_heads_trained_by_earlier_universal_runs_stay_trained_through_later_ones(
+    tiny_args, tmp_path
+):
+    from compressai_plf.training import init_from_checkpoint
+    from compressai_plf.training.trainer import build_model
+
+    # run 1 trains JD and FMD; run 2 trains only JD anew (another start) from run 1, so FMD is
+    # copied and frozen; run 3 starts from run 2: both heads are trained for the bitstream and
+    # are copied, whichever run trained them. An mse stage retrains the encoder side: the
+    # heads it inherits are not trained for its bitstream.
+    one = train(tiny_args(stage="universal", plf=["jd", "fmd"], save_dir=str(tmp_path / "1")))
+    starts = {h: "none" for h in tiny_args().model_args["decoders"] if h != "mse"}
+    two_args = tiny_args(
+        stage="universal", plf=["jd"], init=one["checkpoint"], save_dir=str(tmp_path / "2")
+    )
+    two_args.model_args = {**two_args.model_args, "synthesis_start": {**starts, "jd": "mmse"}}
+    two = train(two_args)
+    assert load_checkpoint(two["checkpoint"])["trained_heads"] == ["fmd", "jd"]
+    fmd_one = {k: v for k, v in _params(one["checkpoint"]).items() if k.startswith("heads.fmd.")}
+    three = build_model(two_args)
+    info = init_from_checkpoint(three, two["checkpoint"])
+    assert info["trained_heads"] == ["fmd", "jd"]
+    sd = three.state_dict()
+    assert fmd_one and all(torch.equal(sd[k], v) for k, v in fmd_one.items())
+    mse = train(tiny_args(stage="mse", init=two["checkpoint"], save_dir=str(tmp_path / "m")))
+    assert load_checkpoint(mse["checkpoint"])["trained_heads"] == []
+
+
 def test_resume_continues_exactly_and_refuses_another_stage(tiny_args, tmp_path):
     extra = {"stage": "universal", "plf": ["jd", "sa"]}
     full = train(tiny_args(steps=4, save_dir=str(tmp_path / "full"), **extra))
