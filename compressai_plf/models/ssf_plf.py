@@ -240,14 +240,11 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         if not isinstance(synthesis_start, str):
             # one start for every head is stored as that start (so it compares equal to the
             # string form); several as plain JSON in the heads' order
-            distinct = set(starts.values())
-            synthesis_start = (
-                distinct.pop()
-                if len(distinct) == 1
-                else {h: starts[h] for h in decoders if h != "mse"}
-                if distinct
-                else "none"
-            )
+            distinct = set(starts.values()) or {"none"}
+            if len(distinct) == 1:
+                synthesis_start = distinct.pop()
+            else:
+                synthesis_start = {h: starts[h] for h in decoders if h != "mse"}
         if head_arch == "residual" and synthesis_start != "none":  # stored, meaning nothing
             raise ValueError(
                 f"synthesis_start={synthesis_start!r} needs head_arch='own_past' (residual heads "

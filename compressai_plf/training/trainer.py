@@ -8,7 +8,8 @@ Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``s
 ``loss``, ``optimizer``, ``aux_optimizer``, ``lr_scheduler``) and add ``step``,
 ``stage_name``, ``trained_heads`` (the perceptual heads trained for the checkpoint's
 bitstream, :func:`trained_heads`), ``stage`` (critics and their optimiser), ``rng``, ``args``,
-``best_loss`` and ``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as in CompressAI.
+``best_loss`` and ``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as
+in CompressAI.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def build_dataset(args: Any, split: str):
     return DATASETS[args.dataset](root=args.data_root, split=split, **kwargs)
 
 
+#: Stages that train the perceptual heads their ``plf`` option names.
+HEAD_TRAINING_STAGES = ("plf", "universal")
 #: Stages that keep the bitstream (the encoder side is frozen): heads an earlier stage trained
 #: stay trained for it, so their checkpoints carry them on.
 BITSTREAM_KEEPING_STAGES = ("iframe", "universal")
@@ -110,7 +113,7 @@ def trained_heads(ckpt: dict[str, Any], state: dict[str, Any]) -> set[str]:
         return present
     if "trained_heads" in ckpt:
         return present & set(ckpt["trained_heads"])
-    if ckpt["stage_name"] in ("plf", "universal"):
+    if ckpt["stage_name"] in HEAD_TRAINING_STAGES:
         return present & set((ckpt.get("args") or {}).get("plf") or [])
     return set()
 
@@ -120,7 +123,7 @@ def heads_trained_after(stage: str, plf: Any, from_init: set[str]) -> list[str]:
     in ``plf``/``universal`` stages) and, where the stage keeps the bitstream, the trained heads
     copied from its ``--init`` source (a stage that retrains the encoder side leaves those
     heads decoding a bitstream that no longer exists)."""
-    own = set(plf or []) if stage in ("plf", "universal") else set()
+    own = set(plf or []) if stage in HEAD_TRAINING_STAGES else set()
     kept = from_init if stage in BITSTREAM_KEEPING_STAGES else set()
     return sorted(own | kept)
 
