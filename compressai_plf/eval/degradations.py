@@ -157,7 +157,8 @@ def degrade(
     generator: torch.Generator,
     identity_swap: IdentitySwap | None = None,
     weights: Mapping[str, float] | None = None,
-) -> Tensor:
+    return_choice: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Apply one degradation, drawn from ``names``, to each clip of ``x``.
 
     Args:
@@ -168,9 +169,12 @@ def degrade(
             ``ClipTrajectories.swap`` of the batch's clip indices); required when
             ``"identity"`` is in ``names``.
         weights: relative probability of each name (default 1 each).
+        return_choice: also return which degradation each clip got.
 
     Returns:
-        The degraded clips, same shape. ``swap`` draws its replacement clips from ``x``.
+        The degraded clips, same shape (``swap`` draws its replacement clips from ``x``);
+        with ``return_choice``, ``(clips, choice)``: ``choice[i]`` indexes the parsed
+        ``names`` for clip ``i``.
 
     Raises:
         ValueError: bad clips, names or weights, or ``"identity"`` without ``identity_swap``.
@@ -201,4 +205,4 @@ def degrade(
             out[idx] = DEGRADATIONS[name](x, generator)[idx]
         else:
             out[idx] = DEGRADATIONS[name](x[idx], generator)
-    return out
+    return (out, choice) if return_choice else out

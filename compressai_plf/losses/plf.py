@@ -167,6 +167,7 @@ class PLFLoss(nn.Module):
         critics: Mapping[str, nn.Module],
         backward: bool = False,
         gp_scale: float = 1.0,
+        margin_cap: float | None = None,
     ) -> dict[str, Tensor]:
         """WGAN-GP losses of the critics; the reconstructions are detached here.
 
@@ -181,7 +182,15 @@ class PLFLoss(nn.Module):
                 (every ``k`` critic steps with ``gp_scale=k``, as in StyleGAN2's lazy
                 regularisation, https://arxiv.org/abs/1912.04958) keeps its average weight and
                 saves the double backward, the dearest part of a critic step, on the others.
+            margin_cap: if set, each frame's score margin ``d_real - d_fake`` counts up to
+                this value only (``-min(margin, cap)`` replaces ``d_fake - d_real``): a margin
+                above it passes no gradient, so a critic trained against several kinds of fake,
+                one loss per kind, cannot pay for an easy kind with a hard one (the
+                evaluation critics, :mod:`compressai_plf.eval.build_eval_critics`). The
+                reported ``w1`` stays the uncapped margin.
         """
+        if margin_cap is not None and not margin_cap > 0:
+            raise ValueError(f"margin_cap must be positive, got {margin_cap}")
         recon = [r.detach() for r in reconstructions(output)]
         t = self._check(frames, recon, critics)[0]
         out: dict[str, Tensor] = {}
@@ -196,6 +205,8 @@ class PLFLoss(nn.Module):
                 scores = critic_score(critic, torch.cat([real, fake]), j)
                 d_real, d_fake = scores[: real.shape[0]].mean(), scores[real.shape[0] :].mean()
                 loss = d_fake - d_real
+                if margin_cap is not None:
+                    loss = -(d_real - d_fake).clamp(max=margin_cap)
                 if self.gp_weight > 0 and gp_scale > 0:
                     score = partial(critic_score, critic, j=j)
                     gp = interpolated_gradient_penalty(score, real, fake)

@@ -70,6 +70,16 @@ def test_degrade_is_seeded_and_mixes():
     assert not torch.equal(only_blur, a)
 
 
+def test_degrade_reports_each_clips_degradation():
+    x = _clips(n=32)
+    out, choice = degrade(x, ["freeze", "noise"], _gen(5), return_choice=True)
+    assert torch.equal(out, degrade(x, ["freeze", "noise"], _gen(5)))  # same draws
+    assert set(choice.tolist()) == {0, 1}
+    # freeze repeats a frame up to the last one; noise changes every frame independently.
+    frozen = (out[:, -1] == out[:, -2]).flatten(1).all(1)
+    assert torch.equal(frozen, choice == 0)
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="unknown reference"):
         parse_reference("blur,sharpen")

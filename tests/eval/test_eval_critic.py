@@ -127,6 +127,23 @@ def test_train_changes_weights_and_validates():
     assert torch.equal(critics.w1_per_frame("jd", x, x)[1:], torch.zeros(2, dtype=torch.float64))
 
 
+def test_capped_margins_reduce_to_wgan_gp_with_one_kind_of_fake_and_a_high_cap():
+    # One kind of fake: one group holding the whole batch, so a cap no margin reaches gives
+    # the plain WGAN-GP loss, step for step (same seeds, same draws).
+    clips = torch.rand(6, 3, 1, 64, 64)
+    kw = dict(steps=2, batch_size=4, widths=(4, 8, 8, 8), progress=False)
+    plain, _ = train_eval_critics(clips, "blur", "jd", **kw)
+    capped, _ = train_eval_critics(clips, "blur", "jd", margin_cap=1e9, **kw)
+    a, b = plain.critics["jd"].state_dict(), capped.critics["jd"].state_dict()
+    assert all(torch.allclose(a[k], b[k]) for k in a)
+    # A cap below every margin leaves the gradient penalty alone: the weights still move,
+    # but differently.
+    tight, _ = train_eval_critics(clips, "blur,noise", "jd", margin_cap=1e-9, **kw)
+    loose, _ = train_eval_critics(clips, "blur,noise", "jd", margin_cap=1e9, **kw)
+    c, d = tight.critics["jd"].state_dict(), loose.critics["jd"].state_dict()
+    assert any(not torch.allclose(c[k], d[k]) for k in c)
+
+
 def test_build_command(mnist_root, tmp_path):
     out = tmp_path / "critics.pt"
     main(

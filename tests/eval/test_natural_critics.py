@@ -10,6 +10,7 @@ from PIL import Image
 
 from compressai_plf.datasets import write_yuv420, yuv420_name
 from compressai_plf.eval import EvalCritics, evaluate_models, load_clips
+from compressai_plf.eval.build_eval_critics import NATURAL_MARGIN_CAP
 from compressai_plf.eval.build_eval_critics import main as build
 from compressai_plf.eval.clip_metrics import build_metric_suite
 from compressai_plf.eval.natural_critic_clips import natural_critic_clips
@@ -73,6 +74,7 @@ def test_build_records_natural_data_and_validation(natural_critics):
     assert "identity" not in meta["reference"]["jd"]  # Moving MNIST only
     assert set(meta["validation"]) == {"jd", "fmd"}
     assert "generalisation_gap" in meta["validation"]["fmd"]
+    assert meta["margin_cap"] == NATURAL_MARGIN_CAP  # the natural default
 
 
 def test_larger_frames_are_scored_as_the_mean_of_their_patches(natural_critics):

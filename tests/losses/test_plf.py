@@ -84,6 +84,27 @@ def test_critic_loss_by_hand():
     assert out["fmd_gp"].item() == pytest.approx(1.0, rel=1e-5)
 
 
+@pytest.mark.parametrize("cap, margin_counts", [(10.0, True), (1.0, False)])
+def test_margin_cap_stops_the_gradient_of_a_margin_above_it(cap, margin_counts):
+    # FMD, LinearCritic(a): margin per frame a * 16 * (real - fake) summed over frames j:
+    # a * 16 * ((0 - 0.25) + (0.5 - 0.25) + (1.0 - 0.75)) / 3 per frame on average, i.e. the
+    # frame margins are -4a, 4a, 4a at a = 1: below a cap of 10, above a cap of 1 (except j=0).
+    frames, recon = constant_clip([0.0, 0.5, 1.0]), constant_clip([0.25, 0.25, 0.75])
+    crit = PLFLoss(lmbda=1.0, plf={"fmd": 1.0}, gp_weight=0.0)
+    critic = LinearCritic(1.0)
+    out = crit.critic_loss(recon, frames, {"fmd": critic}, margin_cap=cap)
+    out["loss"].backward()
+    npx = 16
+    margins = [npx * (0.0 - 0.25), npx * (0.5 - 0.25), npx * (1.0 - 0.75)]  # -4, 4, 4
+    # d(-min(a * m, cap))/da = -m where a * m < cap, else 0.
+    expected = -sum(m for m in margins if margin_counts or m < cap)
+    assert critic.a.grad.item() == pytest.approx(expected)
+    # The reported W1 is the uncapped margin either way.
+    assert out["fmd_w1"].item() == pytest.approx(sum(margins) / 3)
+    with pytest.raises(ValueError, match="margin_cap"):
+        crit.critic_loss(recon, frames, {"fmd": critic}, margin_cap=0.0)
+
+
 def grads(module):
     return [p.grad for p in module.parameters()]
 
