@@ -132,6 +132,14 @@ def test_training_weights_from_weight_file_meta_or_checkpoint_args():
     assert training_weights(mse) == {"lmbda": 0.025, "lambda_p": None, "plf_weights": None}
     uni = {"stage_name": "universal", "args": {"lmbda": 1.0, "lambda_p": 0.05, "plf": ["fmd"]}}
     assert training_weights(uni) == {"lmbda": None, "lambda_p": 0.05, "plf_weights": None}
+    # an entropy-coded model's universal and I-frame stages keep the MMSE stage's bitstream,
+    # and with it its lmbda (the same preset's); a fixed-rate model has none
+    for stage in ("universal", "iframe"):
+        coded = {"stage_name": stage, "args": {**uni["args"], "lmbda": 0.025}}
+        coded["args"]["model_args"] = {"rate_mode": "hyperprior"}
+        assert training_weights(coded)["lmbda"] == 0.025
+        coded["args"]["model_args"] = {"rate_mode": "fixed"}
+        assert training_weights(coded)["lmbda"] is None
     # heads at their own weights (--plf-weights): recorded beside lambda_p, from args or meta
     own = {"jd": 0.5, "fmd": 0.1}
     per_head = {"stage_name": "universal", "args": {**uni["args"], "plf_weights": own}}
@@ -146,6 +154,7 @@ def test_every_shipped_weight_file_records_its_training_weights():
     from pathlib import Path
 
     from compressai_plf.checkpoint import training_weights
+    from compressai_plf.training.trainer import BITSTREAM_KEEPING_STAGES
     from compressai_plf.zoo.presets import expand_preset
     from compressai_plf.zoo.pretrained import WEIGHTS_DIR
 
@@ -154,12 +163,14 @@ def test_every_shipped_weight_file_records_its_training_weights():
     assert files
     for path in files:
         ckpt = load_checkpoint(path)
-        _, rate_mode, _, q = path.name.removesuffix(".pth.tar").split("-")
+        *family, rate_mode, _, q = path.name.removesuffix(".pth.tar").split("-")[1:]
         stage = ckpt["meta"]["stage"]
-        recipe_path = recipes / f"ssf_plf-{rate_mode}-{q}-{stage}.json"
+        # natural files: ssf_plf-natural-hyperprior-mse-qQ, recipes ssf_plf-natural-qQ-stage
+        recipe_path = recipes / f"ssf_plf-{(family or [rate_mode])[0]}-{q}-{stage}.json"
         recipe = expand_preset(json.loads(recipe_path.read_text()))
+        keeps = stage in BITSTREAM_KEEPING_STAGES and rate_mode == "hyperprior"
         expected = {
-            "lmbda": recipe.get("lmbda") if stage == "mse" else None,
+            "lmbda": recipe.get("lmbda") if stage == "mse" or keeps else None,
             "lambda_p": recipe.get("lambda_p") if recipe.get("plf") else None,
             "plf_weights": recipe.get("plf_weights") if recipe.get("plf") else None,
         }
