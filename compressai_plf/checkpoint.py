@@ -172,8 +172,9 @@ def ssf_plf_of(ckpt: dict, source: str = "checkpoint") -> ScaleSpaceFlowPLF:
 
 
 def training_weights(ckpt: dict) -> dict[str, Any]:
-    """The loss weights a model was trained with: ``lmbda`` (rate-distortion stages, and the
-    entropy-coded models' stages that keep that stage's bitstream),
+    """The loss weights a model was trained with: ``lmbda`` (the rate-distortion weight of the
+    stage that trained its bitstream: a checkpoint's ``bitstream_lmbda`` record, which stages
+    that keep the bitstream carry on from their ``--init`` source),
     ``lambda_p`` (stages with perceptual heads) and ``plf_weights`` (the heads given their own
     perception weight, ``--plf-weights``, which replace ``lambda_p`` for them), ``None`` where
     they do not apply or were not recorded. Read from a zoo weight file's ``meta`` or a
@@ -181,18 +182,14 @@ def training_weights(ckpt: dict) -> dict[str, Any]:
     meta = ckpt.get("meta")
     if isinstance(meta, dict):
         return {k: meta.get(k) for k in ("lmbda", "lambda_p", "plf_weights")}
-    from .training.trainer import BITSTREAM_KEEPING_STAGES  # the trainer imports this module
-
     args = ckpt.get("args") or {}
     plf = args.get("plf")
-    stage = ckpt.get("stage_name")
-    # A stage that keeps its MMSE stage's bitstream (iframe, universal) keeps its rate-
-    # distortion point too: an entropy-coded model's recipe states the same quality's lmbda
-    # (zoo preset). A fixed-rate model has no lmbda; its args carry an unused default.
-    entropy_coded = (args.get("model_args") or {}).get("rate_mode") == "hyperprior"
-    keeps = stage in BITSTREAM_KEEPING_STAGES and entropy_coded
+    if "bitstream_lmbda" in ckpt:  # recorded by the trainer, carried through --init
+        lmbda = ckpt["bitstream_lmbda"]
+    else:  # older checkpoints: only a rate-distortion stage's own lmbda is known
+        lmbda = args.get("lmbda") if ckpt.get("stage_name") == "mse" else None
     return {
-        "lmbda": args.get("lmbda") if stage == "mse" or keeps else None,
+        "lmbda": lmbda,
         "lambda_p": args.get("lambda_p") if plf else None,
         "plf_weights": (args.get("plf_weights") or None) if plf else None,
     }

@@ -132,14 +132,10 @@ def test_training_weights_from_weight_file_meta_or_checkpoint_args():
     assert training_weights(mse) == {"lmbda": 0.025, "lambda_p": None, "plf_weights": None}
     uni = {"stage_name": "universal", "args": {"lmbda": 1.0, "lambda_p": 0.05, "plf": ["fmd"]}}
     assert training_weights(uni) == {"lmbda": None, "lambda_p": 0.05, "plf_weights": None}
-    # an entropy-coded model's universal and I-frame stages keep the MMSE stage's bitstream,
-    # and with it its lmbda (the same preset's); a fixed-rate model has none
-    for stage in ("universal", "iframe"):
-        coded = {"stage_name": stage, "args": {**uni["args"], "lmbda": 0.025}}
-        coded["args"]["model_args"] = {"rate_mode": "hyperprior"}
-        assert training_weights(coded)["lmbda"] == 0.025
-        coded["args"]["model_args"] = {"rate_mode": "fixed"}
-        assert training_weights(coded)["lmbda"] is None
+    # the trainer's record of the bitstream's lmbda wins (carried through --init, so a
+    # universal stage reports its MMSE stage's, not its own unused default)
+    assert training_weights({**uni, "bitstream_lmbda": 0.025})["lmbda"] == 0.025
+    assert training_weights({**mse, "bitstream_lmbda": None})["lmbda"] is None
     # heads at their own weights (--plf-weights): recorded beside lambda_p, from args or meta
     own = {"jd": 0.5, "fmd": 0.1}
     per_head = {"stage_name": "universal", "args": {**uni["args"], "plf_weights": own}}
@@ -149,7 +145,8 @@ def test_training_weights_from_weight_file_meta_or_checkpoint_args():
 
 def test_every_shipped_weight_file_records_its_training_weights():
     """The metadata is the weights' record; it must say what the recipe of the file's last
-    stage (``zoo/ssf_plf-<rate_mode>-q<Q>-<stage>.json``, its preset expanded) trained with."""
+    stage (``zoo/ssf_plf-<rate_mode>-q<Q>-<stage>.json``, natural files
+    ``zoo/ssf_plf-natural-q<Q>-<stage>.json``, its preset expanded) trained with."""
     import json
     from pathlib import Path
 
@@ -168,6 +165,8 @@ def test_every_shipped_weight_file_records_its_training_weights():
         # natural files: ssf_plf-natural-hyperprior-mse-qQ, recipes ssf_plf-natural-qQ-stage
         recipe_path = recipes / f"ssf_plf-{(family or [rate_mode])[0]}-{q}-{stage}.json"
         recipe = expand_preset(json.loads(recipe_path.read_text()))
+        # a stage that keeps an entropy-coded bitstream reports its MMSE stage's lmbda: the
+        # same quality's preset (the recipes of one entry share it)
         keeps = stage in BITSTREAM_KEEPING_STAGES and rate_mode == "hyperprior"
         expected = {
             "lmbda": recipe.get("lmbda") if stage == "mse" or keeps else None,

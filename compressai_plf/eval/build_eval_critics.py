@@ -7,6 +7,7 @@ Usage::
         [--reference blur,noise,ghost,freeze,shuffle,swap,identity] [--plf jd,fmd,sa] [--frames 3]
         [--steps 500] [--identity-weight 6] [--batch-size 16] [--lr 1e-3] [--widths 32,64,128,256]
         [--clips 4000] [--val-clips 500] [--seed 0] [--threads N] [--download]
+        [--margin-cap C] [--json FILE]
 
 One :class:`~compressai_plf.modules.PLFCritic` per PLF (``dcgan`` architecture, 1 channel,
 64x64, ``--frames`` frames) is trained with WGAN-GP (Gulrajani et al.,
@@ -35,7 +36,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from tqdm import tqdm
 
 from ..losses.plf import PLFLoss, critic_score
@@ -60,7 +61,13 @@ from .eval_critic import EvalCritics
 from .identity_swap import ClipTrajectories
 from .natural_critic_clips import natural_critic_clips
 
-__all__ = ["critic_references", "main", "train_eval_critics", "validate_eval_critics"]
+__all__ = [
+    "critic_loss_by_kind",
+    "critic_references",
+    "main",
+    "train_eval_critics",
+    "validate_eval_critics",
+]
 
 #: Real data the critics can be built on.
 CRITIC_DATA = ("mmnist", "natural")
@@ -152,6 +159,8 @@ def train_eval_critics(
         raise ValueError("need at least 2 real clips")
     if steps < 1 or batch_size < 2:
         raise ValueError(f"need steps >= 1 and batch_size >= 2, got {steps}, {batch_size}")
+    if margin_cap is not None and not margin_cap > 0:  # NaN included
+        raise ValueError(f"margin_cap must be positive (or None: no cap), got {margin_cap}")
     plfs = _parse_plfs(plfs)
     names = parse_reference(reference)
     if reference is None and trajectories is None:  # identity swaps need the trajectories
@@ -181,18 +190,16 @@ def train_eval_critics(
             fake, choice = degrade(
                 real, refs[p], gen, _swapper(trajectories, idx), weights, return_choice=True
             )
-            groups = [choice == k for k in choice.unique()] if margin_cap else [slice(None)]
-            w1 = 0.0
-            for rows in groups:
-                share = float(real[rows].shape[0]) / batch_size
-                out = losses[p].critic_loss(
-                    list(fake[rows].unbind(1)),
-                    list(real[rows].unbind(1)),
-                    {p: modules[p]},
-                    margin_cap=margin_cap,
-                )
-                total = total + share * out["loss"]
-                w1 += share * float(out[f"{p}_w1"])
+            loss, w1 = critic_loss_by_kind(
+                losses[p],
+                p,
+                modules[p],
+                real,
+                fake,
+                None if margin_cap is None else choice,
+                margin_cap,
+            )
+            total = total + loss
             log[f"{p}_w1"] = w1
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -201,6 +208,41 @@ def train_eval_critics(
     critics.freeze()
     critics.meta.update({"reference": {p: list(r) for p, r in refs.items()}})
     return critics, log
+
+
+def critic_loss_by_kind(
+    loss: PLFLoss,
+    plf: str,
+    critic: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    kinds: Tensor | None = None,
+    margin_cap: float | None = None,
+) -> tuple[Tensor, float]:
+    """The ``plf`` critic's training loss on real clips and their degraded versions, and its
+    W1 estimate on the batch.
+
+    ``kinds`` ``None``: one WGAN-GP loss over the batch. Else ``kinds[i]`` names the kind of
+    fake of clip ``i`` (``degrade(..., return_choice=True)``): one loss per kind, weighted by
+    its share of the batch, each with its score margin counted up to ``margin_cap``
+    (``PLFLoss.critic_loss``). The W1 estimate is the share-weighted mean of the kinds'
+    uncapped margins, i.e. the batch's.
+    """
+    if kinds is None:
+        groups = [(slice(None), 1.0)]
+    else:
+        groups = [(kinds == k, int((kinds == k).sum()) / len(kinds)) for k in kinds.unique()]
+    total, w1 = 0.0, 0.0
+    for rows, share in groups:
+        out = loss.critic_loss(
+            list(fake[rows].unbind(1)),
+            list(real[rows].unbind(1)),
+            {plf: critic},
+            margin_cap=margin_cap,
+        )
+        total = total + share * out["loss"]
+        w1 += share * float(out[f"{plf}_w1"])
+    return total, w1
 
 
 def _swapper(trajectories: ClipTrajectories | None, clips: Tensor) -> IdentitySwap | None:
@@ -305,8 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--margin-cap",
         type=float,
         default=None,
-        help="one loss per kind of fake, each score margin counted up to this value "
-        f"(default: none for mmnist, {NATURAL_MARGIN_CAP} for natural; 0: none)",
+        help="one loss per kind of fake, each score margin counted up to this value; 0: one "
+        f"loss over the mixture (when not given: 0 for mmnist, {NATURAL_MARGIN_CAP} for natural)",
     )
     p.add_argument("--plf", default=",".join(plf_names()), help="critics to build")
     p.add_argument("--frames", type=int, default=3, help="frames per clip (critics per P-frame)")
@@ -373,12 +415,12 @@ def main(argv: list[str] | None = None) -> EvalCritics:
         reference = parse_reference(args.reference or default)
         if natural and IDENTITY in reference:
             raise ValueError("the identity swap needs Moving MNIST trajectories")
-        clips, val, traj, val_traj, record = (_natural_clips if natural else _mmnist_clips)(args)
         cap = args.margin_cap
         if cap is None:
             cap = NATURAL_MARGIN_CAP if natural else 0.0
-        if cap < 0:
-            raise ValueError(f"--margin-cap must be >= 0, got {cap}")
+        if not cap >= 0:  # NaN included
+            raise ValueError(f"--margin-cap must be >= 0 (0: no cap), got {cap}")
+        clips, val, traj, val_traj, record = (_natural_clips if natural else _mmnist_clips)(args)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from err
     start = time.time()

@@ -7,7 +7,9 @@ resume, non-finite step skipping, a JSON-lines log, held-out evaluation and
 Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``state_dict``,
 ``loss``, ``optimizer``, ``aux_optimizer``, ``lr_scheduler``) and add ``step``,
 ``stage_name``, ``trained_heads`` (the perceptual heads trained for the checkpoint's
-bitstream, :func:`trained_heads`), ``stage`` (critics and their optimiser), ``rng``, ``args``,
+bitstream, :func:`trained_heads`), ``bitstream_lmbda`` (the rate-distortion weight its
+bitstream was trained with, :func:`bitstream_lmbda`), ``stage`` (critics and their optimiser),
+``rng``, ``args``,
 ``best_loss`` and ``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as
 in CompressAI.
 """
@@ -28,7 +30,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
-from ..checkpoint import load_checkpoint, remove_orphaned_tmp, save_atomic, state_dict_of
+from ..checkpoint import (
+    load_checkpoint,
+    remove_orphaned_tmp,
+    save_atomic,
+    state_dict_of,
+    training_weights,
+)
 from ..models.own_past_head import head_synthesis_starts
 from ..results import json_ready
 from .distributed import broadcast_parameters, init_from_env, is_distributed
@@ -128,6 +136,14 @@ def heads_trained_after(stage: str, plf: Any, from_init: set[str]) -> list[str]:
     return sorted(own | kept)
 
 
+def bitstream_lmbda(stage: str, lmbda: float | None, from_init: float | None) -> float | None:
+    """The ``bitstream_lmbda`` record of a checkpoint of ``stage``: the rate-distortion weight
+    its bitstream was trained with, the ``--init`` source's record in a stage that keeps the
+    bitstream, else the stage's own ``lmbda`` (``mse``, ``plf``, ``recon3d`` train the encoder
+    side with it)."""
+    return from_init if stage in BITSTREAM_KEEPING_STAGES else lmbda
+
+
 def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, Any]:
     """Start a stage from another stage's checkpoint: copy every matching tensor, and start
     perceptual heads the source did not train (absent, or untrained in an ``mse`` stage) as
@@ -178,6 +194,7 @@ def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, Any]:
         "heads_from_mse": from_mse,
         "not_copied_other_start": other_start,
         "trained_heads": sorted(trained & set(getattr(model, "heads", {}))),
+        "bitstream_lmbda": training_weights(ckpt)["lmbda"],
     }
 
 
@@ -333,9 +350,11 @@ def train(args: Any) -> dict[str, Any]:
             f"--channels {args.channels} but the model codes {channels}-channel frames"
         )
     from_init: set[str] = set()
+    init_lmbda = None  # the rate-distortion weight of the --init source's bitstream
     if args.init:
         info = init_from_checkpoint(model, args.init)
         from_init = set(info["trained_heads"])
+        init_lmbda = info["bitstream_lmbda"]
         if rank == 0:
             print(
                 f"initialised from {args.init}: copied {info['copied']} of the model's "
@@ -395,6 +414,7 @@ def train(args: Any) -> dict[str, Any]:
         set_rng_state(ckpt["rng"])
         start = int(ckpt["step"])
         from_init = set(ckpt.get("trained_heads", from_init))  # as the run first recorded it
+        init_lmbda = ckpt.get("bitstream_lmbda", init_lmbda)
         best_loss = float(ckpt.get("best_loss", math.inf))
         last_loss = ckpt.get("loss")
         log.truncate(start)  # the steps after the checkpoint are replayed, not repeated
@@ -414,6 +434,9 @@ def train(args: Any) -> dict[str, Any]:
             "step": step,
             "stage_name": args.stage,
             "trained_heads": heads_trained_after(args.stage, getattr(args, "plf", None), from_init),
+            "bitstream_lmbda": bitstream_lmbda(
+                args.stage, getattr(args, "lmbda", None), init_lmbda
+            ),
             "stage": state,
             "rng": rng_state(),
             "args": json_ready(vars(args), finite=False),  # a torch file keeps inf/NaN

@@ -5,11 +5,13 @@ import torch
 
 from compressai_plf.eval import EvalCritics, load_eval_critics
 from compressai_plf.eval.build_eval_critics import (
+    critic_loss_by_kind,
     critic_references,
     main,
     train_eval_critics,
     validate_eval_critics,
 )
+from compressai_plf.losses import PLFLoss
 
 TINY = {"num_frames": 3, "channels": 1, "image_size": 64, "widths": [4, 8, 8, 8]}
 
@@ -127,6 +129,40 @@ def test_train_changes_weights_and_validates():
     assert torch.equal(critics.w1_per_frame("jd", x, x)[1:], torch.zeros(2, dtype=torch.float64))
 
 
+class _SumCritic(torch.nn.Module):
+    """D(x) = a * sum(x) per clip (FMD: one frame)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x):
+        return self.a * x.flatten(1).sum(1)
+
+
+def test_critic_loss_by_kind_caps_each_kind_on_its_own():
+    # 4 two-frame clips of 2x2 pixels, all real pixels 0.5; fakes: kind 0 (3 clips) at 0.25, a
+    # margin of a * 4 * 0.25 = 1 per frame; kind 1 (one clip) at 0.0, margin 2 per frame. The
+    # FMD loss sums its two frames' losses; its W1 is their mean.
+    real = torch.full((4, 2, 1, 2, 2), 0.5)
+    fake = torch.cat([torch.full((3, 2, 1, 2, 2), 0.25), torch.zeros(1, 2, 1, 2, 2)])
+    kinds = torch.tensor([0, 0, 0, 1])
+    loss_fn = PLFLoss(plf={"fmd": 0.0}, gp_weight=0.0)
+    critic = _SumCritic()
+    loss, w1 = critic_loss_by_kind(loss_fn, "fmd", critic, real, fake, kinds, margin_cap=1.5)
+    # kind 0 below the cap counts (-1 x share 3/4), kind 1 is capped at 1.5 (x 1/4)
+    assert loss.item() == pytest.approx(-2 * (0.75 * 1.0 + 0.25 * 1.5))
+    assert w1 == pytest.approx(0.75 * 1.0 + 0.25 * 2.0)  # uncapped, the batch's mean margin
+    loss.backward()
+    # d/da: only kind 0 pulls (margin / a = 1 per frame), kind 1's capped margin passes nothing
+    assert critic.a.grad.item() == pytest.approx(-2 * 0.75)
+    # no kinds: the plain loss over the batch, every margin counted
+    plain, w1_plain = critic_loss_by_kind(loss_fn, "fmd", critic, real, fake)
+    assert plain.item() == pytest.approx(-2 * w1) and w1_plain == pytest.approx(w1)
+    with pytest.raises(ValueError, match="margin_cap"):
+        train_eval_critics(real, "blur", "fmd", steps=1, margin_cap=0.0)
+
+
 def test_capped_margins_reduce_to_wgan_gp_with_one_kind_of_fake_and_a_high_cap():
     # One kind of fake: one group holding the whole batch, so a cap no margin reaches gives
     # the plain WGAN-GP loss, step for step (same seeds, same draws).
@@ -136,8 +172,7 @@ def test_capped_margins_reduce_to_wgan_gp_with_one_kind_of_fake_and_a_high_cap()
     capped, _ = train_eval_critics(clips, "blur", "jd", margin_cap=1e9, **kw)
     a, b = plain.critics["jd"].state_dict(), capped.critics["jd"].state_dict()
     assert all(torch.allclose(a[k], b[k]) for k in a)
-    # A cap below every margin leaves the gradient penalty alone: the weights still move,
-    # but differently.
+    # Two kinds, a cap far below or far above the margins: different updates.
     tight, _ = train_eval_critics(clips, "blur,noise", "jd", margin_cap=1e-9, **kw)
     loose, _ = train_eval_critics(clips, "blur,noise", "jd", margin_cap=1e9, **kw)
     c, d = tight.critics["jd"].state_dict(), loose.critics["jd"].state_dict()

@@ -66,6 +66,25 @@ def test_universal_stage_keeps_the_bitstream(tiny_args, tmp_path):
     encoder_side = [k for k in before if not k.startswith("heads.")]
     assert encoder_side and all(torch.equal(before[k], after[k]) for k in encoder_side)
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("heads.jd."))
+    # ...and the lmbda that bitstream was trained with, whatever its own (unused) lmbda is
+    lmbda = load_checkpoint(base["checkpoint"])["args"]["lmbda"]
+    assert load_checkpoint(base["checkpoint"])["bitstream_lmbda"] == lmbda
+    other = train(
+        tiny_args(
+            stage="universal",
+            plf=["jd"],
+            init=uni["checkpoint"],
+            lmbda=lmbda * 7,
+            save_dir=str(tmp_path / "c"),
+        )
+    )
+    assert load_checkpoint(other["checkpoint"])["bitstream_lmbda"] == lmbda
+    end_to_end = tiny_args(  # the encoder side is trained anew, with this stage's lmbda
+        stage="plf", plf=["jd"], init=other["checkpoint"], lmbda=lmbda * 3
+    )
+    end_to_end.save_dir = str(tmp_path / "d")
+    retrained = train(end_to_end)
+    assert load_checkpoint(retrained["checkpoint"])["bitstream_lmbda"] == lmbda * 3
 
 
 def test_init_starts_untrained_heads_from_the_mmse_head(tiny_args, tmp_path):
