@@ -63,5 +63,6 @@ def test_shipped_entry_codes_test_clips_better_than_a_flat_frame(path, data_root
         spread += [float(((a - flat) ** 2).mean()) for a in frames]
     # A 12-bit I-frame carries little more than the digit's place (a blurry blob, about 0.65
     # of the black error), entropy-coded latents far more.
-    bound = 0.8 if mode == "fixed" else 0.25
+    # Natural files: 0.022-0.024 of the flat frame's error on these Foreman crops (q3, q5).
+    bound = 0.8 if mode == "fixed" else 0.05 if family == "natural" else 0.25
     assert sum(errors) < bound * sum(spread)
