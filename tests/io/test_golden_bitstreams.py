@@ -1,7 +1,8 @@
 """Golden bitstreams: every shipped weight file codes fixed test clips to pinned bytes.
 
 The clips are synthetic (a disk and a square outline bouncing on a 64x64 canvas, the shipped
-Moving MNIST models' frame size, drawn from seeded generators), so no data set is needed.
+Moving MNIST models' frame size, drawn from seeded generators; replicated to RGB for the
+natural-video files), so no data set is needed.
 
 As CompressAI pins its models' outputs, the md5 of each shipped model's containers (the
 bytes ``write_clip`` writes) and of its decoded frames (every head, rounded to 8 bits) are
@@ -30,7 +31,7 @@ from compressai_plf.zoo.pretrained import WEIGHTS_DIR
 GOLDEN = Path(__file__).with_name("golden_bitstreams.json")
 REGEN = os.environ.get("COMPRESSAI_PLF_REGEN_GOLDEN") == "1"
 SHIPPED = sorted(WEIGHTS_DIR.glob("ssf_plf-*.pth.tar"))
-NAME = re.compile(r"ssf_plf-(hyperprior|fixed)-mse-q(\d)\.pth\.tar")
+NAME = re.compile(r"ssf_plf-(?:(natural)-)?(hyperprior|fixed)-mse-q(\d)\.pth\.tar")
 #: Test clips coded per weight file: (1, 64, 64) frames, as the shipped models code.
 CLIPS, FRAMES, SIZE, SHAPE = 2, 3, 64, 32
 
@@ -54,12 +55,13 @@ def synthetic_clip(index: int) -> torch.Tensor:
 
 
 def _digests(path: Path) -> dict[str, str]:
-    mode, quality = NAME.fullmatch(path.name).groups()
-    net = ssf_plf(int(quality), family="mmnist", rate_mode=mode, pretrained=True).eval()
+    family, mode, quality = NAME.fullmatch(path.name).groups()
+    family = family or "mmnist"  # the Moving MNIST files' names carry no family
+    net = ssf_plf(int(quality), family=family, rate_mode=mode, pretrained=True).eval()
     net.update(force=True)
     containers, decoded = hashlib.md5(), hashlib.md5()
     for i in range(CLIPS):
-        data = encode_clip(net, synthetic_clip(i))
+        data = encode_clip(net, synthetic_clip(i).expand(-1, net.channels, -1, -1))
         containers.update(data)
         heads = decode_clip_heads(data, net)
         for name in sorted(heads):
