@@ -9,9 +9,8 @@ Checkpoints keep CompressAI's ``examples/train_video.py`` layout (``epoch``, ``s
 ``stage_name``, ``trained_heads`` (the perceptual heads trained for the checkpoint's
 bitstream, :func:`trained_heads`), ``bitstream_lmbda`` (the rate-distortion weight its
 bitstream was trained with, :func:`bitstream_lmbda`), ``stage`` (critics and their optimiser),
-``rng``, ``args``,
-``best_loss`` and ``final``; ``checkpoint_best_loss.pth.tar`` is kept beside the last one, as
-in CompressAI.
+``rng``, ``args``, ``best_loss`` and ``final``; ``checkpoint_best_loss.pth.tar`` is kept beside
+the last one, as in CompressAI.
 """
 
 from __future__ import annotations
