@@ -217,8 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--iframe-source",
         choices=IFRAME_SOURCES,
         default="decoder",
-        help="universal stage: frame 0 the heads continue: the model's perceptual I-frame "
-        "decoder, or exact posterior samples of the keyframe code (default: %(default)s)",
+        help="universal and plf stages: frame 0 the heads continue: the model's perceptual "
+        "I-frame decoder, or exact posterior samples of the keyframe code (plf: with "
+        "--freeze-keyframe) (default: %(default)s)",
     )
     p.add_argument(
         "--freeze-keyframe",

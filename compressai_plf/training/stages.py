@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -441,6 +442,18 @@ class IFrameStage(Stage):
         return logs
 
 
+@dataclass
+class FramesWithIFrame:
+    """A batch of clips and the frame 0 its perceptual heads continue (``iframe_source``
+    other than ``"decoder"``), for a stage that does not cache the MMSE chain."""
+
+    frames: list[Tensor]
+    iframe: Tensor
+
+    def batch_slice(self, lo: int, hi: int) -> FramesWithIFrame:
+        return FramesWithIFrame([x[lo:hi] for x in self.frames], self.iframe[lo:hi])
+
+
 class UniversalStage(Stage):
     """Perceptual heads on the frozen encoder side; one critic per head.
 
@@ -482,11 +495,6 @@ class UniversalStage(Stage):
             )
         self._sampler = None
         super().__init__(model, args, forward)
-        if self.iframe_source != "decoder" and not self.caches_chain:
-            raise ValueError(
-                f"iframe_source={self.iframe_source!r} needs the cached MMSE chain "
-                f"(--cache-chain, universal stage)"
-            )
 
     @property
     def caches_chain(self) -> bool:
@@ -515,7 +523,9 @@ class UniversalStage(Stage):
 
     def prepare_batch(self, frames, key=None):
         if not self.caches_chain:
-            return frames
+            if self.iframe_source == "decoder":
+                return frames
+            return FramesWithIFrame(frames, self.first_frames(frames, key))
         if key is None or self._chain[0] != key:
             with torch.no_grad():
                 chain = self.model.mmse_chain(frames, self.first_frames(frames, key))
@@ -524,10 +534,15 @@ class UniversalStage(Stage):
 
     def eval_output(self, frames):
         if not self.caches_chain:
+            batch = self.prepare_batch(frames, None)
+            if isinstance(batch, FramesWithIFrame):  # the model itself, not a DDP wrapper
+                return self.model.forward_heads(batch.frames, self.heads, batch.iframe)
             return super().eval_output(frames)
         return self.decode(self.prepare_batch(frames, None))
 
     def decode(self, batch):
+        if isinstance(batch, FramesWithIFrame):
+            return self.forward(batch.frames, self.heads, batch.iframe)
         if not self.caches_chain:
             return super().decode(batch)
         # Only the heads under training (MMSE frames come from the chain, at no cost).
@@ -537,9 +552,9 @@ class UniversalStage(Stage):
         }
 
     def slice_batch(self, batch, lo, hi):
-        if not self.caches_chain:
+        if isinstance(batch, list):
             return super().slice_batch(batch, lo, hi)
-        return batch.batch_slice(lo, hi)
+        return batch.batch_slice(lo, hi)  # an MMSE chain or FramesWithIFrame
 
     def codec_backward(self, frames, step):
         total = super().codec_backward(frames, step)
@@ -581,6 +596,13 @@ class PLFStage(UniversalStage):
 
     def __init__(self, model: nn.Module, args: Any, forward: Callable | None = None) -> None:
         self.rd = CRITERIONS[args.criterion](lmbda=args.lmbda)
+        source = getattr(args, "iframe_source", "decoder")
+        if source != "decoder" and not getattr(args, "freeze_keyframe", False):
+            # the posterior sampler indexes the keyframe codec's codes: they must not move
+            raise ValueError(
+                f"iframe_source={source!r} in stage 'plf' needs freeze_keyframe "
+                "(--freeze-keyframe): the sampler's index is built on the keyframe codec"
+            )
         super().__init__(model, args, forward)
 
     @property

@@ -65,8 +65,8 @@ class HeadsForward(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, frames, heads):
-        return self.model.forward_heads(frames, heads)
+    def forward(self, frames, heads, iframe=None):
+        return self.model.forward_heads(frames, heads, iframe)
 
 
 def build_model(args: Any) -> nn.Module:

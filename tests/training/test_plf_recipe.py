@@ -256,10 +256,64 @@ def test_init_iframe_copies_only_the_shared_iframe_decoder(tiny_args, tmp_path):
         init_iframe_decoder(mmse_start, first["checkpoint"])
 
 
-def test_posterior_iframe_source_needs_the_cached_chain(tiny_args):
-    args = tiny_args(stage="universal", plf=["jd"], iframe_source="posterior", cache_chain=False)
-    with pytest.raises(ValueError, match="needs the cached MMSE chain"):
-        make_stage("universal", build_model(args), args)
+def _small_sampler(stage, mnist_root):
+    from compressai_plf.eval.posterior_iframe import PosteriorIFrameSampler
+
+    stage._sampler = PosteriorIFrameSampler(
+        stage.model, mnist_root, cache=False, progress=False, max_digits=200
+    )
+    return stage._sampler
+
+
+def test_posterior_iframe_without_the_cached_chain_decodes_the_same(tiny_args, mnist_root):
+    # the uncached path passes the sample to forward_heads; the cached one puts it in the chain
+    cached = tiny_args(stage="universal", plf=["jd", "fmd"], iframe_source="posterior")
+    torch.manual_seed(0)
+    model = build_model(cached)
+    a = make_stage("universal", model, cached)
+    uncached = tiny_args(
+        stage="universal", plf=["jd", "fmd"], iframe_source="posterior", cache_chain=False
+    )
+    b = make_stage("universal", model, uncached)
+    _small_sampler(a, mnist_root)
+    b._sampler = a._sampler
+    model.eval()
+    frames = _fixed_batches(4, 3)(0, 0)
+    with torch.no_grad():
+        out_a = a.decode(a.prepare_batch(frames, (3, 1)))["x_hat"]
+        out_b = b.decode(b.prepare_batch(frames, (3, 1)))["x_hat"]
+    for head in ("mse", "jd", "fmd"):
+        for x, y in zip(out_a[head], out_b[head], strict=True):
+            assert torch.allclose(x, y, atol=1e-6)
+    full = b.prepare_batch(frames, (3, 1))
+    part = b.slice_batch(full, 1, 3)  # a micro-batch keeps its own clips' samples
+    assert torch.equal(part.iframe, full.iframe[1:3]) and torch.equal(
+        part.frames[2], frames[2][1:3]
+    )
+    assert not torch.equal(out_b["jd"][0], out_b["mse"][0])  # frame 0 is the sample
+
+
+def test_end_to_end_stage_continues_a_posterior_sample(tiny_args, mnist_root):
+    args = tiny_args(stage="plf", plf=["fmd"], iframe_source="posterior", freeze_keyframe=True)
+    stage = make_stage("plf", build_model(args), args)
+    sampler = _small_sampler(stage, mnist_root)
+    index_frames = sampler.frames(torch.arange(200))
+    frames = _fixed_batches(4, 3)(0, 0)
+    out = stage.decode(stage.prepare_batch(frames, (0, 0)))["x_hat"]
+    for x in out["fmd"][0]:  # frame 0 of the head is one of the index's real frames
+        assert ((index_frames - x).abs().flatten(1).amax(1) == 0).any()
+    keyframe = {k: v.clone() for k, v in stage.model.img_encoder.state_dict().items()}
+    logs = stage.train_step(1, _fixed_batches(4, 3))
+    assert torch.isfinite(torch.tensor(logs["loss"]))
+    assert "mse.loss" in logs  # the MMSE head keeps its rate-distortion loss
+    for k, v in stage.model.img_encoder.state_dict().items():
+        assert torch.equal(v, keyframe[k])  # frozen: the sampler's index stays valid
+    ev = stage.evaluate(frames)
+    assert "critic.fmd_w1" in ev and "fmd.frame1.mse" in ev
+    # without a frozen keyframe codec the index would go stale: refused
+    free = tiny_args(stage="plf", plf=["fmd"], iframe_source="posterior")
+    with pytest.raises(ValueError, match="needs freeze_keyframe"):
+        make_stage("plf", build_model(free), free)
 
 
 def test_per_plf_weights_weigh_each_heads_critic_term(tiny_args, tmp_path):
