@@ -38,7 +38,7 @@ from .transforms import analysis_transform, synthesis_transform
 
 RATE_MODES = ("hyperprior", "fixed")
 HEAD_ARCHS = ("own_past", "residual")
-IFRAME_MODES = ("shared", "per_head")
+IFRAME_MODES = ("shared", "per_head", "mmse")
 # Largest frame decompress() decodes (pixels per frame; io.container.MAX_FRAME_PIXELS, the
 # container's limit, is the same): bounds what a forged shape can make the decoder allocate.
 MAX_DECODE_PIXELS = 1 << 24
@@ -122,7 +122,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     * **One shared perceptual I-frame decoder** (``perceptual_iframe="shared"``,
       ``iframe_decoder``, :class:`~compressai_plf.models.iframe_generator.PerceptualIFrameDecoder`):
       every perceptual head shows and continues the same frame 0 (the paper's recipe; trained
-      by the ``iframe`` stage, detached everywhere else); ``"per_head"`` gives each head its own.
+      by the ``iframe`` stage, detached everywhere else); ``"per_head"`` gives each head its own;
+      ``"mmse"`` has none: the perceptual heads continue the MMSE I-frame, or a frame 0 given
+      at decode time (``iframe=``, e.g. an exact posterior sample of the keyframe code).
     * **Configurable widths and depth**, and flow in **pixel units** (so a model trained on
       crops warps correctly at other sizes, CompressAI issue #307).
 
@@ -155,8 +157,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             seed is given (fixed mode).
         head_arch: perceptual head architecture, ``"own_past"`` or ``"residual"`` (the MMSE
             head is always the residual one: it defines the bitstream).
-        perceptual_iframe: ``"shared"`` (one ``iframe_decoder`` for every perceptual head) or
-            ``"per_head"``.
+        perceptual_iframe: ``"shared"`` (one ``iframe_decoder`` for every perceptual head),
+            ``"per_head"`` or ``"mmse"`` (no I-frame generator: the heads continue the MMSE
+            I-frame unless a frame 0 is given).
         iframe_planes: width of the perceptual I-frame generator(s) at the latent resolution
             (halved at each upsampling stage; default ``4 * mid_planes``;
             ``head_arch="own_past"`` only).
@@ -231,10 +234,10 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             raise ValueError(
                 f"perceptual_iframe must be one of {IFRAME_MODES}, got {perceptual_iframe!r}"
             )
-        if head_arch == "residual" and perceptual_iframe == "shared":
+        if head_arch == "residual" and perceptual_iframe != "per_head":
             raise ValueError(
-                "a shared perceptual I-frame decoder needs head_arch='own_past' (residual heads "
-                "decode their own I-frames)"
+                f"perceptual_iframe={perceptual_iframe!r} needs head_arch='own_past' (residual "
+                "heads decode their own I-frames)"
             )
         starts = head_synthesis_starts(synthesis_start, [h for h in decoders if h != "mse"])
         if not isinstance(synthesis_start, str):
@@ -441,6 +444,44 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             )
         return _with_legacy_defaults(extra["config"])
 
+    def with_decoders(
+        self, decoders: Iterable[str] | None = None, perceptual_iframe: str | None = None
+    ) -> ScaleSpaceFlowPLF:
+        """A copy with a subset of the decoder heads and/or another ``perceptual_iframe``
+        mode (``"mmse"`` leaves a shared I-frame generator out), weights copied. The encoder
+        side is unchanged, so the copy reads this model's bitstreams (decoder-side options
+        are outside :func:`~compressai_plf.io.weights_hash`); e.g. a zoo file that ships only
+        the heads a family trained.
+
+        Raises:
+            ValueError: a head this model lacks, or a mode whose networks it does not have.
+        """
+        config = self.config
+        if decoders is not None:
+            names = _normalise_heads(decoders)  # "mse" always in
+            missing = [h for h in names if h not in self.decoders]
+            if missing:
+                raise ValueError(f"this model has heads {list(self.decoders)}, not {missing}")
+            config["decoders"] = names
+            kept = [h for h in names if h != "mse"]
+            if not isinstance(config["synthesis_start"], str):
+                config["synthesis_start"] = {h: config["synthesis_start"][h] for h in kept}
+        if perceptual_iframe is not None:
+            config["perceptual_iframe"] = perceptual_iframe
+            if perceptual_iframe != "shared":
+                config["iframe_start"] = "none"
+        net = type(self)(**config)
+        source, target = self.state_dict(), net.state_dict()
+        absent = sorted(k for k in target if k not in source)
+        if absent:
+            raise ValueError(
+                f"this model has no weights for {absent[:3]}{' ...' if len(absent) > 3 else ''}"
+                f" (the copy's perceptual_iframe={config['perceptual_iframe']!r})"
+            )
+        copied = {k: source[k] for k in target if k != "_extra_state"}
+        net.load_state_dict({**copied, "_extra_state": target["_extra_state"]})
+        return net.train(self.training)
+
     # ------------------------------------------------------------------ heads
     def head(self, name: str) -> DecoderHead:
         """The decoder head called ``name``."""
@@ -630,6 +671,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             head = self.head(name)
             if chain.iframe is not None:
                 first = chain.iframe
+            elif self._config["perceptual_iframe"] == "mmse":
+                first = chain.mmse[0].detach()
             elif self.iframe_decoder is not None:
                 # Trained by the ``iframe`` stage only: every P-frame head continues the same
                 # detached frame 0 (the PLF paper's recipe), decoded once per chain.
@@ -867,6 +910,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         if decoder != "mse" and self.iframe_decoder is not None:
             self.head(decoder)
             return self.perceptual_keyframe(y_hat)
+        if self._config["perceptual_iframe"] == "mmse":
+            self.head(decoder)  # an unknown head is still an error
+            decoder = "mse"
         return self.head(decoder).decode_keyframe(y_hat)
 
     def decode_inter(self, x_ref: Tensor, strings: dict, shapes: dict) -> Tensor:

@@ -316,9 +316,11 @@ def _perception_weight(args: Any, plf: str) -> float:
 
 
 def _start_frame(model: nn.Module) -> int:
-    """First frame the P-frame heads' critics constrain: 1 when the model shares one frozen
-    perceptual I-frame (the heads cannot change frame 0), else 0."""
-    return 1 if getattr(model, "iframe_decoder", None) is not None else 0
+    """First frame the P-frame heads' critics constrain: 1 when the heads' frame 0 is not
+    theirs to change (one frozen shared perceptual I-frame, or the MMSE I-frame), else 0."""
+    shared = getattr(model, "iframe_decoder", None) is not None
+    config = getattr(model, "config", None) or {}
+    return 1 if shared or config.get("perceptual_iframe") == "mmse" else 0
 
 
 def _plf_critics(args: Any, names: tuple[str, ...], start_frame: int = 0) -> dict[str, nn.Module]:

@@ -3,13 +3,18 @@
 Usage::
 
     python -m compressai_plf.zoo.export CHECKPOINT --quality 1 --rate-mode fixed [--half]
-        [--family natural|mmnist] [--out FILE] [--data-root DIR] [--json REPORT]
+        [--family natural|mmnist] [--decoders mse,jd,fmd] [--perceptual-iframe mmse]
+        [--out FILE] [--data-root DIR] [--json REPORT]
     python -m compressai_plf.zoo.export --refresh zoo/export_checks.json
 
 The checkpoint's architecture must be the zoo's for that quality (``zoo.presets``); the
 entropy tables are refreshed (``update(force=True)``) so the file codes real bitstreams. With
 ``--half`` floating-point weights are stored in float16 (half the size; the entropy models stay
-float32) and loaded back into float32. The command then reloads the file the way the zoo does
+float32) and loaded back into float32. ``--decoders`` keeps only the named heads (e.g. the ones
+a run trained) and ``--perceptual-iframe mmse`` leaves a shared I-frame generator out (the
+heads then continue the MMSE I-frame, or a frame 0 given at decode time):
+``ScaleSpaceFlowPLF.with_decoders``, which keeps the encoder side, so the file reads the
+checkpoint's bitstreams. The command then reloads the file the way the zoo does
 and reports how far its reconstructions are from the checkpoint's on a batch of clips (from
 ``--data-root``, else random), so the effect of ``--half`` is measured, not assumed.
 
@@ -33,6 +38,7 @@ import torch
 
 from ..checkpoint import load_checkpoint, save_atomic, ssf_plf_of, training_weights
 from ..models import ScaleSpaceFlowPLF
+from ..models.ssf_plf import IFRAME_MODES
 from ..utils.cli_errors import (
     check_readable_file,
     check_torch_file,
@@ -112,14 +118,19 @@ def export_weights(
     half: bool = False,
     data_root: str | None = None,
     family: str | None = None,
+    decoders: list[str] | None = None,
+    perceptual_iframe: str | None = None,
 ) -> dict[str, Any]:
-    """Write the zoo weight file of ``checkpoint``; returns its path, size, sha256 and how
-    the reloaded file's bitstreams and decodes compare with the checkpoint's
-    (:func:`compare_decodes`, on Moving MNIST test clips from the MNIST root ``data_root``
-    for the gray family, else on random clips)."""
+    """Write the zoo weight file of ``checkpoint`` (with only the heads ``decoders`` and the
+    I-frame mode ``perceptual_iframe`` when given: ``ScaleSpaceFlowPLF.with_decoders``);
+    returns its path, size, sha256 and how the reloaded file's bitstreams and decodes compare
+    with the (converted) checkpoint's (:func:`compare_decodes`, on Moving MNIST test clips
+    from the MNIST root ``data_root`` for the gray family, else on random clips)."""
     ckpt = load_checkpoint(checkpoint)
     net = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
     _check_architecture(net, quality, rate_mode, family)
+    if decoders is not None or perceptual_iframe is not None:
+        net = net.with_decoders(decoders, perceptual_iframe)
     net.update(force=True)
     exported = strip_gaussian_tables(net.state_dict())  # rebuilt by the loader
     if half:
@@ -191,6 +202,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--out", help="weight file (default: the package's zoo weights folder)")
     p.add_argument("--half", action="store_true", help="store float weights as float16")
+    p.add_argument(
+        "--decoders",
+        type=lambda v: [h for h in v.split(",") if h],
+        help="comma-separated heads to keep (default: every head of the checkpoint)",
+    )
+    p.add_argument(
+        "--perceptual-iframe",
+        choices=IFRAME_MODES,
+        help="perceptual I-frame mode of the file (mmse: leave a shared generator out)",
+    )
     p.add_argument("--data-root", help="MNIST root for the reload check (default: random clips)")
     p.add_argument("--json", help="also write the report to this file")
     args = p.parse_args(argv)
@@ -219,6 +240,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.half,
             args.data_root,
             args.family,
+            args.decoders,
+            args.perceptual_iframe,
         )
     for k, v in info.items():
         print(f"{k}: {v}")

@@ -57,6 +57,57 @@ def test_own_past_changes_the_next_frame_and_leaves_mmse_bit_identical():
     assert torch.allclose(decoded["jd"][2], forced["jd"][2], atol=1e-6)
 
 
+def test_mmse_iframe_mode_continues_the_mmse_iframe_or_a_given_frame():
+    torch.manual_seed(0)
+    net = tiny_fixed(perceptual_iframe="mmse").eval()
+    assert net.iframe_decoder is None
+    assert not any(k.startswith("iframe_decoder.") for k in net.state_dict())
+    net.update(force=True)
+    frames = clip(2, 1, 64, 64)
+    out = net.forward_heads(frames)["x_hat"]
+    assert all(torch.equal(out[h][0], out["mse"][0]) for h in PERCEPTUAL)
+    strings, shapes = net.compress(frames)
+    decoded = net.decompress_heads(strings, shapes)
+    assert all(torch.equal(decoded[h][0], decoded["mse"][0]) for h in PERCEPTUAL)
+    assert torch.equal(net.decompress(strings, shapes, "sa")[0], decoded["mse"][0])
+    other = torch.rand(2, 1, 64, 64)
+    given = net.decompress_heads(strings, shapes, iframe=other)
+    assert torch.equal(given["jd"][0], other)
+    with pytest.raises(ValueError, match="needs head_arch='own_past'"):
+        tiny_fixed(head_arch="residual", perceptual_iframe="mmse")
+
+
+def test_with_decoders_keeps_the_bitstream_and_the_kept_heads():
+    from compressai_plf.io import weights_hash
+
+    torch.manual_seed(0)
+    net = tiny_fixed(synthesis_start={"jd": "own", "fmd": "mmse_frame", "sa": "mmse"}).eval()
+    net.update(force=True)
+    frames = clip(2, 1, 64, 64)
+    strings, shapes = net.compress(frames, seed=3)
+    other = torch.rand(2, 1, 64, 64)
+    full = net.decompress_heads(strings, shapes, iframe=other)
+
+    small = net.with_decoders(("jd", "fmd"), perceptual_iframe="mmse")
+    assert small.decoders == ("mse", "jd", "fmd") and small.iframe_decoder is None
+    assert small.config["synthesis_start"] == {"jd": "own", "fmd": "mmse_frame"}
+    assert weights_hash(small) == weights_hash(net)  # reads the same clips
+    assert sum(v.numel() for v in small.state_dict().values() if torch.is_tensor(v)) < sum(
+        v.numel() for v in net.state_dict().values() if torch.is_tensor(v)
+    )
+    assert small.compress(frames, seed=3)[0] == strings
+    part = small.decompress_heads(strings, shapes, iframe=other)
+    for h in ("mse", "jd", "fmd"):  # given the same frame 0, the kept heads decode the same
+        assert all(torch.equal(a, b) for a, b in zip(part[h], full[h], strict=True))
+    # and it survives a save/load round trip like any model
+    again = ScaleSpaceFlowPLF.from_state_dict(small.state_dict())
+    assert again.decoders == small.decoders
+    with pytest.raises(ValueError, match="not \\['sa'\\]"):
+        small.with_decoders(("jd", "sa"))
+    with pytest.raises(ValueError, match="no weights for"):
+        small.with_decoders(perceptual_iframe="shared")  # its generator was left out
+
+
 def test_own_past_head_can_copy_its_warped_past():
     head = OwnPastHead(1, 8, 4, 2, 2, 8, 3)
     with torch.no_grad():

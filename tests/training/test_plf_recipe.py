@@ -198,6 +198,10 @@ def test_universal_critics_skip_a_shared_frozen_iframe(tiny_args):
         "fmd": (1, 2),
         "sa": (1, 2),
     }
+    mmse = tiny_args(  # frame 0 is the MMSE I-frame: not the heads' either
+        stage="universal", plf=["fmd"], model_args={**TINY_FIXED, "perceptual_iframe": "mmse"}
+    )
+    assert make_stage("universal", build_model(mmse), mmse).critics["fmd"].frames == (1, 2)
     per_head = tiny_args(
         stage="universal",
         plf=["fmd"],

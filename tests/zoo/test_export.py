@@ -48,6 +48,26 @@ def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
     assert all(p.dtype == torch.float32 for p in net.parameters())
 
 
+def test_export_keeps_only_the_named_heads_and_drops_the_iframe_generator(tmp_path):
+    from compressai_plf.io import weights_hash
+
+    torch.manual_seed(0)
+    heads = ("mse", "jd", "fmd", "sa")
+    net = ssf_plf(2, rate_mode="fixed", decoders=heads, head_arch="own_past")
+    path = save_atomic({"state_dict": net.state_dict(), "step": 3}, tmp_path / "c.pth.tar")
+    out = main(
+        [str(path), "--quality", "2", "--out", str(tmp_path / "w.pth.tar")]
+        + ["--decoders", "mse,fmd", "--perceptual-iframe", "mmse"]
+    )
+    assert out["identical_bitstreams"] == "8/8"
+    assert set(out["max_abs_decode_diff"]) == {"mse", "fmd"}
+    small = pretrained.load_weights_file(tmp_path / "w.pth.tar")
+    assert small.decoders == ("mse", "fmd") and small.config["perceptual_iframe"] == "mmse"
+    keys = small.state_dict()
+    assert not any(k.startswith(("iframe_decoder.", "heads.jd.")) for k in keys)
+    assert weights_hash(small) == weights_hash(net)  # it reads the checkpoint's clips
+
+
 def test_export_refuses_another_architecture(fixed_q2_checkpoint, tmp_path):
     with pytest.raises(ValueError, match="q3 mmnist fixed architecture"):
         export_weights(fixed_q2_checkpoint, 3, "fixed", out=tmp_path / "x.pth.tar")
