@@ -80,6 +80,7 @@ def _identity(data: Mapping, head: str, label: str) -> Row:
         "confident": _get(data, "confident", head, label),
         "confident_per_frame": _get(data, "confident", head, label, True),
         "class_tv": _get(data, "class-tv", head, label),
+        "class_tv_per_frame": _get(data, "class-tv", head, label, True),
         "fd": _get(data, "fd", head, label),
     }
 
@@ -216,6 +217,7 @@ def universality_gap(
                 "mmse_head_mse": nanmean(mmse or [], None),
                 "confident": _get(data, "confident", head, label),
                 "class_tv": _get(data, "class-tv", head, label),
+                "class_tv_per_frame": _get(data, "class-tv", head, label, True),
             }
         )
     uni, e2e_row = rows
@@ -264,6 +266,7 @@ def dp_points(
                 perception.replace("-", "_"): _get(data, perception, head, label),
                 "confident": _get(data, "confident", head, label),
                 "class_tv": _get(data, "class-tv", head, label),
+                "class_tv_per_frame": _get(data, "class-tv", head, label, True),
                 "fd": _get(data, "fd", head, label),
             }
         )
