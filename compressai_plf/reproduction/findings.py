@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..results import nanmean
 from .paper_numbers import LOW_RATE_IFRAME_MSE
+from .tables import p_frame_mean
 
 __all__ = ["permanence_check", "rate_check", "realism_check"]
 
@@ -44,11 +44,6 @@ def _row(rows: Sequence[Row], model: str, head: str) -> Row:
     raise ValueError(f"no row for head {head!r} of model {model!r}")
 
 
-def _p_frames(values: Sequence[float] | None) -> float | None:
-    """Mean over the P-frames (frames 1...) of a per-frame list."""
-    return nanmean(list(values[1:]), None) if values and len(values) > 1 else None
-
-
 def realism_check(
     rows: Sequence[Row],
     confident: float = REALISM_CONFIDENT,
@@ -60,8 +55,8 @@ def realism_check(
     for r in rows:
         if r["head"] in ("mse", "source"):
             continue
-        conf = _p_frames(r.get("confident_per_frame"))
-        tv = _p_frames(r.get("class_tv_per_frame"))
+        conf = p_frame_mean(r.get("confident_per_frame"))
+        tv = p_frame_mean(r.get("class_tv_per_frame"))
         passed = conf is not None and tv is not None and conf >= confident and tv <= class_tv
         out.append(
             {

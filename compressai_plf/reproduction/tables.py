@@ -33,9 +33,11 @@ __all__ = [
     "factor_of_two",
     "family_summary",
     "markdown_table",
+    "p_frame_mean",
     "permanence_summary",
     "posterior_factor_of_two",
     "reference_comparison",
+    "universality_at_matched_realism",
     "universality_gap",
 ]
 
@@ -247,6 +249,49 @@ def universality_gap(
     return rows
 
 
+def p_frame_mean(values: Sequence[float] | None) -> float | None:
+    """Mean over the P-frames (frames 1...) of a per-frame list; ``None`` without P-frames."""
+    return nanmean(list(values[1:]), None) if values and len(values) > 1 else None
+
+
+def universality_at_matched_realism(
+    universal: Sequence[Row], e2e: Sequence[Row], realism: str = "confident_per_frame"
+) -> list[Row]:
+    """End-to-end points against the universal head's distortion-perception curve, at the
+    same realism: per end-to-end point (rows of :func:`dp_points`, one head), the universal
+    P-frame MSE linearly interpolated between the two universal points whose P-frame realism
+    (``realism``, a per-frame statistic, frames 1...; frame 0 is the shared given frame)
+    brackets it. Outside the universal curve's realism range nothing is interpolated (the
+    row says so): a lower MSE at another realism is no evidence about universality. The
+    paper's finding is a gap near zero (the MMSE representation is universal)."""
+    curve = sorted(
+        (r_, m)
+        for r_, m in ((p_frame_mean(r.get(realism)), r.get("p_mse")) for r in universal)
+        if r_ is not None and m is not None
+    )
+    out = []
+    for point in e2e:
+        level, mse = p_frame_mean(point.get(realism)), point.get("p_mse")
+        interpolated = None
+        for (r0, m0), (r1, m1) in zip(curve, curve[1:], strict=False):
+            if level is not None and r0 <= level <= r1:
+                w = 0.0 if r1 == r0 else (level - r0) / (r1 - r0)
+                interpolated = m0 + w * (m1 - m0)
+                break
+        out.append(
+            {
+                "lambda_p": point.get("lambda_p"),
+                "head": point.get("head"),
+                "realism": level,
+                "e2e_p_mse": mse,
+                "universal_p_mse": interpolated,
+                "gap": None if interpolated is None or mse is None else interpolated - mse,
+                "bracketed": interpolated is not None,
+            }
+        )
+    return out
+
+
 def dp_points(
     points: Sequence[tuple[float | None, Mapping, str, str]], perception: str = "w1-fmd"
 ) -> list[Row]:
@@ -268,6 +313,7 @@ def dp_points(
                 "class_tv": _get(data, "class-tv", head, label),
                 "class_tv_per_frame": _get(data, "class-tv", head, label, True),
                 "fd": _get(data, "fd", head, label),
+                "confident_per_frame": _get(data, "confident", head, label, True),
             }
         )
     return rows

@@ -124,3 +124,25 @@ def test_identity_rows_and_posterior_factor_of_two():
     assert f2["ratio"] == pytest.approx(2.0)  # frame-0 MSE 0.02 over 0.01
     assert f2["sample_accuracy"] == 0.15 and f2["mmse_confident"] == 0.0
     assert f2["sample_confident"] == 1.0 and f2["source_confident"] == 0.97
+
+
+def test_universality_at_matched_realism_interpolates_the_universal_curve():
+    from compressai_plf.reproduction.tables import universality_at_matched_realism
+
+    def point(lam, conf1, p_mse):  # frame 0 (0.96) is the shared given frame, left out
+        return {
+            "lambda_p": lam,
+            "head": "fmd",
+            "confident_per_frame": [0.96, conf1],
+            "p_mse": p_mse,
+        }
+
+    universal = [point(0.03, 0.55, 0.006), point(0.3, 0.85, 0.012), point(0.1, 0.65, 0.007)]
+    e2e = [point(0.1, 0.75, 0.0085), point(1.0, 0.95, 0.02), point(0.03, 0.65, 0.007)]
+    rows = universality_at_matched_realism(universal, e2e)
+    # 0.75 lies halfway between the universal points at 0.65 (0.007) and 0.85 (0.012)
+    assert rows[0]["universal_p_mse"] == pytest.approx(0.0095)
+    assert rows[0]["gap"] == pytest.approx(0.001) and rows[0]["bracketed"]
+    assert rows[1]["universal_p_mse"] is None and rows[1]["gap"] is None  # beyond the curve
+    assert rows[2]["gap"] == pytest.approx(0.0)  # on a universal point
+    assert [r["realism"] for r in rows] == pytest.approx([0.75, 0.95, 0.65])
