@@ -468,8 +468,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 config["synthesis_start"] = {h: config["synthesis_start"][h] for h in kept}
         if perceptual_iframe is not None:
             config["perceptual_iframe"] = perceptual_iframe
-            if perceptual_iframe != "shared":
-                config["iframe_start"] = "none"
+        if config["perceptual_iframe"] != "shared" or tuple(config["decoders"]) == ("mse",):
+            config["iframe_start"] = "none"  # no shared generator left to start anywhere
         net = type(self)(**config)
         source, target = self.state_dict(), net.state_dict()
         absent = sorted(k for k in target if k not in source)
@@ -480,7 +480,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             )
         copied = {k: source[k] for k in target if k != "_extra_state"}
         net.load_state_dict({**copied, "_extra_state": target["_extra_state"]})
-        return net.train(self.training)
+        return net.to(next(self.parameters())).train(self.training)  # device and dtype
 
     # ------------------------------------------------------------------ heads
     def head(self, name: str) -> DecoderHead:
@@ -661,7 +661,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
     def decode_heads(self, chain: MMSEChain, heads: Iterable[str]) -> dict[str, list[Tensor]]:
         """Every head's displayed frames from an :class:`MMSEChain` (``"mse"``: the chain's
         own frames). A perceptual head warps its own previous frame with the decoded motion
-        (``head_arch="own_past"``) and starts from the shared perceptual I-frame."""
+        (``head_arch="own_past"``) and starts from the chain's given frame 0 if it has one,
+        else from the shared perceptual I-frame, the MMSE I-frame (``perceptual_iframe=
+        "mmse"``) or its own I-frame decoder (``"per_head"``)."""
         names = self._head_names(heads)
         out: dict[str, list[Tensor]] = {}
         for name in names:

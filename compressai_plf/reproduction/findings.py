@@ -89,7 +89,9 @@ def permanence_check(
         "fmd_passed": fmd["correction"] is not None and fmd["correction"] >= correct,
     }
     sa = next((r for r in rows if r["model"] == model and r["head"] == "sa"), None)
-    if sa is not None and None not in (sa["correction"], jd["correction"], fmd["correction"]):
+    if sa is not None and None in (sa["correction"], jd["correction"], fmd["correction"]):
+        out.update({"sa_correction": sa["correction"], "sa_passed": False})  # not measured
+    elif sa is not None:
         lo, hi = sorted((jd["correction"], fmd["correction"]))
         between = lo <= sa["correction"] <= hi
         nearer_fmd = abs(sa["correction"] - fmd["correction"]) < abs(

@@ -20,6 +20,7 @@ NeurIPS 2023, https://arxiv.org/abs/2305.19301):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -110,7 +111,7 @@ def error_permanence(data: Mapping, pframe_bits: Mapping[str, int]) -> list[Row]
                     "head": head,
                     "mse_per_frame": mse,
                     "mse": nanmean(mse or [], None),
-                    "p_mse": nanmean(mse[1:], None) if mse else None,
+                    "p_mse": p_frame_mean(mse),
                     "w1_jd": _get(data, "w1-jd", head, label),
                     "w1_fmd": _get(data, "w1-fmd", head, label),
                     "w1_sa": _get(data, "w1-sa", head, label),
@@ -214,7 +215,7 @@ def universality_gap(
                 "model": label,
                 "head": head,
                 "mse": nanmean(mse or [], None),
-                "p_mse": nanmean(mse[1:], None) if mse else None,
+                "p_mse": p_frame_mean(mse),
                 f"w1_{head}": _get(data, f"w1-{head}", head, label),
                 "mmse_head_mse": nanmean(mmse or [], None),
                 "confident": _get(data, "confident", head, label),
@@ -249,7 +250,7 @@ def universality_gap(
     return rows
 
 
-def p_frame_mean(values: Sequence[float] | None) -> float | None:
+def p_frame_mean(values: Sequence[float | None] | None) -> float | None:
     """Mean over the P-frames (frames 1...) of a per-frame list; ``None`` without P-frames."""
     return nanmean(list(values[1:]), None) if values and len(values) > 1 else None
 
@@ -264,16 +265,15 @@ def universality_at_matched_realism(
     brackets it. Outside the universal curve's realism range nothing is interpolated (the
     row says so): a lower MSE at another realism is no evidence about universality. The
     paper's finding is a gap near zero (the MMSE representation is universal)."""
-    curve = sorted(
-        (r_, m)
-        for r_, m in ((p_frame_mean(r.get(realism)), r.get("p_mse")) for r in universal)
-        if r_ is not None and m is not None
-    )
     out = []
     for point in e2e:
+        # the curve of the same head only (a universal run may train JD and FMD together)
+        same = [r for r in universal if r.get("head") == point.get("head")]
+        measured = ((p_frame_mean(r.get(realism)), r.get("p_mse")) for r in same)
+        curve = sorted((lvl, m) for lvl, m in measured if lvl is not None and m is not None)
         level, mse = p_frame_mean(point.get(realism)), point.get("p_mse")
         interpolated = None
-        for (r0, m0), (r1, m1) in zip(curve, curve[1:], strict=False):
+        for (r0, m0), (r1, m1) in itertools.pairwise(curve):
             if level is not None and r0 <= level <= r1:
                 w = 0.0 if r1 == r0 else (level - r0) / (r1 - r0)
                 interpolated = m0 + w * (m1 - m0)
@@ -307,7 +307,7 @@ def dp_points(
                 "model": label,
                 "head": head,
                 "mse": nanmean(mse or [], None),
-                "p_mse": nanmean(mse[1:], None) if mse else None,
+                "p_mse": p_frame_mean(mse),
                 perception.replace("-", "_"): _get(data, perception, head, label),
                 "confident": _get(data, "confident", head, label),
                 "class_tv": _get(data, "class-tv", head, label),

@@ -54,10 +54,11 @@ CRITIC_BETAS = (0.5, 0.9)
 Batches = Callable[[int, int], list[Tensor]]
 
 
-def heads_forward(model: nn.Module) -> Callable[[list[Tensor], tuple[str, ...]], dict]:
-    """``forward(frames, heads)`` of a codec: ``model.forward_heads`` for multi-head models;
-    for a CompressAI video model with one decoder (e.g. ``ssf2020``) its ``forward``, its
-    reconstructions presented as the ``mse`` head (so the ``mse`` stage trains it)."""
+def heads_forward(model: nn.Module) -> Callable[..., dict]:
+    """``forward(frames, heads[, iframe])`` of a codec: ``model.forward_heads`` for multi-head
+    models (``iframe``: the perceptual heads' frame 0, see ``iframe_source``); for a CompressAI
+    video model with one decoder (e.g. ``ssf2020``) its ``forward``, its reconstructions
+    presented as the ``mse`` head (so the ``mse`` stage trains it)."""
     if hasattr(model, "forward_heads"):
         return model.forward_heads
 
@@ -94,7 +95,8 @@ class Stage:
     def __init__(self, model: nn.Module, args: Any, forward: Callable | None = None) -> None:
         self.model = model
         self.args = args
-        # ``forward(frames, heads)``: the (possibly DistributedDataParallel) codec forward.
+        # ``forward(frames, heads[, iframe])``: the (possibly DistributedDataParallel) codec
+        # forward.
         self.forward = forward or heads_forward(model)
         self.guard = NonFiniteGuard(getattr(args, "max_nonfinite", 10))
         self.critics = nn.ModuleDict(self.build_critics())
@@ -316,8 +318,9 @@ def _perception_weight(args: Any, plf: str) -> float:
 
 
 def _start_frame(model: nn.Module) -> int:
-    """First frame the P-frame heads' critics constrain: 1 when the heads' frame 0 is not
-    theirs to change (one frozen shared perceptual I-frame, or the MMSE I-frame), else 0."""
+    """First frame the P-frame heads' critics constrain: 1 when the model gives every head
+    one frozen frame 0 (a shared perceptual I-frame decoder, or the MMSE I-frame of
+    ``perceptual_iframe="mmse"``), else 0 (per-head I-frame decoders)."""
     shared = getattr(model, "iframe_decoder", None) is not None
     config = getattr(model, "config", None) or {}
     return 1 if shared or config.get("perceptual_iframe") == "mmse" else 0
@@ -453,6 +456,7 @@ class FramesWithIFrame:
     iframe: Tensor
 
     def batch_slice(self, lo: int, hi: int) -> FramesWithIFrame:
+        """Clips ``lo:hi`` with their own frames 0 (a micro-batch)."""
         return FramesWithIFrame([x[lo:hi] for x in self.frames], self.iframe[lo:hi])
 
 
@@ -467,7 +471,10 @@ class UniversalStage(Stage):
     of each clip's keyframe code (:class:`~compressai_plf.eval.posterior_iframe.
     PosteriorIFrameSampler`: a real training frame with the same 12-bit code): a perfectly
     realistic I-frame, often of the wrong digit, so that the P-frame heads' behaviour (error
-    permanence) can be trained and studied apart from I-frame GAN training."""
+    permanence) can be trained and studied apart from I-frame GAN training. In training the
+    sample is drawn under its own seeded dither, while the MMSE chain codes the keyframe under
+    the training dither, so the two are codes of the same frame under different dithers (the
+    same digit position); at evaluation the sample is of the transmitted code."""
 
     name = "universal"
     perceptual_codec_loss = True
@@ -521,7 +528,8 @@ class UniversalStage(Stage):
         seed = (step * 1009 + draw) % 2**32
         generator = torch.Generator().manual_seed(seed)
         with torch.no_grad():
-            return self._sampler.sample_keyframe(frames[0], seed, generator).frames
+            sample = self._sampler.sample_keyframe(frames[0], seed, generator).frames
+        return sample.to(frames[0])  # the sampler draws on the CPU
 
     def prepare_batch(self, frames, key=None):
         if not self.caches_chain:
@@ -554,9 +562,9 @@ class UniversalStage(Stage):
         }
 
     def slice_batch(self, batch, lo, hi):
-        if isinstance(batch, list):
-            return super().slice_batch(batch, lo, hi)
-        return batch.batch_slice(lo, hi)  # an MMSE chain or FramesWithIFrame
+        if hasattr(batch, "batch_slice"):  # an MMSE chain or FramesWithIFrame
+            return batch.batch_slice(lo, hi)
+        return super().slice_batch(batch, lo, hi)
 
     def codec_backward(self, frames, step):
         total = super().codec_backward(frames, step)

@@ -58,14 +58,16 @@ class RunExistsError(FileExistsError):
 
 
 class HeadsForward(nn.Module):
-    """``forward(frames, heads)`` -> ``model.forward_heads``: lets DistributedDataParallel
-    wrap the multi-head pass (DDP only hooks ``forward``)."""
+    """``forward(frames, heads, iframe=None)`` -> ``model.forward_heads``: lets
+    DistributedDataParallel wrap the multi-head pass (DDP only hooks ``forward``)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, frames, heads, iframe=None):
+    def forward(
+        self, frames: list[torch.Tensor], heads: tuple[str, ...], iframe: torch.Tensor | None = None
+    ) -> dict[str, Any]:
         return self.model.forward_heads(frames, heads, iframe)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 import torch
 
 from ..checkpoint import load_checkpoint, save_atomic, ssf_plf_of, training_weights
+from ..io.weights_hash import weights_hash
 from ..models import ScaleSpaceFlowPLF
 from ..models.ssf_plf import IFRAME_MODES
 from ..utils.cli_errors import (
@@ -129,8 +130,14 @@ def export_weights(
     ckpt = load_checkpoint(checkpoint)
     net = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
     _check_architecture(net, quality, rate_mode, family)
+    converted = {}
     if decoders is not None or perceptual_iframe is not None:
-        net = net.with_decoders(decoders, perceptual_iframe)
+        original, net = net, net.with_decoders(decoders, perceptual_iframe)
+        # what the file's weight check compares is the converted model; that it still reads
+        # the checkpoint's bitstreams is the encoder-side identity, checked here
+        converted = {"reads_checkpoint_bitstreams": weights_hash(net) == weights_hash(original)}
+        if not converted["reads_checkpoint_bitstreams"]:
+            raise RuntimeError("converting the heads changed the encoder side (a bug)")
     net.update(force=True)
     exported = strip_gaussian_tables(net.state_dict())  # rebuilt by the loader
     if half:
@@ -160,6 +167,7 @@ def export_weights(
         "bytes": path.stat().st_size,
         "sha256": digest,
         **check,
+        **converted,
         **meta,
     }
 

@@ -106,6 +106,8 @@ def test_with_decoders_keeps_the_bitstream_and_the_kept_heads():
         small.with_decoders(("jd", "sa"))
     with pytest.raises(ValueError, match="no weights for"):
         small.with_decoders(perceptual_iframe="shared")  # its generator was left out
+    started = tiny_fixed(iframe_start="mmse")  # a generator start means nothing without one
+    assert started.with_decoders(("mse",)).decoders == ("mse",)
 
 
 def test_own_past_head_can_copy_its_warped_past():

@@ -48,6 +48,10 @@ def test_permanence_targets_and_sa_between_nearer_fmd():
     rows[2] = _row("q9", "sa", correction=0.75)
     got = permanence_check(rows, "q9")
     assert not got["sa_between"] and got["sa_nearer_fmd"] and not got["passed"]
+    # an SA row without its statistic cannot pass silently
+    rows[2] = _row("q9", "sa", correction=None)
+    got = permanence_check(rows, "q9")
+    assert got["jd_passed"] and got["fmd_passed"] and not got["sa_passed"] and not got["passed"]
     # JD that forgets its first digit fails, whatever FMD does
     rows = [_row("q9", "jd", permanence=0.07, correction=0.69), rows[1]]
     got = permanence_check(rows, "q9")

@@ -138,6 +138,8 @@ def test_universality_at_matched_realism_interpolates_the_universal_curve():
         }
 
     universal = [point(0.03, 0.55, 0.006), point(0.3, 0.85, 0.012), point(0.1, 0.65, 0.007)]
+    # a JD head trained in the same runs: never part of FMD's curve
+    universal += [{**point(0.1, 0.75, 0.03), "head": "jd"}, {**point(1, 0.9, 0.04), "head": "jd"}]
     e2e = [point(0.1, 0.75, 0.0085), point(1.0, 0.95, 0.02), point(0.03, 0.65, 0.007)]
     rows = universality_at_matched_realism(universal, e2e)
     # 0.75 lies halfway between the universal points at 0.65 (0.007) and 0.85 (0.012)

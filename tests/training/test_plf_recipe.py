@@ -298,8 +298,12 @@ def test_posterior_iframe_without_the_cached_chain_decodes_the_same(tiny_args, m
 
 
 def test_end_to_end_stage_continues_a_posterior_sample(tiny_args, mnist_root):
+    from compressai_plf.training.trainer import HeadsForward
+
     args = tiny_args(stage="plf", plf=["fmd"], iframe_source="posterior", freeze_keyframe=True)
-    stage = make_stage("plf", build_model(args), args)
+    model = build_model(args)
+    # through the module DistributedDataParallel would wrap, as the trainer builds it
+    stage = make_stage("plf", model, args, HeadsForward(model))
     sampler = _small_sampler(stage, mnist_root)
     index_frames = sampler.frames(torch.arange(200))
     frames = _fixed_batches(4, 3)(0, 0)
@@ -307,11 +311,14 @@ def test_end_to_end_stage_continues_a_posterior_sample(tiny_args, mnist_root):
     for x in out["fmd"][0]:  # frame 0 of the head is one of the index's real frames
         assert ((index_frames - x).abs().flatten(1).amax(1) == 0).any()
     keyframe = {k: v.clone() for k, v in stage.model.img_encoder.state_dict().items()}
+    residual = {k: v.clone() for k, v in stage.model.res_encoder.state_dict().items()}
     logs = stage.train_step(1, _fixed_batches(4, 3))
     assert torch.isfinite(torch.tensor(logs["loss"]))
     assert "mse.loss" in logs  # the MMSE head keeps its rate-distortion loss
     for k, v in stage.model.img_encoder.state_dict().items():
         assert torch.equal(v, keyframe[k])  # frozen: the sampler's index stays valid
+    after = stage.model.res_encoder.state_dict()
+    assert any(not torch.equal(after[k], v) for k, v in residual.items())  # end to end
     ev = stage.evaluate(frames)
     assert "critic.fmd_w1" in ev and "fmd.frame1.mse" in ev
     # without a frozen keyframe codec the index would go stale: refused

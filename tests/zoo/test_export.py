@@ -59,7 +59,7 @@ def test_export_keeps_only_the_named_heads_and_drops_the_iframe_generator(tmp_pa
         [str(path), "--quality", "2", "--out", str(tmp_path / "w.pth.tar")]
         + ["--decoders", "mse,fmd", "--perceptual-iframe", "mmse"]
     )
-    assert out["identical_bitstreams"] == "8/8"
+    assert out["identical_bitstreams"] == "8/8" and out["reads_checkpoint_bitstreams"]
     assert set(out["max_abs_decode_diff"]) == {"mse", "fmd"}
     small = pretrained.load_weights_file(tmp_path / "w.pth.tar")
     assert small.decoders == ("mse", "fmd") and small.config["perceptual_iframe"] == "mmse"
