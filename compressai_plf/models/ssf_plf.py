@@ -482,6 +482,52 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         net.load_state_dict({**copied, "_extra_state": target["_extra_state"]})
         return net.to(next(self.parameters())).train(self.training)  # device and dtype
 
+    def with_head(self, name: str, other: ScaleSpaceFlowPLF) -> ScaleSpaceFlowPLF:
+        """A copy whose perceptual head ``name`` is ``other``'s (added if this model lacks
+        it), with that head's synthesis start: universal heads trained in separate runs on
+        one frozen encoder side assembled into one model (e.g. a zoo file's JD head from one
+        run and its FMD head from another).
+
+        Raises:
+            ValueError: ``name`` is ``"mse"`` or not a head of ``other``; the two models code
+                different bitstreams (their heads were trained on other encoder sides); or
+                the head's networks differ in architecture.
+        """
+        # imported here: compressai_plf.io imports this module
+        from ..io.weights_hash import weights_hash
+
+        if name == "mse" or name not in other.decoders:
+            raise ValueError(f"{name!r} is not a perceptual head of the other model")
+        if weights_hash(self) != weights_hash(other):
+            raise ValueError(
+                f"head {name!r} comes from a model that codes other bitstreams (different "
+                "encoder-side weights): it was trained on another encoder side"
+            )
+        config, theirs = self.config, other.config
+        perceptual = [h for h in self.decoders if h != "mse"]
+        kept = perceptual + ([name] if name not in perceptual else [])
+        starts = head_synthesis_starts(config["synthesis_start"], perceptual)
+        starts[name] = head_synthesis_starts(theirs["synthesis_start"], [name])[name]
+        config["decoders"] = _normalise_heads(["mse", *kept])
+        config["synthesis_start"] = starts
+        net = type(self)(**config)
+        prefix = f"heads.{name}."
+        mine, source, target = self.state_dict(), other.state_dict(), net.state_dict()
+        state = {k: (source if k.startswith(prefix) else mine).get(k) for k in target}
+        state["_extra_state"] = target["_extra_state"]
+        wrong = sorted(
+            k
+            for k, v in state.items()
+            if k != "_extra_state"
+            and (v is None or (torch.is_tensor(v) and v.shape != target[k].shape))
+        )
+        if wrong:
+            raise ValueError(
+                f"head {name!r} of the other model does not fit this architecture: {wrong[:3]}"
+            )
+        net.load_state_dict(state)
+        return net.to(next(self.parameters())).train(self.training)
+
     # ------------------------------------------------------------------ heads
     def head(self, name: str) -> DecoderHead:
         """The decoder head called ``name``."""

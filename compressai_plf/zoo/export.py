@@ -3,15 +3,17 @@
 Usage::
 
     python -m compressai_plf.zoo.export CHECKPOINT --quality 1 --rate-mode fixed [--half]
-        [--family natural|mmnist] [--decoders mse,jd,fmd] [--perceptual-iframe mmse]
-        [--out FILE] [--data-root DIR] [--json REPORT]
+        [--family natural|mmnist] [--head NAME=CHECKPOINT ...] [--decoders mse,jd,fmd]
+        [--perceptual-iframe mmse] [--out FILE] [--data-root DIR] [--json REPORT]
     python -m compressai_plf.zoo.export --refresh zoo/export_checks.json
 
 The checkpoint's architecture must be the zoo's for that quality (``zoo.presets``); the
 entropy tables are refreshed (``update(force=True)``) so the file codes real bitstreams. With
 ``--half`` floating-point weights are stored in float16 (half the size; the entropy models stay
-float32) and loaded back into float32. ``--decoders`` keeps only the named heads (e.g. the ones
-a run trained) and ``--perceptual-iframe mmse`` leaves a shared I-frame generator out (the
+float32) and loaded back into float32. ``--head fmd=OTHER`` takes head ``fmd`` from another
+checkpoint of the same encoder side (``ScaleSpaceFlowPLF.with_head``: universal heads trained
+in separate runs on one frozen bitstream, assembled into one file). ``--decoders`` keeps only
+the named heads (e.g. the ones the runs trained) and ``--perceptual-iframe mmse`` leaves a shared I-frame generator out (the
 heads then continue the MMSE I-frame, or a frame 0 given at decode time):
 ``ScaleSpaceFlowPLF.with_decoders``, which keeps the encoder side, so the file reads the
 checkpoint's bitstreams. The command then reloads the file the way the zoo does
@@ -31,6 +33,7 @@ import argparse
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,21 +124,34 @@ def export_weights(
     family: str | None = None,
     decoders: list[str] | None = None,
     perceptual_iframe: str | None = None,
+    heads_from: Mapping[str, str | os.PathLike] | None = None,
 ) -> dict[str, Any]:
-    """Write the zoo weight file of ``checkpoint`` (with only the heads ``decoders`` and the
-    I-frame mode ``perceptual_iframe`` when given: ``ScaleSpaceFlowPLF.with_decoders``);
+    """Write the zoo weight file of ``checkpoint`` (with each head of ``heads_from`` taken
+    from that checkpoint, ``ScaleSpaceFlowPLF.with_head``; then only the heads ``decoders``
+    and the I-frame mode ``perceptual_iframe`` when given, ``with_decoders``);
     returns its path, size, sha256 and how the reloaded file's bitstreams and decodes compare
     with the (converted) checkpoint's (:func:`compare_decodes`, on Moving MNIST test clips
     from the MNIST root ``data_root`` for the gray family, else on random clips)."""
     ckpt = load_checkpoint(checkpoint)
     net = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
     _check_architecture(net, quality, rate_mode, family)
-    converted = {}
-    if decoders is not None or perceptual_iframe is not None:
-        original, net = net, net.with_decoders(decoders, perceptual_iframe)
+    converted: dict[str, Any] = {}
+    sources: dict[str, Any] = {}  # heads taken from other runs, recorded in the file
+    for name, other in (heads_from or {}).items():
+        other_ckpt = load_checkpoint(other)
+        net = net.with_head(name, ssf_plf_of(other_ckpt, f"checkpoint {other}"))
+        where = Path(other)  # run folder and file: a head's operating point is its run's
+        sources[name] = {
+            "source": f"{where.parent.name}/{where.name}",
+            "step": other_ckpt.get("step"),
+            **training_weights(other_ckpt),
+        }
+    if decoders is not None or perceptual_iframe is not None or heads_from:
+        original = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
+        net = net.with_decoders(decoders, perceptual_iframe)
         # what the file's weight check compares is the converted model; that it still reads
         # the checkpoint's bitstreams is the encoder-side identity, checked here
-        converted = {"reads_checkpoint_bitstreams": weights_hash(net) == weights_hash(original)}
+        converted["reads_checkpoint_bitstreams"] = weights_hash(net) == weights_hash(original)
         if not converted["reads_checkpoint_bitstreams"]:
             raise RuntimeError("converting the heads changed the encoder side (a bug)")
     net.update(force=True)
@@ -151,6 +167,7 @@ def export_weights(
         # the training weights, so a file records its operating point
         **training_weights(ckpt),
         "float16": half,
+        **({"heads_from": sources} if sources else {}),
     }
     path = Path(out) if out else weights_path(quality, "mse", rate_mode, family)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -211,6 +228,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", help="weight file (default: the package's zoo weights folder)")
     p.add_argument("--half", action="store_true", help="store float weights as float16")
     p.add_argument(
+        "--head",
+        action="append",
+        default=[],
+        metavar="NAME=CHECKPOINT",
+        help="take perceptual head NAME from CHECKPOINT (same encoder side); repeatable",
+    )
+    p.add_argument(
         "--decoders",
         type=lambda v: [h for h in v.split(",") if h],
         help="comma-separated heads to keep (default: every head of the checkpoint)",
@@ -229,6 +253,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             return refresh_reports(args.refresh)
     if args.checkpoint is None or args.quality is None:
         raise fail("give CHECKPOINT and --quality (or --refresh REPORTS)")
+    heads_from = {}
+    for item in args.head:
+        name, sep, other = item.partition("=")
+        if not sep or not name or not other:
+            raise fail(f"--head: expected NAME=CHECKPOINT, got {item!r}")
+        check_torch_file(other, f"--head {name}")
+        heads_from[name] = other
     check_torch_file(args.checkpoint, "checkpoint")
     with one_line_errors():
         check_quality(args.quality)
@@ -250,6 +281,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.family,
             args.decoders,
             args.perceptual_iframe,
+            heads_from,
         )
     for k, v in info.items():
         print(f"{k}: {v}")

@@ -110,6 +110,8 @@ def make_card(
     if meta.get("plf_weights"):  # heads trained at their own weight (--plf-weights)
         card["plf_weights"] = dict(meta["plf_weights"])
     card["training"] = {k: meta.get(k) for k in ("stage", "step", "plf")}
+    if meta.get("heads_from"):  # heads assembled from other runs (export --head)
+        card["heads_from"] = dict(meta["heads_from"])
     card["float16"] = bool(meta.get("float16", False))
     card["licence"] = LICENCE
     card["bytes"] = weights.stat().st_size

@@ -110,6 +110,33 @@ def test_with_decoders_keeps_the_bitstream_and_the_kept_heads():
     assert started.with_decoders(("mse",)).decoders == ("mse",)
 
 
+def test_with_head_assembles_heads_trained_on_one_encoder_side():
+    torch.manual_seed(0)
+    a = tiny_fixed(decoders=("mse", "fmd"), synthesis_start="mmse_frame").eval()
+    a.update(force=True)
+    torch.manual_seed(1)  # another run: its own JD head, started from its own past
+    b = tiny_fixed(decoders=("mse", "jd"), synthesis_start="own").eval()
+    shared = {k: v for k, v in a.state_dict().items() if not k.startswith(("heads.", "_"))}
+    b.load_state_dict(shared, strict=False)  # the same frozen encoder side and MMSE head
+    b.update(force=True)
+    c = a.with_head("jd", b)
+    assert c.decoders == ("mse", "jd", "fmd")
+    assert c.config["synthesis_start"] == {"jd": "own", "fmd": "mmse_frame"}
+    frames, other = clip(2, 1, 64, 64), torch.rand(2, 1, 64, 64)
+    strings, shapes = a.compress(frames, seed=2)
+    got = c.decompress_heads(strings, shapes, iframe=other)
+    want_a = a.decompress_heads(strings, shapes, iframe=other)
+    want_b = b.decompress_heads(strings, shapes, iframe=other)
+    assert all(torch.equal(x, y) for x, y in zip(got["jd"], want_b["jd"], strict=True))
+    assert all(torch.equal(x, y) for x, y in zip(got["fmd"], want_a["fmd"], strict=True))
+    with pytest.raises(ValueError, match="not a perceptual head"):
+        a.with_head("sa", b)
+    torch.manual_seed(2)
+    stranger = tiny_fixed(decoders=("mse", "jd"))
+    with pytest.raises(ValueError, match="codes other bitstreams"):
+        a.with_head("jd", stranger)
+
+
 def test_own_past_head_can_copy_its_warped_past():
     head = OwnPastHead(1, 8, 4, 2, 2, 8, 3)
     with torch.no_grad():

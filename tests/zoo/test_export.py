@@ -68,6 +68,36 @@ def test_export_keeps_only_the_named_heads_and_drops_the_iframe_generator(tmp_pa
     assert weights_hash(small) == weights_hash(net)  # it reads the checkpoint's clips
 
 
+def test_export_assembles_heads_of_separate_runs(tmp_path):
+    from compressai_plf.zoo.weight_cards import make_card
+
+    torch.manual_seed(0)
+    a = ssf_plf(2, rate_mode="fixed", decoders=("mse", "fmd"), synthesis_start="mmse_frame")
+    torch.manual_seed(1)
+    b = ssf_plf(2, rate_mode="fixed", decoders=("mse", "jd"), synthesis_start="own")
+    shared = {k: v for k, v in a.state_dict().items() if not k.startswith(("heads.", "_"))}
+    b.load_state_dict(shared, strict=False)  # one frozen encoder side, two universal runs
+    b_args = {"plf": ["jd"], "lambda_p": 0.5}
+    pa = save_atomic({"state_dict": a.state_dict(), "step": 9}, tmp_path / "a" / "c.pth.tar")
+    pb = save_atomic(
+        {"state_dict": b.state_dict(), "step": 5, "args": b_args}, tmp_path / "b" / "c.pth.tar"
+    )
+    out = main(
+        [str(pa), "--quality", "2", "--out", str(tmp_path / "w.pth.tar"), "--head", f"jd={pb}"]
+        + ["--perceptual-iframe", "mmse"]
+    )
+    assert out["reads_checkpoint_bitstreams"] and out["identical_bitstreams"] == "8/8"
+    net = pretrained.load_weights_file(tmp_path / "w.pth.tar")
+    assert net.decoders == ("mse", "jd", "fmd")
+    assert net.config["synthesis_start"] == {"jd": "own", "fmd": "mmse_frame"}
+    assert torch.equal(net.heads.jd.res_decoder[0].weight, b.heads.jd.res_decoder[0].weight)
+    card = make_card(tmp_path / "w.pth.tar", 2, "fixed")
+    assert card["heads_from"]["jd"]["source"] == "b/c.pth.tar"
+    assert (card["heads_from"]["jd"]["step"], card["heads_from"]["jd"]["lambda_p"]) == (5, 0.5)
+    with pytest.raises(SystemExit, match="--head: expected NAME=CHECKPOINT"):
+        main([str(pa), "--quality", "2", "--head", "jd"])
+
+
 def test_export_refuses_another_architecture(fixed_q2_checkpoint, tmp_path):
     with pytest.raises(ValueError, match="q3 mmnist fixed architecture"):
         export_weights(fixed_q2_checkpoint, 3, "fixed", out=tmp_path / "x.pth.tar")
