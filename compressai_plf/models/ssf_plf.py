@@ -470,17 +470,32 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
             config["perceptual_iframe"] = perceptual_iframe
         if config["perceptual_iframe"] != "shared" or tuple(config["decoders"]) == ("mse",):
             config["iframe_start"] = "none"  # no shared generator left to start anywhere
+        what = f"this model (the copy's perceptual_iframe={config['perceptual_iframe']!r})"
+        return self._rebuilt(config, self.state_dict(), what)
+
+    def _rebuilt(
+        self, config: dict[str, Any], source: Mapping[str, Any], what: str
+    ) -> ScaleSpaceFlowPLF:
+        """A new model of ``config`` with its weights from ``source`` (key by key), on this
+        model's device and dtype and in its train/eval mode.
+
+        Raises:
+            ValueError: ``source`` lacks a key of the new model or holds it at another shape.
+        """
         net = type(self)(**config)
-        source, target = self.state_dict(), net.state_dict()
-        absent = sorted(k for k in target if k not in source)
-        if absent:
-            raise ValueError(
-                f"this model has no weights for {absent[:3]}{' ...' if len(absent) > 3 else ''}"
-                f" (the copy's perceptual_iframe={config['perceptual_iframe']!r})"
-            )
-        copied = {k: source[k] for k in target if k != "_extra_state"}
-        net.load_state_dict({**copied, "_extra_state": target["_extra_state"]})
-        return net.to(next(self.parameters())).train(self.training)  # device and dtype
+        target = net.state_dict()
+        wrong = sorted(
+            k
+            for k, v in target.items()
+            if k != "_extra_state"
+            and (k not in source or (torch.is_tensor(v) and source[k].shape != v.shape))
+        )
+        if wrong:
+            more = " ..." if len(wrong) > 3 else ""
+            raise ValueError(f"{what} has no weights that fit {wrong[:3]}{more}")
+        state = {k: source[k] for k in target if k != "_extra_state"}
+        net.load_state_dict({**state, "_extra_state": target["_extra_state"]})
+        return net.to(next(self.parameters())).train(self.training)
 
     def with_head(self, name: str, other: ScaleSpaceFlowPLF) -> ScaleSpaceFlowPLF:
         """A copy whose perceptual head ``name`` is ``other``'s (added if this model lacks
@@ -503,30 +518,17 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
                 f"head {name!r} comes from a model that codes other bitstreams (different "
                 "encoder-side weights): it was trained on another encoder side"
             )
-        config, theirs = self.config, other.config
+        config = self.config
         perceptual = [h for h in self.decoders if h != "mse"]
         kept = perceptual + ([name] if name not in perceptual else [])
         starts = head_synthesis_starts(config["synthesis_start"], perceptual)
-        starts[name] = head_synthesis_starts(theirs["synthesis_start"], [name])[name]
+        starts[name] = head_synthesis_starts(other.config["synthesis_start"], [name])[name]
         config["decoders"] = _normalise_heads(["mse", *kept])
         config["synthesis_start"] = starts
-        net = type(self)(**config)
         prefix = f"heads.{name}."
-        mine, source, target = self.state_dict(), other.state_dict(), net.state_dict()
-        state = {k: (source if k.startswith(prefix) else mine).get(k) for k in target}
-        state["_extra_state"] = target["_extra_state"]
-        wrong = sorted(
-            k
-            for k, v in state.items()
-            if k != "_extra_state"
-            and (v is None or (torch.is_tensor(v) and v.shape != target[k].shape))
-        )
-        if wrong:
-            raise ValueError(
-                f"head {name!r} of the other model does not fit this architecture: {wrong[:3]}"
-            )
-        net.load_state_dict(state)
-        return net.to(next(self.parameters())).train(self.training)
+        mine = {k: v for k, v in self.state_dict().items() if not k.startswith(prefix)}
+        theirs = {k: v for k, v in other.state_dict().items() if k.startswith(prefix)}
+        return self._rebuilt(config, {**mine, **theirs}, f"head {name!r} of the other model")
 
     # ------------------------------------------------------------------ heads
     def head(self, name: str) -> DecoderHead:

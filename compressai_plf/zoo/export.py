@@ -13,10 +13,10 @@ entropy tables are refreshed (``update(force=True)``) so the file codes real bit
 float32) and loaded back into float32. ``--head fmd=OTHER`` takes head ``fmd`` from another
 checkpoint of the same encoder side (``ScaleSpaceFlowPLF.with_head``: universal heads trained
 in separate runs on one frozen bitstream, assembled into one file). ``--decoders`` keeps only
-the named heads (e.g. the ones the runs trained) and ``--perceptual-iframe mmse`` leaves a shared I-frame generator out (the
-heads then continue the MMSE I-frame, or a frame 0 given at decode time):
-``ScaleSpaceFlowPLF.with_decoders``, which keeps the encoder side, so the file reads the
-checkpoint's bitstreams. The command then reloads the file the way the zoo does
+the named heads (e.g. the ones the runs trained) and ``--perceptual-iframe mmse`` leaves a
+shared I-frame generator out (the heads then continue the MMSE I-frame, or a frame 0 given
+at decode time): ``ScaleSpaceFlowPLF.with_decoders``, which keeps the encoder side, so the
+file reads the checkpoint's bitstreams. The command then reloads the file the way the zoo does
 and reports how far its reconstructions are from the checkpoint's on a batch of clips (from
 ``--data-root``, else random), so the effect of ``--half`` is measured, not assumed.
 
@@ -135,6 +135,7 @@ def export_weights(
     ckpt = load_checkpoint(checkpoint)
     net = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
     _check_architecture(net, quality, rate_mode, family)
+    original = net  # with_head / with_decoders return copies
     converted: dict[str, Any] = {}
     sources: dict[str, Any] = {}  # heads taken from other runs, recorded in the file
     for name, other in (heads_from or {}).items():
@@ -146,9 +147,9 @@ def export_weights(
             "step": other_ckpt.get("step"),
             **training_weights(other_ckpt),
         }
-    if decoders is not None or perceptual_iframe is not None or heads_from:
-        original = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
+    if decoders is not None or perceptual_iframe is not None:
         net = net.with_decoders(decoders, perceptual_iframe)
+    if net is not original:
         # what the file's weight check compares is the converted model; that it still reads
         # the checkpoint's bitstreams is the encoder-side identity, checked here
         converted["reads_checkpoint_bitstreams"] = weights_hash(net) == weights_hash(original)
