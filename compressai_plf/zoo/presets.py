@@ -11,8 +11,12 @@ A zoo entry is (``family``, ``rate_mode``, ``quality``); every family shares the
   * ``rate_mode="hyperprior"``: widths :data:`HYPERPRIOR_WIDTHS`.
   * ``rate_mode="fixed"``: the PLF paper's regime (https://arxiv.org/abs/2305.19301): frames
     coded to 1x1 latents, a 12-bit keyframe (12 latents, 2 levels) and P-frames of motion and
-    residual latents of :data:`FIXED_PFRAME_PLANES` binary numbers each;
-    :data:`FIXED_PFRAME_BITS` is what that architecture codes (:func:`fixed_frame_bits`).
+    residual latents of :data:`FIXED_PFRAME_PLANES` numbers each, quantised to
+    :data:`FIXED_PFRAME_LEVELS` levels; :data:`FIXED_PFRAME_BITS` is what that architecture
+    codes (:func:`fixed_frame_bits`): 2 to 48 bits, and 256 at quality 9 (the reproduction's
+    high rate). Own-past perceptual heads (``head_arch="own_past"``) with no I-frame generator
+    of their own (``perceptual_iframe="mmse"``: they continue the MMSE I-frame, or a frame 0
+    given at decode time such as a posterior sample), as the shipped family was trained.
     Fixed rate exists only for Moving MNIST, so ``rate_mode="fixed"`` alone selects it.
 
 Hyperprior entries are trained with the video rate-distortion loss ``lmbda * 255**2 * MSE +
@@ -75,8 +79,13 @@ NATURAL_WIDTHS = {
     "iframe_planes": 32,
 }
 
-#: Binary numbers in each P-frame latent (motion, and residual) of the fixed-rate qualities.
+#: Numbers in each P-frame latent (motion, and residual) of the fixed-rate qualities.
 FIXED_PFRAME_PLANES = {1: 1, 2: 2, 3: 4, 4: 6, 5: 8, 6: 12, 7: 16, 8: 24, 9: 32}
+#: Quantiser levels of those numbers: binary, except quality 9, whose 16 levels (4 bits each)
+#: give the reproduction's high rate, 256 bits per P-frame: at 64 bits the MMSE frame 1 was
+#: a recognisable digit in 29 % of test clips, too little for PLF-FMD to sharpen into the
+#: source digit (docs/results.md, the campaign).
+FIXED_PFRAME_LEVELS = {q: 16 if q == 9 else 2 for q in range(1, 10)}
 FIXED_KEYFRAME_PLANES = 12
 #: Moving MNIST frames are 64x64: six stages of downsampling give 1x1 latents.
 MMNIST_FRAME_SIZE = (64, 64)
@@ -133,7 +142,9 @@ def architecture(
             "motion_planes": half,
             "residual_planes": half,
             "latent_planes": half,
-            "levels": 2,
+            "levels": FIXED_PFRAME_LEVELS[quality],
+            "head_arch": "own_past",
+            "perceptual_iframe": "mmse",
         }
     raise ValueError(f"rate_mode must be 'hyperprior' or 'fixed', got {rate_mode!r}")
 

@@ -56,8 +56,9 @@ def test_architecture_options_pass_through():
 
 
 def test_fixed_bit_budgets_are_what_the_architectures_code():
-    # the PLF paper's budgets: a 12-bit I-frame, 2 ... 64 bits per P-frame
-    assert FIXED_PFRAME_BITS == {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 64}
+    # the PLF paper's budgets: a 12-bit I-frame, 2 ... 48 bits per P-frame in binary latents,
+    # and the reproduction's high rate at q9: 64 latents of 16 levels, 4 bits each
+    assert FIXED_PFRAME_BITS == {1: 2, 2: 4, 3: 8, 4: 12, 5: 16, 6: 24, 7: 32, 8: 48, 9: 256}
     assert FIXED_KEYFRAME_BITS == 12
     for q in (2, 9):
         net = ScaleSpaceFlowPLF(**architecture(q, "fixed"))
@@ -72,6 +73,16 @@ def test_fixed_mode_quality_sets_pframe_bits(quality):
     assert bits == {"keyframe": 12.0, "inter": float(FIXED_PFRAME_BITS[quality])}
     out = net([torch.rand(1, 1, 64, 64) for _ in range(2)])
     assert out["x_hat"][1].shape == (1, 1, 64, 64)
+
+
+def test_fixed_family_heads_continue_the_mmse_iframe_by_default():
+    # as the shipped family was trained: own-past heads, no I-frame generator of their own
+    net = ssf_plf(9, rate_mode="fixed", decoders=("mse", "jd"))
+    assert net.config["head_arch"] == "own_past" and net.config["perceptual_iframe"] == "mmse"
+    assert net.config["levels"] == 16 and ssf_plf(8, rate_mode="fixed").config["levels"] == 2
+    assert getattr(net, "iframe_decoder", None) is None
+    shared = ssf_plf(9, rate_mode="fixed", decoders=("mse", "jd"), perceptual_iframe="shared")
+    assert shared.iframe_decoder is not None  # what a perceptual I-frame run trains
 
 
 def test_missing_pretrained_weights_say_how_to_train(monkeypatch, tmp_path):
