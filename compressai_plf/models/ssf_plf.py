@@ -522,7 +522,8 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         perceptual = [h for h in self.decoders if h != "mse"]
         kept = perceptual + ([name] if name not in perceptual else [])
         starts = head_synthesis_starts(config["synthesis_start"], perceptual)
-        starts[name] = head_synthesis_starts(other.config["synthesis_start"], [name])[name]
+        theirs_all = [h for h in other.decoders if h != "mse"]
+        starts[name] = head_synthesis_starts(other.config["synthesis_start"], theirs_all)[name]
         config["decoders"] = _normalise_heads(["mse", *kept])
         config["synthesis_start"] = starts
         prefix = f"heads.{name}."

@@ -3,30 +3,35 @@
 Usage::
 
     python -m compressai_plf.reproduction --data-root DATA/mnist --out docs/results
-        [--source runs|zoo] [--runs-dir runs] [--work-dir results/reproduction]
+        [--source runs|zoo] [--runs-dir ../plf_runs] [--work-dir results/reproduction]
         [--max-clips 500] [--threads 2] [--classifier FILE] [--eval-critics FILE]
 
-Models: the fixed-rate family at 2, 8 and 16 bits per P-frame (qualities 1, 3, 5; a 12-bit
-I-frame) with MMSE and universal JD, FMD and SA heads, from the zoo (``--source zoo``) or from
-the training runs of ``zoo/*.json`` (``--source runs``, the default: checkpoints
-``RUNS/ssf_plf-fixed-q{1,3,5}-universal/checkpoint.pth.tar``). The experiments of
-``zoo/experiments/*.json`` are added when their checkpoints exist under ``--runs-dir``:
-end-to-end PLF-FMD at q1 (universality gap) and universal FMD heads at other perception
-weights (distortion-perception curve).
+Models: the fixed-rate family at 2, 16 and 256 bits per P-frame (qualities 1, 5, 9; one
+frozen 12-bit keyframe codec) with an MMSE head and universal own-past JD, FMD and SA heads
+(:mod:`compressai_plf.reproduction.family`), from the zoo (``--source zoo``) or from the
+campaign's training runs (``--source runs``, the default). The 256-bit experiments of
+``zoo/campaign/`` are added when their checkpoints exist under ``--runs-dir``: universal JD
+and FMD heads at perception weights :data:`DP_WEIGHTS` (``q9-l16-dp-w*``) and end-to-end JD
+and FMD at the same weights (``q9-l16-e2e-{jd,fmd}-w*``), i.e. distortion-perception curves
+and universality at matched realism.
 
 Every model codes the first ``--max-clips`` Moving MNIST test clips to real bitstreams and
-decodes them with every head (:func:`compressai_plf.eval.evaluate_models`), twice: each head
-with its own I-frame (``rates.json``), and every perceptual head continuing an exact posterior
+decodes them with every head (:func:`compressai_plf.eval.evaluate_models`), twice for the
+family: as a bitstream decodes with the file alone (``rates.json``: the heads continue the
+MMSE I-frame, a blurred digit), and with every perceptual head continuing an exact posterior
 sample of the keyframe code (:mod:`compressai_plf.eval.posterior_iframe`;
-``posterior-iframe.json``), which isolates the P-frame decoders' error permanence from I-frame
-training and measures the factor of two. Metrics: per-frame MSE, the digit-identity statistics
-(:mod:`compressai_plf.metrics.identity_statistics`, with the shipped digit classifier or
-``--classifier``), Fréchet distances on its features, and the W1 estimates of frozen
-evaluation critics (built once into the work dir with
+``posterior-iframe.json``): a realistic frame 0 that shows the wrong digit most of the time,
+the precondition of error permanence, which also measures the factor of two. The experiments
+are evaluated with the posterior frame 0 only. Metrics: per-frame MSE, the digit-identity
+statistics (:mod:`compressai_plf.metrics.identity_statistics`, with the shipped digit
+classifier or ``--classifier``), Fréchet distances on its features, and the W1 estimates of
+frozen evaluation critics (built once into the work dir with
 ``python -m compressai_plf.eval.build_eval_critics`` unless ``--eval-critics`` is given).
+The acceptance checks of :mod:`compressai_plf.reproduction.findings` (realism, error
+permanence at 256 bits, JD's and FMD's MSE from 2 to 256 bits) run on the posterior rows.
 
-Writes into ``--out``: ``rates.json``, ``posterior-iframe.json`` (and ``universality.json``,
-``dp.json``), ``tables.md`` (the tables ``docs/results.md`` quotes), ``summary.json`` (the
+Writes into ``--out``: ``rates.json``, ``posterior-iframe.json`` (and ``dp.json``,
+``e2e.json``), ``tables.md`` (the tables ``docs/results.md`` quotes), ``summary.json`` (the
 rows behind them) and ``figures/``. Per-sequence files, grids and bitstreams stay in the work
 dir; the posterior sampler's index is cached in the user's cache folder.
 """
@@ -43,22 +48,27 @@ import torch
 
 from ..eval import evaluate_models
 from ..eval.evaluate import posterior_iframe_decoder
-from ..eval.models import from_checkpoint
+from ..eval.models import EvalModel, from_checkpoint
 from ..metrics.packaged import packaged_classifier_path
 from ..results import write_json
 from .family import family_models, pframe_bits, run_checkpoint
 from .figures import dp_figure, family_figures, per_frame_figures
-from .report import experiment_tables, permanence_tables
+from .findings import permanence_check, rate_check, realism_check
+from .report import experiment_tables, findings_tables, permanence_tables
 from .tables import (
     dp_points,
     error_permanence,
     family_summary,
     permanence_summary,
     posterior_factor_of_two,
-    universality_gap,
+    universality_at_matched_realism,
 )
 
-DP_LAMBDAS = (0.003, 0.03)
+#: Perception weights of the 256-bit distortion-perception runs (``zoo/campaign/q9-l16-dp-w*``
+#: and ``q9-l16-e2e-{jd,fmd}-w*``), as their folder names write them.
+DP_WEIGHTS = ("0.03", "0.1", "0.3", "1.0")
+#: The family's low and high rates (labels): the rate and permanence checks.
+LOW, HIGH = "q1", "q9"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", choices=("runs", "zoo"), default="runs")
     p.add_argument(
         "--runs-dir",
-        default="runs",
-        help="training runs (the family with --source runs; experiments)",
+        default="../plf_runs",
+        help="training runs, the campaign recipes' save_dir (the family with --source runs; "
+        "experiments)",
     )
     p.add_argument("--work-dir", default="results/reproduction", help="caches and per-clip files")
     p.add_argument("--max-clips", type=int, default=500, help="test clips per model")
@@ -121,6 +132,52 @@ def _evaluate(models, name: str, args, work: Path, out: Path, metrics: dict, **k
     return data
 
 
+def _experiment(runs: Path, name: str, heads: tuple[str, ...]) -> EvalModel | None:
+    """A 256-bit experiment's checkpoint with only ``heads`` (the ones its run trained) and
+    no I-frame generator, as the family is evaluated; ``None`` when not trained here."""
+    path = run_checkpoint(runs, name)
+    if not path.is_file():
+        return None
+    m = from_checkpoint(path, name)
+    m.model = m.model.with_decoders(("mse", *heads), "mmse")
+    m.model.update(force=True)
+    return m
+
+
+def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: dict) -> dict:
+    """Distortion-perception rows (universal and end-to-end, JD and FMD, with the family's
+    256-bit MMSE head as weight 0) and universality at matched realism, for the runs found."""
+    runs = Path(args.runs_dir)
+    uni = [(w, _experiment(runs, f"q9-l16-dp-w{w}", ("jd", "fmd"))) for w in DP_WEIGHTS]
+    uni = [(w, m) for w, m in uni if m is not None]
+    e2e = {
+        head: [(w, _experiment(runs, f"q9-l16-e2e-{head}-w{w}", (head,))) for w in DP_WEIGHTS]
+        for head in ("jd", "fmd")
+    }
+    e2e = {h: [(w, m) for w, m in pts if m is not None] for h, pts in e2e.items()}
+    found = bool(uni) or any(e2e.values())
+    if not found:
+        return {}
+    kw = {"iframe_sampler": sampler}
+    rows = dp_points([(0.0, family, HIGH, "mse")])
+    if uni:
+        data = _evaluate([m for _, m in uni], "dp", args, work, out, metrics, **kw)
+        rows += dp_points([(float(w), data, m.label, h) for w, m in uni for h in ("jd", "fmd")])
+    for head, pts in e2e.items():
+        if pts:
+            data = _evaluate(
+                [m for _, m in pts], f"e2e-{head}", args, work, out, metrics, heads=["mse", head],
+                **kw,
+            )  # fmt: skip
+            rows += dp_points([(float(w), data, m.label, head) for w, m in pts], "end-to-end")
+    universality = []
+    for head in ("jd", "fmd"):
+        curve = [r for r in rows if r["training"] == "universal" and r["head"] == head]
+        points = [r for r in rows if r["training"] == "end-to-end" and r["head"] == head]
+        universality += universality_at_matched_realism(curve, points)
+    return {"dp": rows, "universality": universality}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -145,13 +202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.data_root, max_digits=args.posterior_digits, progress=not args.no_progress
         )
         posterior = _evaluate(
-            family_models(args.source, args.runs_dir),
-            "posterior-iframe",
-            args,
-            work,
-            out,
-            metrics,
-            iframe_sampler=sampler,
+            models, "posterior-iframe", args, work, out, metrics, iframe_sampler=sampler
         )
         post_rows = error_permanence(posterior, pframe_bits())
         summary["posterior_permanence"] = post_rows
@@ -159,38 +210,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             [r for r in post_rows if r["head"] != "source"]
         )
         summary["posterior_factor_of_two"] = posterior_factor_of_two(posterior, pframe_bits())
-    # the q1 heads' perception weight, as its weight file (or checkpoint) records it
-    q1_lambda_p = next(m for m in models if m.label == "q1").training.get("lambda_p")
-    dp_src = [(0.0, rates, "q1", "mse"), (q1_lambda_p, rates, "q1", "fmd")]
-    runs = Path(args.runs_dir)  # experiments come from training runs, whatever the source
-    e2e = run_checkpoint(runs, "exp-q1-e2e-fmd")
-    if e2e.is_file():
-        uni = _evaluate(
-            [from_checkpoint(e2e, "q1-e2e-fmd")],
-            "universality",
-            args,
-            work,
-            out,
-            metrics,
-            heads=["mse", "fmd"],
-        )
-        summary["universality"] = universality_gap(rates, "q1", uni, "q1-e2e-fmd")
-    extra = [(lam, run_checkpoint(runs, f"exp-q1-universal-fmd-lp{lam:g}")) for lam in DP_LAMBDAS]
-    extra = [(lam, p) for lam, p in extra if p.is_file()]
-    if extra:
-        srcs = [from_checkpoint(p, f"q1-fmd-lp{lam:g}") for lam, p in extra]
-        dp = _evaluate(srcs, "dp", args, work, out, metrics, heads=["mse", "fmd"])
-        dp_src += [(lam, dp, f"q1-fmd-lp{lam:g}", "fmd") for lam, _ in extra]
-    summary["dp"] = dp_points(dp_src)
+        summary["findings"] = {
+            "realism": realism_check(post_rows),
+            "permanence": permanence_check(post_rows, HIGH),
+            "rate": rate_check(post_rows, LOW, HIGH),
+        }
+        summary.update(_experiments(args, work, out, metrics, sampler, posterior))
     figs = out / "figures"
     made = family_figures(rates, work / "rates" / "grids", figs)
     if posterior is not None:
         made += per_frame_figures(posterior, figs, prefix="posterior-iframe-")
-    if len(summary["dp"]) >= 2:
-        made.append(dp_figure(summary["dp"], figs / "dp-mse-vs-w1-fmd.png"))
+    if len(summary.get("dp", [])) >= 2:
+        made.append(dp_figure(summary["dp"], figs / "dp-p-mse-vs-confident.png"))
     summary["figures"] = [str(p) for p in made]
     write_json(summary, out / "summary.json")
-    (out / "tables.md").write_text(permanence_tables(summary) + "\n" + experiment_tables(summary))
+    tables = permanence_tables(summary) + "\n" + findings_tables(summary)
+    (out / "tables.md").write_text(tables + "\n" + experiment_tables(summary))
     print((out / "tables.md").read_text())
     return summary
 

@@ -10,6 +10,7 @@ from ..plot.per_frame import plot_per_frame
 from ..plot.reconstruction_grid import load_grid, plot_reconstruction_grid
 from ..results import PER_FRAME, head_key, make_results
 from .family import QUALITIES, label, pframe_bits
+from .tables import p_frame_mean
 
 PER_FRAME_METRICS = (
     "mse",
@@ -81,15 +82,31 @@ def contrast_clips(
 
 
 def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
-    """MSE against W1-FMD of the FMD heads over the perception weight (rows of
-    :func:`~compressai_plf.reproduction.tables.dp_points`)."""
-    run = make_results(
-        "q1 FMD heads over lambda_p",
-        [0.0] * len(rows),
-        heads={"fmd": {"mse": [r["mse"] for r in rows], "w1-fmd": [r["w1_fmd"] for r in rows]}},
-        q=[f"lambda_p={_g(r['lambda_p'])}" for r in rows],
-    )
-    return plot_distortion_perception([run], path, "mse", "w1-fmd")
+    """P-frame MSE against the P-frame confident share, one curve per head and training
+    (rows of :func:`~compressai_plf.reproduction.tables.dp_points` with a ``training``
+    entry, ``"universal"`` or ``"end-to-end"``; the MMSE point is each universal curve's
+    weight 0)."""
+    runs = []
+    for training in dict.fromkeys(r.get("training", "universal") for r in rows):
+        mine = [r for r in rows if r.get("training", "universal") == training]
+        heads = {
+            h: [r for r in mine if r["head"] == h] for h in dict.fromkeys(r["head"] for r in mine)
+        }
+        for head, pts in heads.items():
+            runs.append(
+                make_results(
+                    f"{training} {head}",
+                    [0.0] * len(pts),
+                    heads={
+                        head: {
+                            "p-mse": [r["p_mse"] for r in pts],
+                            "p-confident": [p_frame_mean(r["confident_per_frame"]) for r in pts],
+                        }
+                    },
+                    q=[f"w={_g(r['lambda_p'])}" for r in pts],
+                )
+            )
+    return plot_distortion_perception(runs, path, "p-mse", "p-confident")
 
 
 def _g(value: float | None) -> str:

@@ -15,7 +15,7 @@ NeurIPS 2023, https://arxiv.org/abs/2305.19301):
   twice the MMSE decoder's MSE (:func:`posterior_factor_of_two`);
 * universality and the distortion-perception trade-off: MSE against realism (share of
   confidently recognised digits, class-histogram distance, Fréchet distance), compared only
-  where realism matches (:func:`universality_gap`).
+  where realism matches (:func:`universality_at_matched_realism`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ __all__ = [
     "posterior_factor_of_two",
     "reference_comparison",
     "universality_at_matched_realism",
-    "universality_gap",
 ]
 
 #: Pseudo-head of the statistics measured on the source clips (the ceiling).
@@ -93,7 +92,8 @@ def error_permanence(data: Mapping, pframe_bits: Mapping[str, int]) -> list[Row]
     (mean over the frames each critic measures: JD the P-frames, FMD and SA every frame), and
     the identity statistics (source accuracy per frame, wrong-first share, self-consistency of
     the last frame, permanence, correction, confident share, class-histogram TV, Fréchet
-    distance); a ``"source"`` row per model holds the statistics of the source clips.
+    distance); a ``"source"`` row per model holds the statistics of the source clips. A head
+    a model lacks (no MSE measured) has no row.
 
     Args:
         data: results of the models of one family at several P-frame rates.
@@ -104,6 +104,8 @@ def error_permanence(data: Mapping, pframe_bits: Mapping[str, int]) -> list[Row]
     for label, bits in sorted(pframe_bits.items(), key=lambda kv: kv[1]):
         for head in _heads(data) + ([SOURCE] if with_source else []):
             mse = _get(data, "mse", head, label, per_frame=True)
+            if head != SOURCE and not mse:
+                continue  # a head this model does not have (models with other head sets)
             rows.append(
                 {
                     "model": label,
@@ -194,62 +196,6 @@ def posterior_factor_of_two(data: Mapping, pframe_bits: Mapping[str, int]) -> li
     return rows
 
 
-def universality_gap(
-    universal: Mapping, universal_label: str, e2e: Mapping, e2e_label: str, head: str = "fmd"
-) -> list[Row]:
-    """The same PLF head trained on the frozen MMSE encoder vs end to end, same rate: two
-    points of the distortion-perception plane. Their MSE is compared (the ``gap`` row) only
-    when their realism matches (confident share and class-histogram TV within
-    :data:`REALISM_TOLERANCE`); otherwise the gap row says so and holds no MSE difference,
-    since a lower MSE at lower realism is no evidence either way."""
-    rows = []
-    for name, data, label in (
-        ("universal", universal, universal_label),
-        ("end-to-end", e2e, e2e_label),
-    ):
-        mse = _get(data, "mse", head, label, per_frame=True)
-        mmse = _get(data, "mse", "mse", label, per_frame=True)
-        rows.append(
-            {
-                "training": name,
-                "model": label,
-                "head": head,
-                "mse": nanmean(mse or [], None),
-                "p_mse": p_frame_mean(mse),
-                f"w1_{head}": _get(data, f"w1-{head}", head, label),
-                "mmse_head_mse": nanmean(mmse or [], None),
-                "confident": _get(data, "confident", head, label),
-                "class_tv": _get(data, "class-tv", head, label),
-                "class_tv_per_frame": _get(data, "class-tv", head, label, True),
-            }
-        )
-    uni, e2e_row = rows
-    matched = all(
-        uni[k] is not None
-        and e2e_row[k] is not None
-        and abs(uni[k] - e2e_row[k]) <= REALISM_TOLERANCE
-        for k in ("confident", "class_tv")
-    )
-    keys = ("mse", "p_mse", f"w1_{head}", "mmse_head_mse", "confident", "class_tv")
-    gap = {
-        k: (uni[k] - e2e_row[k]) if uni[k] is not None and e2e_row[k] is not None else None
-        for k in keys
-    }
-    if not matched:
-        gap.update({"mse": None, "p_mse": None})
-    rows.append(
-        {
-            "training": "gap (universal - end-to-end)"
-            + ("" if matched else ": realism not matched, MSE not compared"),
-            "model": "",
-            "head": head,
-            "matched": matched,
-            **gap,
-        }
-    )
-    return rows
-
-
 def p_frame_mean(values: Sequence[float | None] | None) -> float | None:
     """Mean over the P-frames (frames 1...) of a per-frame list; ``None`` without P-frames."""
     return nanmean(list(values[1:]), None) if values and len(values) > 1 else None
@@ -293,10 +239,11 @@ def universality_at_matched_realism(
 
 
 def dp_points(
-    points: Sequence[tuple[float | None, Mapping, str, str]], perception: str = "w1-fmd"
+    points: Sequence[tuple[float | None, Mapping, str, str]], training: str = "universal"
 ) -> list[Row]:
     """Distortion-perception points ``(lambda_p, results, model label, head)``, by lambda,
-    with the classifier's realism statistics beside the critic's ``perception`` metric."""
+    with the classifier's realism statistics beside every evaluation critic's W1;
+    ``training`` (``"universal"``, ``"end-to-end"``) is recorded in each row."""
     rows = []
     # a weight the model's file does not record (None) sorts last and reads n/a
     for lam, data, label, head in sorted(points, key=lambda p: (p[0] is None, p[0] or 0.0)):
@@ -304,16 +251,20 @@ def dp_points(
         rows.append(
             {
                 "lambda_p": lam,
+                "training": training,
                 "model": label,
                 "head": head,
                 "mse": nanmean(mse or [], None),
                 "p_mse": p_frame_mean(mse),
-                perception.replace("-", "_"): _get(data, perception, head, label),
+                "w1_jd": _get(data, "w1-jd", head, label),
+                "w1_fmd": _get(data, "w1-fmd", head, label),
                 "confident": _get(data, "confident", head, label),
                 "class_tv": _get(data, "class-tv", head, label),
                 "class_tv_per_frame": _get(data, "class-tv", head, label, True),
                 "fd": _get(data, "fd", head, label),
                 "confident_per_frame": _get(data, "confident", head, label, True),
+                "permanence": _get(data, "permanence", head, label),
+                "correction": _get(data, "correction", head, label),
             }
         )
     return rows

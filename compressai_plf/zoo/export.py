@@ -114,6 +114,13 @@ def _clips(net: ScaleSpaceFlowPLF, data_root: str | None, n: int = 8) -> list[to
     return [torch.rand(n, net.channels, 64, 64, generator=g) for _ in range(3)]
 
 
+def _run_file(path: str | os.PathLike) -> str:
+    """Run folder and file name of a checkpoint (``q9-run/checkpoint.pth.tar``): every run
+    saves ``checkpoint.pth.tar``, so the name alone does not say which."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}"
+
+
 def export_weights(
     checkpoint: str | os.PathLike,
     quality: int,
@@ -134,16 +141,14 @@ def export_weights(
     from the MNIST root ``data_root`` for the gray family, else on random clips)."""
     ckpt = load_checkpoint(checkpoint)
     net = ssf_plf_of(ckpt, f"checkpoint {checkpoint}")
-    _check_architecture(net, quality, rate_mode, family)
     original = net  # with_head / with_decoders return copies
     converted: dict[str, Any] = {}
     sources: dict[str, Any] = {}  # heads taken from other runs, recorded in the file
     for name, other in (heads_from or {}).items():
         other_ckpt = load_checkpoint(other)
         net = net.with_head(name, ssf_plf_of(other_ckpt, f"checkpoint {other}"))
-        where = Path(other)  # run folder and file: a head's operating point is its run's
         sources[name] = {
-            "source": f"{where.parent.name}/{where.name}",
+            "source": _run_file(other),  # a head's operating point is its run's
             "step": other_ckpt.get("step"),
             **training_weights(other_ckpt),
         }
@@ -155,13 +160,16 @@ def export_weights(
         converted["reads_checkpoint_bitstreams"] = weights_hash(net) == weights_hash(original)
         if not converted["reads_checkpoint_bitstreams"]:
             raise RuntimeError("converting the heads changed the encoder side (a bug)")
+    # what the file holds must be the zoo's architecture: a checkpoint trained with a shared
+    # I-frame generator qualifies once --perceptual-iframe mmse leaves it out
+    _check_architecture(net, quality, rate_mode, family)
     net.update(force=True)
     exported = strip_gaussian_tables(net.state_dict())  # rebuilt by the loader
     if half:
         exported = half_state_dict(exported)
     args = ckpt.get("args") or {}
     meta = {
-        "source": Path(checkpoint).name,
+        "source": _run_file(checkpoint),
         "stage": ckpt.get("stage_name"),
         "step": ckpt.get("step"),
         "plf": args.get("plf"),

@@ -129,6 +129,13 @@ def test_with_head_assembles_heads_trained_on_one_encoder_side():
     want_b = b.decompress_heads(strings, shapes, iframe=other)
     assert all(torch.equal(x, y) for x, y in zip(got["jd"], want_b["jd"], strict=True))
     assert all(torch.equal(x, y) for x, y in zip(got["fmd"], want_a["fmd"], strict=True))
+    # a head replaced by one from a run of several heads, each with its own start
+    torch.manual_seed(3)
+    d = tiny_fixed(decoders=("mse", "jd", "fmd"), synthesis_start={"jd": "own", "fmd": "mmse"})
+    d.load_state_dict(shared, strict=False)
+    e = c.with_head("fmd", d)
+    assert e.config["synthesis_start"] == {"jd": "own", "fmd": "mmse"}
+    assert torch.equal(e.heads.fmd.res_decoder[0].weight, d.heads.fmd.res_decoder[0].weight)
     with pytest.raises(ValueError, match="not a perceptual head"):
         a.with_head("sa", b)
     torch.manual_seed(2)

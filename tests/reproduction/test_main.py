@@ -11,6 +11,7 @@ from compressai_plf.eval.build_eval_critics import train_eval_critics
 from compressai_plf.metrics.build_classifier import save_digit_classifier
 from compressai_plf.metrics.digit_classifier import DigitClassifier
 from compressai_plf.reproduction.__main__ import main
+from compressai_plf.reproduction.family import RUNS
 from compressai_plf.utils.cache_dir import CACHE_ENV
 
 from ..eval.conftest import save_checkpoint, tiny_fixed
@@ -18,24 +19,17 @@ from ..eval.conftest import save_checkpoint, tiny_fixed
 
 @pytest.fixture
 def runs(tmp_path):
+    """The family's runs (RUNS) and one universal and one end-to-end 256-bit experiment, as
+    the trainer saves them (training weights, a shared I-frame generator the evaluation
+    leaves out)."""
     root = tmp_path / "runs"
-    names = [f"ssf_plf-fixed-q{q}-universal" for q in (1, 3, 5)]
-    names += ["exp-q1-e2e-fmd", "exp-q1-universal-fmd-lp0.003"]
+    names = [name for name, _ in RUNS.values()]
+    names += ["q9-l16-dp-w0.1", "q9-l16-dp-w0.3", "q9-l16-e2e-fmd-w0.1"]
     for i, name in enumerate(names):
         (root / name).mkdir(parents=True)
-        path = root / name / "checkpoint.pth.tar"
-        if name.endswith("universal"):  # as the trainer saves them: the training weights
-            args = {"plf": ["jd", "fmd", "sa"], "lambda_p": 0.01, "lmbda": 1.0}
-            torch.save(
-                {
-                    "state_dict": tiny_fixed(seed=i).state_dict(),
-                    "stage_name": "universal",
-                    "args": args,
-                },
-                path,
-            )
-        else:
-            save_checkpoint(tiny_fixed(seed=i), path)
+        args = {"plf": ["jd", "fmd"], "lambda_p": 0.1, "lmbda": None}
+        state = {"state_dict": tiny_fixed(seed=i).state_dict(), "stage_name": "universal"}
+        torch.save({**state, "args": args}, root / name / "checkpoint.pth.tar")
     return root
 
 
@@ -67,25 +61,38 @@ def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_p
     assert summary["clips"] == 4
     heads = {"mse", "jd", "fmd", "sa", "source"}
     assert {r["head"] for r in summary["error_permanence"]} == heads
-    assert [r["p_bits"] for r in summary["error_permanence"][::5]] == [2, 8, 16]
-    assert all(r["agreement_per_frame"] is not None for r in summary["error_permanence"][:4])
+    bits = sorted({r["p_bits"] for r in summary["error_permanence"]})
+    assert bits == [2, 16, 256]
+    # q5's run trained no SA head: the family evaluates only the heads each run trained
+    assert not [r for r in summary["error_permanence"] if (r["p_bits"], r["head"]) == (16, "sa")]
     assert all(r["accuracy_per_frame"] is not None for r in summary["error_permanence"])
     # The posterior run: frame 0 of every perceptual head is a training frame (a sample).
     f2 = summary["posterior_factor_of_two"]
-    assert [r["p_bits"] for r in f2] == [2, 8, 16] and all(r["ratio"] > 0 for r in f2)
+    assert [r["p_bits"] for r in f2] == [2, 16, 256] and all(r["ratio"] > 0 for r in f2)
     assert {r["head"] for r in summary["posterior_permanence"]} == heads
     assert (out / "posterior-iframe.json").is_file()
     assert any((tmp_path / "cache" / "posterior_iframe").iterdir())
-    assert [r["lambda_p"] for r in summary["dp"]] == [0.0, 0.003, 0.01]
-    assert summary["universality"][-1]["training"].startswith("gap")
-    for name in ("rates.json", "universality.json", "dp.json", "summary.json", "tables.md"):
+    found = summary["findings"]
+    assert {(r["model"], r["head"]) for r in found["realism"]} >= {("q9", "sa"), ("q1", "jd")}
+    assert found["permanence"]["model"] == "q9" and "sa_passed" in found["permanence"]
+    assert (found["rate"]["low"], found["rate"]["high"]) == ("q1", "q9")
+    # weight 0 (the MMSE head), the two universal runs' JD and FMD, the end-to-end FMD
+    dp = [(r["training"], r["head"], r["lambda_p"]) for r in summary["dp"]]
+    assert dp == [
+        ("universal", "mse", 0.0),
+        ("universal", "jd", 0.1), ("universal", "fmd", 0.1),
+        ("universal", "jd", 0.3), ("universal", "fmd", 0.3),
+        ("end-to-end", "fmd", 0.1),
+    ]  # fmt: skip
+    assert [(r["head"], r["lambda_p"]) for r in summary["universality"]] == [("fmd", 0.1)]
+    for name in ("rates.json", "dp.json", "e2e-fmd.json", "summary.json", "tables.md"):
         assert (out / name).is_file(), name
     assert json.loads((out / "summary.json").read_text())["source"] == "runs"
     tables = (out / "tables.md").read_text()
     assert "Error permanence: digit identity" in tables and "Universality" in tables
-    assert "Factor of two" in tables
+    assert "Factor of two" in tables and "Error permanence at the high rate (q9)" in tables
     figs = {p.name for p in (out / "figures").iterdir()}
-    assert {"per-frame-mse.png", "grid-q1-clip0.png", "dp-mse-vs-w1-fmd.png"} <= figs
+    assert {"per-frame-mse.png", "grid-q1-clip0.png", "dp-p-mse-vs-confident.png"} <= figs
     assert not (out / "sequences").exists()  # per-clip files stay in the work dir
 
 

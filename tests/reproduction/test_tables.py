@@ -12,7 +12,6 @@ from compressai_plf.reproduction.tables import (
     permanence_summary,
     posterior_factor_of_two,
     reference_comparison,
-    universality_gap,
 )
 from compressai_plf.results import make_results
 
@@ -64,32 +63,13 @@ def test_factor_of_two_and_reference():
     assert ref[("jd", 2)]["ours_clip_mse"] == pytest.approx(0.03)
 
 
-def test_universality_gap_and_dp_points():
+def test_dp_points():
     uni = _rates()
-    e2e = make_results(
-        "e2e",
-        [1.0],
-        heads={
-            "mse": {"mse-per-frame": [[0.02, 0.03, 0.03]]},
-            "fmd": {"mse-per-frame": [[0.03, 0.035, 0.035]], "w1-fmd": [0.15]},
-        },
-        q=["e2e"],
-    )
-    rows = universality_gap(uni, "q1", e2e, "e2e")
-    gap = rows[-1]  # no realism measured: not matched, no MSE comparison
-    assert not gap["matched"] and gap["p_mse"] is None and "not matched" in gap["training"]
-    assert gap["w1_fmd"] == pytest.approx(0.2 - 0.15)
-    assert rows[1]["mmse_head_mse"] == pytest.approx(0.08 / 3)
-    for data, conf in ((uni, [0.80, 0.9]), (e2e, [0.83])):  # realism within 0.05: matched
-        data["results"]["confident/fmd"] = conf
-        data["results"]["class-tv/fmd"] = [0.1] * len(conf)
-    gap = universality_gap(uni, "q1", e2e, "e2e")[-1]
-    assert gap["matched"] and gap["p_mse"] == pytest.approx(0.04 - 0.035)
-    e2e["results"]["confident/fmd"] = [0.95]  # more realistic end to end: not comparable
-    assert universality_gap(uni, "q1", e2e, "e2e")[-1]["p_mse"] is None
     dp = dp_points([(0.01, uni, "q1", "fmd"), (0.0, uni, "q1", "mse")])
     assert [r["lambda_p"] for r in dp] == [0.0, 0.01]
     assert dp[0]["w1_fmd"] == 3.0 and dp[1]["p_mse"] == pytest.approx(0.04)
+    assert dp[0]["w1_jd"] is None and {r["training"] for r in dp} == {"universal"}
+    assert dp_points([(0.1, uni, "q1", "fmd")], "end-to-end")[0]["training"] == "end-to-end"
     # a weight the weight file does not record sorts last
     unknown = dp_points([(None, uni, "q1", "fmd"), (0.0, uni, "q1", "mse")])
     assert [r["lambda_p"] for r in unknown] == [0.0, None]

@@ -40,6 +40,7 @@ def test_half_export_loads_through_the_zoo_and_codes_the_same_bits(
     # float16 rounding of random weights may flip a latent bit, but decodes stay close
     assert all(d < 0.25 for d in half["max_abs_decode_diff"].values())
     assert (half["stage"], half["step"]) == ("universal", 7)
+    assert half["source"] == f"{fixed_q2_checkpoint.parent.name}/checkpoint.pth.tar"
     meta = torch.load(half["path"], weights_only=True)["meta"]  # the operating point is recorded
     # lmbda weighs rate in the mse stage only; this checkpoint is a universal one
     assert (meta["plf"], meta["lmbda"], meta["lambda_p"]) == (["jd"], None, 0.02)
@@ -53,8 +54,11 @@ def test_export_keeps_only_the_named_heads_and_drops_the_iframe_generator(tmp_pa
 
     torch.manual_seed(0)
     heads = ("mse", "jd", "fmd", "sa")
-    net = ssf_plf(2, rate_mode="fixed", decoders=heads, head_arch="own_past")
+    # trained with a shared I-frame generator, as the campaign's runs were
+    net = ssf_plf(2, rate_mode="fixed", decoders=heads, perceptual_iframe="shared")
     path = save_atomic({"state_dict": net.state_dict(), "step": 3}, tmp_path / "c.pth.tar")
+    with pytest.raises(SystemExit, match=r"perceptual_iframe.: \('shared', 'mmse'\)"):
+        main([str(path), "--quality", "2", "--out", str(tmp_path / "w.pth.tar")])
     out = main(
         [str(path), "--quality", "2", "--out", str(tmp_path / "w.pth.tar")]
         + ["--decoders", "mse,fmd", "--perceptual-iframe", "mmse"]
@@ -72,9 +76,10 @@ def test_export_assembles_heads_of_separate_runs(tmp_path):
     from compressai_plf.zoo.weight_cards import make_card
 
     torch.manual_seed(0)
-    a = ssf_plf(2, rate_mode="fixed", decoders=("mse", "fmd"), synthesis_start="mmse_frame")
+    shared = {"rate_mode": "fixed", "perceptual_iframe": "shared"}
+    a = ssf_plf(2, decoders=("mse", "fmd"), synthesis_start="mmse_frame", **shared)
     torch.manual_seed(1)
-    b = ssf_plf(2, rate_mode="fixed", decoders=("mse", "jd"), synthesis_start="own")
+    b = ssf_plf(2, decoders=("mse", "jd"), synthesis_start="own", **shared)
     shared = {k: v for k, v in a.state_dict().items() if not k.startswith(("heads.", "_"))}
     b.load_state_dict(shared, strict=False)  # one frozen encoder side, two universal runs
     b_args = {"plf": ["jd"], "lambda_p": 0.5}
