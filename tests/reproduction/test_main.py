@@ -14,7 +14,7 @@ from compressai_plf.reproduction.__main__ import main
 from compressai_plf.reproduction.family import RUNS
 from compressai_plf.utils.cache_dir import CACHE_ENV
 
-from ..eval.conftest import save_checkpoint, tiny_fixed
+from ..eval.conftest import tiny_fixed
 
 
 @pytest.fixture
