@@ -1,18 +1,23 @@
 """``python -m compressai_plf.demo``: the shipped zoo models on Moving MNIST, every decoder
-head, from real bitstreams.
+head, from real bitstreams, showing the PLF paper's error permanence.
 
 The README's main job, a few minutes on a laptop CPU:
 
 1. load the fixed-rate zoo models shipped in the package (``ssf_plf(q, rate_mode="fixed",
-   pretrained=True)`` for q = 1, 3, 5: a 12-bit I-frame and 2, 8 or 16 bits per P-frame, the
-   PLF paper's regime, https://arxiv.org/abs/2305.19301), each with an MMSE head and
-   universal PLF-JD, PLF-FMD and PLF-SA heads;
+   pretrained=True)`` for q = 1, 5, 9: a 12-bit I-frame and 2, 16 or 256 bits per P-frame,
+   the PLF paper's regime, https://arxiv.org/abs/2305.19301), each with an MMSE head and
+   universal PLF-JD and PLF-FMD heads (and PLF-SA where shipped);
 2. write each Moving MNIST test clip to a real bitstream per model and decode it with every
-   head (one bitstream, four decoders);
-3. measure per-frame MSE / PSNR and digit agreement (the shipped digit classifier; W1 too
-   when ``--eval-critics`` is given) into ``OUT/demo.json`` (CompressAI's eval layout),
-   draw per-frame curves and reconstruction grids into ``OUT/plots`` and print the
-   error-permanence table (``OUT/tables.md``).
+   head (one bitstream, several decoders), the perceptual heads continuing an exact posterior
+   sample of the 12-bit I-frame code (a realistic first frame that mostly shows a wrong
+   digit, as a perfectly realistic I-frame decoder would draw; its index over the MNIST
+   training digits is built once per model and cached);
+3. measure per-frame MSE and the digit-identity statistics (the shipped digit classifier; W1
+   too when ``--eval-critics`` is given) into ``OUT/demo.json`` (CompressAI's eval layout),
+   check the paper's findings (:mod:`compressai_plf.reproduction.findings`), draw per-frame
+   curves and reconstruction grids into ``OUT/plots``, among them ``contrast-q9.png``: a
+   256-bit clip whose wrong first digit PLF-JD keeps while PLF-FMD returns to the source
+   digit, and print the tables (``OUT/tables.md``).
 
 ``docs/results.md`` has the full reproduction (``python -m compressai_plf.reproduction``).
 """
@@ -45,22 +50,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/demo", help="output folder")
     p.add_argument("--data-root", default=None, help="MNIST root (torchvision layout)")
     p.add_argument("--clips", type=int, default=200, help="test clips to evaluate")
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=2,
+        help="frames per clip (2: the paper's headline experiment, as the heads were trained)",
+    )
+    p.add_argument(
+        "--grid-clips", type=int, default=40, help="clips kept for reconstruction grids"
+    )
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
     p.add_argument("--eval-critics", default=None, help="evaluation critics file (optional)")
+    p.add_argument(
+        "--posterior-digits",
+        type=int,
+        default=None,
+        help="index only the first N MNIST training digits for the posterior frame 0 "
+        "(default: all 60000, as docs/results.md)",
+    )
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
     return p
+
+
+def contrast_grid(out: Path, label: str, bits: int) -> Path | None:
+    """The grid of the first kept clip of model ``label`` where JD keeps its wrong first digit
+    and FMD returns to the source digit (``None`` when no kept clip shows it)."""
+    import json
+
+    from .plot.reconstruction_grid import load_grid, plot_reconstruction_grid
+    from .reproduction.figures import contrast_clips
+
+    records = json.loads((out / "sequences" / f"{label}.json").read_text())
+    grid = load_grid(out / "grids" / f"{label}.npz")
+    kept = next(iter(grid.values())).shape[0]
+    hits = [i for i in contrast_clips(records) if i < kept]
+    if not hits:
+        return None
+    title = (
+        f"{bits}-bit P-frames, test clip {hits[0]}: frame 0 a posterior sample showing a wrong "
+        "digit; JD keeps it, FMD returns to the source"
+    )
+    return plot_reconstruction_grid(grid, out / "plots" / f"contrast-{label}.png", hits[0], title)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     import torch
 
     from .eval import evaluate_models
+    from .eval.evaluate import posterior_iframe_decoder
     from .metrics.packaged import packaged_classifier_path
-    from .reproduction.family import QUALITIES, family_models, pframe_bits
-    from .reproduction.figures import family_figures
-    from .reproduction.report import permanence_tables
-    from .reproduction.tables import error_permanence, family_summary
+    from .reproduction.family import QUALITIES, family_models, label, pframe_bits
+    from .reproduction.figures import per_frame_figures
+    from .reproduction.findings import permanence_check, rate_check, realism_check
+    from .reproduction.report import findings_tables, permanence_tables
+    from .reproduction.tables import (
+        error_permanence,
+        permanence_summary,
+        posterior_factor_of_two,
+    )
 
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -74,35 +122,64 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     print(f"1/3 loading the zoo's fixed-rate models q{QUALITIES}", file=sys.stderr)
     models = family_models("zoo")
-    print(f"2/3 coding {args.clips} test clips per model, decoding every head", file=sys.stderr)
+    print(
+        f"2/3 coding {args.clips} test clips per model, decoding every head from a posterior "
+        "frame 0 (its index is built once per model, then cached)",
+        file=sys.stderr,
+    )
+    sampler = posterior_iframe_decoder(
+        root, max_digits=args.posterior_digits, progress=not args.no_progress
+    )
     results = evaluate_models(
         models,
         dataset="mmnist",
         data_root=root,
         max_clips=args.clips,
+        frames=args.frames,
         classifier=args.classifier or packaged_classifier_path(),
         eval_critics=args.eval_critics,
         lpips=None,
         out_dir=out,
         name="demo",
         grid=True,
-        grid_clips=3,
+        grid_clips=args.grid_clips,
+        iframe_sampler=sampler,
         progress=not args.no_progress,
     )
-    print("3/3 plots and tables", file=sys.stderr)
-    rows = error_permanence(results, pframe_bits())
-    figures = family_figures(results, out / "grids", out / "plots")
-    tables = permanence_tables(family_summary(rows))
-    (out / "tables.md").write_text(tables)
-    summary = {
-        "results": str(out / "demo.json"),
-        "tables": str(out / "tables.md"),
-        "plots": [str(f) for f in figures],
-        "clips": results["settings"]["clips"],
-        "error_permanence": rows,
+    print("3/3 findings, plots and tables", file=sys.stderr)
+    bits = pframe_bits()
+    rows = error_permanence(results, bits)
+    low, high = label(QUALITIES[0]), label(QUALITIES[-1])
+    summary: dict[str, Any] = {
+        "posterior_permanence": rows,
+        "posterior_permanence_summary": permanence_summary(
+            [r for r in rows if r["head"] != "source"]
+        ),
+        "posterior_factor_of_two": posterior_factor_of_two(results, bits),
+        "findings": {
+            "realism": realism_check(rows),
+            "permanence": permanence_check(rows, high),
+            "rate": rate_check(rows, low, high),
+        },
     }
+    figures = per_frame_figures(results, out / "plots")
+    contrast = contrast_grid(out, high, bits[high])
+    figures += [contrast] if contrast else []
+    tables = permanence_tables(summary) + "\n" + findings_tables(summary)
+    (out / "tables.md").write_text(tables)
+    summary.update(
+        {
+            "results": str(out / "demo.json"),
+            "tables": str(out / "tables.md"),
+            "plots": [str(f) for f in figures],
+            "contrast_grid": str(contrast) if contrast else None,
+            "clips": results["settings"]["clips"],
+        }
+    )
     write_json(summary, out / "summary.json")
     print(tables)
+    if contrast is None:
+        print(f"no kept clip shows JD keeping and FMD correcting at {high}", file=sys.stderr)
     return summary
 
 

@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--work-dir", default="results/reproduction", help="caches and per-clip files")
     p.add_argument("--max-clips", type=int, default=500, help="test clips per model")
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=2,
+        help="frames per clip (2: the paper's headline experiment, as the heads were trained)",
+    )
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--classifier", help="digit classifier (default: the shipped one)")
     p.add_argument("--eval-critics", help="evaluation critics file (default: build once)")
@@ -121,6 +127,7 @@ def _evaluate(models, name: str, args, work: Path, out: Path, metrics: dict, **k
         "mmnist",
         args.data_root,
         max_clips=args.max_clips,
+        frames=args.frames,
         out_dir=work / name,
         name=name,
         progress=not args.no_progress,

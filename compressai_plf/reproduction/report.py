@@ -19,7 +19,7 @@ def _pct(values: Sequence[float] | None) -> str:
 _IDENTITY_COLUMNS = [
     ("p_bits", "P bits", None),
     ("head", "head", None),
-    ("accuracy_per_frame", "source accuracy 1/2/3", _pct),
+    ("accuracy_per_frame", "source accuracy per frame", _pct),
     ("wrong_first", "frame 0 wrong", ".0%"),
     ("self_consistency_last", "self-consistency (last)", ".0%"),
     ("permanence", "permanence", ".0%"),
@@ -57,15 +57,17 @@ def permanence_tables(summary: Mapping[str, Any]) -> str:
     """The identity statistics (error permanence), their low-vs-high-rate summary, the
     factor of two from posterior sampling, distortion and critic W1, and the authors' numbers,
     from :func:`~compressai_plf.reproduction.tables.family_summary` (and the posterior-I-frame
-    rows when measured)."""
-    parts = [
-        HEADER,
-        "### Error permanence: digit identity per head (each head's own I-frame; `source`: the "
-        "source clips)",
-        _table(summary["error_permanence"], _IDENTITY_COLUMNS),
-        "### Lowest vs highest P-frame rate (each head's own I-frame)",
-        _table(summary["permanence_summary"], _SUMMARY_COLUMNS),
-    ]
+    rows when measured); each part only when its rows are in ``summary``."""
+    parts = [HEADER]
+    own = summary.get("error_permanence")
+    if own:
+        parts += [
+            "### Error permanence: digit identity per head (frame 0 as the file decodes it; "
+            "`source`: the source clips)",
+            _table(own, _IDENTITY_COLUMNS),
+            "### Lowest vs highest P-frame rate (frame 0 as the file decodes it)",
+            _table(summary["permanence_summary"], _SUMMARY_COLUMNS),
+        ]
     if summary.get("posterior_permanence"):
         parts += [
             "### Error permanence: digit identity per head, frame 0 = an exact posterior sample of "
@@ -92,14 +94,16 @@ def permanence_tables(summary: Mapping[str, Any]) -> str:
                 ],
             ),
         ]
+    if not own:
+        return "\n\n".join(parts) + "\n"
     parts += [
-        "### Distortion and W1 of the evaluation critics (each head's own I-frame)",
+        "### Distortion and W1 of the evaluation critics (frame 0 as the file decodes it)",
         _table(
             [r for r in summary["error_permanence"] if r["head"] != "source"],
             [
                 ("p_bits", "P bits", None),
                 ("head", "head", None),
-                ("mse_per_frame", "MSE frames 1/2/3", ".4f"),
+                ("mse_per_frame", "MSE per frame", ".4f"),
                 ("p_mse", "P-frame MSE", ".4f"),
                 ("w1_jd", "W1-JD", ".3f"),
                 ("w1_fmd", "W1-FMD", ".3f"),
