@@ -1,6 +1,7 @@
 """The fixed-rate model family of the reproduction: qualities 1, 5 and 9 (a 12-bit I-frame
 and 2, 16 or 256 bits per P-frame) sharing one frozen keyframe codec, each with an MMSE head
-and universal own-past PLF-JD, PLF-FMD and PLF-SA heads trained on its frozen MMSE encoder
+and universal own-past PLF-JD and PLF-FMD heads (and PLF-SA at 256 bits) trained on its frozen
+MMSE encoder
 (``zoo/campaign/``; the PLF paper's Moving MNIST experiment,
 https://arxiv.org/abs/2305.19301)."""
 
@@ -17,7 +18,7 @@ QUALITIES = (1, 5, 9)
 #: head of the shipped file (the 256-bit JD and FMD heads were trained in earlier runs that
 #: the SA run's ``--init`` copied and left frozen; the export records each head's run).
 RUNS = {
-    1: ("q1-universal-posterior-2f-perhead", ("mse", "jd", "fmd", "sa")),
+    1: ("q1-universal-posterior-2f-perhead", ("mse", "jd", "fmd")),
     5: ("q5-universal-posterior-2f-perhead", ("mse", "jd", "fmd")),
     9: ("q9-l16-universal-posterior-2f-perhead-sa", ("mse", "jd", "fmd", "sa")),
 }
