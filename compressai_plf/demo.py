@@ -56,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=2,
         help="frames per clip (2: the paper's headline experiment, as the heads were trained)",
     )
-    p.add_argument(
-        "--grid-clips", type=int, default=40, help="clips kept for reconstruction grids"
-    )
+    p.add_argument("--grid-clips", type=int, default=40, help="clips kept for reconstruction grids")
     p.add_argument("--classifier", default=None, help="digit classifier (default: shipped)")
     p.add_argument("--eval-critics", default=None, help="evaluation critics file (optional)")
     p.add_argument(
@@ -73,27 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def contrast_grid(out: Path, label: str, bits: int) -> Path | None:
-    """The grid of the first kept clip of model ``label`` where JD keeps its wrong first digit
-    and FMD returns to the source digit (``None`` when no kept clip shows it)."""
-    import json
-
-    from .plot.reconstruction_grid import load_grid, plot_reconstruction_grid
-    from .reproduction.figures import contrast_clips
-
-    records = json.loads((out / "sequences" / f"{label}.json").read_text())
-    grid = load_grid(out / "grids" / f"{label}.npz")
-    kept = next(iter(grid.values())).shape[0]
-    hits = [i for i in contrast_clips(records) if i < kept]
-    if not hits:
-        return None
-    title = (
-        f"{bits}-bit P-frames, test clip {hits[0]}: frame 0 a posterior sample showing a wrong "
-        "digit; JD keeps it, FMD returns to the source"
-    )
-    return plot_reconstruction_grid(grid, out / "plots" / f"contrast-{label}.png", hits[0], title)
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     import torch
 
@@ -101,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from .eval.evaluate import posterior_iframe_decoder
     from .metrics.packaged import packaged_classifier_path
     from .reproduction.family import QUALITIES, family_models, label, pframe_bits
-    from .reproduction.figures import per_frame_figures
+    from .reproduction.figures import contrast_grid, per_frame_figures
     from .reproduction.findings import permanence_check, rate_check, realism_check
     from .reproduction.report import findings_tables, permanence_tables
     from .reproduction.tables import (
@@ -163,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
     }
     figures = per_frame_figures(results, out / "plots")
-    contrast = contrast_grid(out, high, bits[high])
+    contrast = contrast_grid(out, high, bits[high], out / "plots")
     figures += [contrast] if contrast else []
     tables = permanence_tables(summary) + "\n" + findings_tables(summary)
     (out / "tables.md").write_text(tables)

@@ -48,30 +48,3 @@ def test_demo_without_shipped_weights_says_how_to_train(monkeypatch, tmp_path, m
     monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="train_video.py"):
         main(["--out", str(tmp_path / "d"), "--data-root", str(mnist_root), "--clips", "1"])
-
-
-def test_contrast_grid_draws_the_first_kept_clip_that_shows_the_contrast(tmp_path):
-    import numpy as np
-
-    from compressai_plf.demo import contrast_grid
-
-    (tmp_path / "sequences").mkdir()
-    (tmp_path / "grids").mkdir()
-
-    def record(kept, corrected):
-        return {
-            "results": {
-                "permanence-per-frame/jd": [1, kept],
-                "correction-per-frame/fmd": [0, corrected],
-            }
-        }
-
-    # clip 1: JD keeps, FMD corrects; clip 3 too, but only clips 0-2 are kept for grids
-    records = [record(1, 0), record(1, 1), record(0, 1), record(1, 1)]
-    (tmp_path / "sequences" / "q9.json").write_text(json.dumps(records))
-    frames = {k: np.random.rand(3, 2, 1, 8, 8) for k in ("source", "mse", "jd", "fmd")}
-    np.savez(tmp_path / "grids" / "q9.npz", **frames)
-    path = contrast_grid(tmp_path, "q9", 256)
-    assert path == tmp_path / "plots" / "contrast-q9.png" and path.is_file()
-    (tmp_path / "sequences" / "q9.json").write_text(json.dumps([record(1, 0)] * 3 + records[3:]))
-    assert contrast_grid(tmp_path, "q9", 256) is None  # the only such clip was not kept

@@ -52,7 +52,7 @@ from ..eval.models import EvalModel, from_checkpoint
 from ..metrics.packaged import packaged_classifier_path
 from ..results import write_json
 from .family import family_models, pframe_bits, run_checkpoint
-from .figures import dp_figure, family_figures, per_frame_figures
+from .figures import contrast_grid, dp_figure, family_figures, per_frame_figures
 from .findings import permanence_check, rate_check, realism_check
 from .report import experiment_tables, findings_tables, permanence_tables
 from .tables import (
@@ -209,8 +209,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.data_root, max_digits=args.posterior_digits, progress=not args.no_progress
         )
         posterior = _evaluate(
-            models, "posterior-iframe", args, work, out, metrics, iframe_sampler=sampler
-        )
+            models, "posterior-iframe", args, work, out, metrics, iframe_sampler=sampler,
+            grid=True, grid_clips=40,
+        )  # fmt: skip
         post_rows = error_permanence(posterior, pframe_bits())
         summary["posterior_permanence"] = post_rows
         summary["posterior_permanence_summary"] = permanence_summary(
@@ -227,6 +228,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     made = family_figures(rates, work / "rates" / "grids", figs)
     if posterior is not None:
         made += per_frame_figures(posterior, figs, prefix="posterior-iframe-")
+        contrast = contrast_grid(work / "posterior-iframe", HIGH, pframe_bits()[HIGH], figs)
+        made += [contrast] if contrast else []
     if len(summary.get("dp", [])) >= 2:
         made.append(dp_figure(summary["dp"], figs / "dp-p-mse-vs-confident.png"))
     summary["figures"] = [str(p) for p in made]

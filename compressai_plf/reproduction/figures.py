@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -79,6 +80,26 @@ def contrast_clips(
         if kept == 1 and corrected == 1:  # None (frame 0 right) never counts
             hits.append(i)
     return hits
+
+
+def contrast_grid(eval_dir: str | Path, label: str, bits: int, figs_dir: str | Path) -> Path | None:
+    """Draw ``figs_dir/contrast-<label>.png``: the first clip kept for grids (in the
+    evaluation folder ``eval_dir``, as :func:`~compressai_plf.eval.evaluate_models` writes it:
+    ``sequences/<label>.json``, ``grids/<label>.npz``) on which model ``label``'s JD head keeps
+    its wrong first digit while its FMD head returns to the source digit
+    (:func:`contrast_clips`). ``None`` when no kept clip shows it."""
+    eval_dir = Path(eval_dir)
+    records = json.loads((eval_dir / "sequences" / f"{label}.json").read_text())
+    grid = load_grid(eval_dir / "grids" / f"{label}.npz")
+    kept = next(iter(grid.values())).shape[0]
+    hits = [i for i in contrast_clips(records) if i < kept]
+    if not hits:
+        return None
+    title = (
+        f"{bits}-bit P-frames, test clip {hits[0]}: frame 0 a posterior sample showing a wrong "
+        "digit; JD keeps it, FMD returns to the source"
+    )
+    return plot_reconstruction_grid(grid, Path(figs_dir) / f"contrast-{label}.png", hits[0], title)
 
 
 def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
