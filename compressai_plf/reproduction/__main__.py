@@ -46,6 +46,7 @@ from typing import Any
 
 import torch
 
+from ..checkpoint import load_checkpoint
 from ..eval import evaluate_models
 from ..eval.evaluate import posterior_iframe_decoder
 from ..eval.models import EvalModel, from_checkpoint
@@ -141,9 +142,13 @@ def _evaluate(models, name: str, args, work: Path, out: Path, metrics: dict, **k
 
 def _experiment(runs: Path, name: str, heads: tuple[str, ...]) -> EvalModel | None:
     """A 256-bit experiment's checkpoint with only ``heads`` (the ones its run trained) and
-    no I-frame generator, as the family is evaluated; ``None`` when not trained here."""
+    no I-frame generator, as the family is evaluated; ``None`` when not trained here or not
+    finished (a run still training is no point of a curve)."""
     path = run_checkpoint(runs, name)
     if not path.is_file():
+        return None
+    if not load_checkpoint(path).get("final"):
+        print(f"skipping {name}: its run has not finished", file=sys.stderr)
         return None
     m = from_checkpoint(path, name)
     m.model = m.model.with_decoders(("mse", *heads), "mmse")

@@ -24,12 +24,13 @@ def runs(tmp_path):
     leaves out)."""
     root = tmp_path / "runs"
     names = [name for name, _ in RUNS.values()]
-    names += ["q9-l16-dp-w0.1", "q9-l16-dp-w0.3", "q9-l16-e2e-fmd-w0.1"]
+    names += ["q9-l16-dp-w0.1", "q9-l16-dp-w0.3", "q9-l16-e2e-fmd-w0.1", "q9-l16-dp-w1.0"]
     for i, name in enumerate(names):
         (root / name).mkdir(parents=True)
         args = {"plf": ["jd", "fmd"], "lambda_p": 0.1, "lmbda": None}
         state = {"state_dict": tiny_fixed(seed=i).state_dict(), "stage_name": "universal"}
-        torch.save({**state, "args": args}, root / name / "checkpoint.pth.tar")
+        final = name != "q9-l16-dp-w1.0"  # that one is still training: not a point
+        torch.save({**state, "args": args, "final": final}, root / name / "checkpoint.pth.tar")
     return root
 
 
