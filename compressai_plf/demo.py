@@ -77,15 +77,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from .eval import evaluate_models
     from .eval.evaluate import posterior_iframe_decoder
     from .metrics.packaged import packaged_classifier_path
-    from .reproduction.family import QUALITIES, family_models, label, pframe_bits
+    from .reproduction.family import HIGH, LOW, QUALITIES, family_models, pframe_bits
     from .reproduction.figures import contrast_grid, per_frame_figures
-    from .reproduction.findings import permanence_check, rate_check, realism_check
+    from .reproduction.findings import check_findings
     from .reproduction.report import findings_tables, permanence_tables
-    from .reproduction.tables import (
-        error_permanence,
-        permanence_summary,
-        posterior_factor_of_two,
-    )
+    from .reproduction.tables import posterior_summary
 
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -125,22 +121,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     print("3/3 findings, plots and tables", file=sys.stderr)
     bits = pframe_bits()
-    rows = error_permanence(results, bits)
-    low, high = label(QUALITIES[0]), label(QUALITIES[-1])
-    summary: dict[str, Any] = {
-        "posterior_permanence": rows,
-        "posterior_permanence_summary": permanence_summary(
-            [r for r in rows if r["head"] != "source"]
-        ),
-        "posterior_factor_of_two": posterior_factor_of_two(results, bits),
-        "findings": {
-            "realism": realism_check(rows),
-            "permanence": permanence_check(rows, high),
-            "rate": rate_check(rows, low, high),
-        },
-    }
+    summary: dict[str, Any] = posterior_summary(results, bits)
+    summary["findings"] = check_findings(summary["posterior_permanence"], LOW, HIGH)
     figures = per_frame_figures(results, out / "plots")
-    contrast = contrast_grid(out, high, bits[high], out / "plots")
+    contrast = contrast_grid(out, HIGH, bits[HIGH], out / "plots")
     figures += [contrast] if contrast else []
     tables = permanence_tables(summary) + "\n" + findings_tables(summary)
     (out / "tables.md").write_text(tables)
@@ -156,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     write_json(summary, out / "summary.json")
     print(tables)
     if contrast is None:
-        print(f"no kept clip shows JD keeping and FMD correcting at {high}", file=sys.stderr)
+        print(f"no kept clip shows JD keeping and FMD correcting at {HIGH}", file=sys.stderr)
     return summary
 
 

@@ -52,24 +52,21 @@ from ..eval.evaluate import posterior_iframe_decoder
 from ..eval.models import EvalModel, from_checkpoint
 from ..metrics.packaged import packaged_classifier_path
 from ..results import write_json
-from .family import family_models, pframe_bits, run_checkpoint
+from .family import HIGH, LOW, family_models, pframe_bits, run_checkpoint
 from .figures import contrast_grid, dp_figure, family_figures, per_frame_figures
-from .findings import permanence_check, rate_check, realism_check
+from .findings import check_findings
 from .report import experiment_tables, findings_tables, permanence_tables
 from .tables import (
     dp_points,
     error_permanence,
     family_summary,
-    permanence_summary,
-    posterior_factor_of_two,
+    posterior_summary,
     universality_at_matched_realism,
 )
 
 #: Perception weights of the 256-bit distortion-perception runs (``zoo/campaign/q9-l16-dp-w*``
 #: and ``q9-l16-e2e-{jd,fmd}-w*``), as their folder names write them.
 DP_WEIGHTS = ("0.03", "0.1", "0.3", "1.0")
-#: The family's low and high rates (labels): the rate and permanence checks.
-LOW, HIGH = "q1", "q9"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,17 +214,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             models, "posterior-iframe", args, work, out, metrics, iframe_sampler=sampler,
             grid=True, grid_clips=40,
         )  # fmt: skip
-        post_rows = error_permanence(posterior, pframe_bits())
-        summary["posterior_permanence"] = post_rows
-        summary["posterior_permanence_summary"] = permanence_summary(
-            [r for r in post_rows if r["head"] != "source"]
-        )
-        summary["posterior_factor_of_two"] = posterior_factor_of_two(posterior, pframe_bits())
-        summary["findings"] = {
-            "realism": realism_check(post_rows),
-            "permanence": permanence_check(post_rows, HIGH),
-            "rate": rate_check(post_rows, LOW, HIGH),
-        }
+        summary.update(posterior_summary(posterior, pframe_bits()))
+        summary["findings"] = check_findings(summary["posterior_permanence"], LOW, HIGH)
         summary.update(_experiments(args, work, out, metrics, sampler, posterior))
     figs = out / "figures"
     made = family_figures(rates, work / "rates" / "grids", figs)

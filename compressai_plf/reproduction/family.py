@@ -28,6 +28,11 @@ def label(quality: int) -> str:
     return f"q{quality}"
 
 
+#: The family's lowest and highest P-frame rates (results labels): the rate and error
+#: permanence checks.
+LOW, HIGH = label(QUALITIES[0]), label(QUALITIES[-1])
+
+
 def pframe_bits() -> dict[str, int]:
     """Results label -> bits per P-frame."""
     return {label(q): FIXED_PFRAME_BITS[q] for q in QUALITIES}

@@ -26,7 +26,7 @@ from typing import Any
 from .paper_numbers import LOW_RATE_IFRAME_MSE
 from .tables import REALISM_TOLERANCE, p_frame_mean
 
-__all__ = ["permanence_check", "rate_check", "realism_check"]
+__all__ = ["check_findings", "permanence_check", "rate_check", "realism_check"]
 
 Row = Mapping[str, Any]
 
@@ -130,4 +130,14 @@ def rate_check(rows: Sequence[Row], low: str, high: str) -> dict[str, Any]:
         "fmd_ratio": ratios["fmd"],
         "paper": {f"{h}_ratio": m[16] / m[2] for h, m in LOW_RATE_IFRAME_MSE.items() if h != "mse"},
         "passed": ratios["jd"] > ratios["fmd"],
+    }
+
+
+def check_findings(rows: Sequence[Row], low: str, high: str) -> dict[str, Any]:
+    """Every check on one family's rows: realism of each perceptual head, error permanence
+    at ``high`` and the JD/FMD MSE ratios from ``low`` to ``high`` (model labels)."""
+    return {
+        "realism": realism_check(rows),
+        "permanence": permanence_check(rows, high),
+        "rate": rate_check(rows, low, high),
     }

@@ -37,6 +37,7 @@ __all__ = [
     "p_frame_mean",
     "permanence_summary",
     "posterior_factor_of_two",
+    "posterior_summary",
     "reference_comparison",
     "universality_at_matched_realism",
 ]
@@ -292,6 +293,20 @@ def factor_of_two(rows: Sequence[Row], head: str = "fmd") -> list[Row]:
             }
         )
     return out
+
+
+def posterior_summary(data: Mapping, pframe_bits: Mapping[str, int]) -> dict[str, list[Row]]:
+    """Every table of an evaluation whose perceptual heads continued a posterior sample of
+    the keyframe code, by name: :func:`error_permanence` rows, their low-vs-high-rate
+    summary (perceptual heads and MMSE) and :func:`posterior_factor_of_two`."""
+    rows = error_permanence(data, pframe_bits)
+    return {
+        "posterior_permanence": rows,
+        "posterior_permanence_summary": permanence_summary(
+            [r for r in rows if r["head"] != SOURCE]
+        ),
+        "posterior_factor_of_two": posterior_factor_of_two(data, pframe_bits),
+    }
 
 
 def family_summary(rows: Sequence[Row]) -> dict[str, list[Row]]:
