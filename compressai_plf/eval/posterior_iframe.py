@@ -18,12 +18,14 @@ model's keyframe encoder. Only the continuous encoder outputs ``y`` are stored; 
 dither the codes of all 60000 frames are a vectorised quantisation
 ``round((tanh(y) + u + 1) / step)``. The index is built on first use (about a minute on one
 CPU thread) and cached in :func:`~compressai_plf.utils.cache_dir.cache_dir`
-(``~/.cache/compressai_plf/posterior_iframe/``), keyed by the model's bitstream identity
-(:func:`~compressai_plf.io.weights_hash.weights_hash`) and the placement seed.
+(``~/.cache/compressai_plf/posterior_iframe/``), keyed by the keyframe encoder's weights
+(:func:`keyframe_encoder_key`: models that share one frozen keyframe codec, such as the
+fixed-rate zoo family's qualities, share one index) and the placement seed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from dataclasses import dataclass
@@ -36,12 +38,23 @@ from tqdm import tqdm
 from ..checkpoint import load_checkpoint
 from ..datasets.mnist_idx import load_mnist_tensors
 from ..datasets.moving_mnist import place_digits
-from ..io.weights_hash import weights_hash
 from ..models.compressai_strings import frame_from_strings
 from ..models.fixed_rate_coder import FixedRateLatentCoder
 from ..utils.cache_dir import cache_dir
 
-__all__ = ["PosteriorIFrameSampler", "PosteriorSample", "factor_of_two"]
+__all__ = ["PosteriorIFrameSampler", "PosteriorSample", "factor_of_two", "keyframe_encoder_key"]
+
+
+def keyframe_encoder_key(model: torch.nn.Module) -> str:
+    """Hex SHA-256 of what the index depends on: the keyframe encoder's weights (key, dtype,
+    shape and bytes of every ``img_encoder`` entry, in key order)."""
+    h = hashlib.sha256(b"compressai_plf posterior index v1\0")
+    for key, tensor in sorted(model.img_encoder.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        h.update(f"{key}\0{t.dtype}\0{list(t.shape)}\0".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
 
 INDEX_VERSION = 1
 
@@ -138,7 +151,7 @@ class PosteriorIFrameSampler:
         self.cache_path: Path | None = None
         if cache is not False:
             folder = Path(cache) if cache not in (None, True) else cache_dir()
-            key = weights_hash(model).hex()[:16]
+            key = keyframe_encoder_key(model)[:16]
             name = f"{key}-seed{self.seed}-n{len(self.digits)}.pt"
             self.cache_path = folder / "posterior_iframe" / name
         self.y = self._load_or_build(batch_size, progress)

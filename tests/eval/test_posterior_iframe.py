@@ -1,7 +1,11 @@
 import pytest
 import torch
 
-from compressai_plf.eval.posterior_iframe import PosteriorIFrameSampler, factor_of_two
+from compressai_plf.eval.posterior_iframe import (
+    PosteriorIFrameSampler,
+    factor_of_two,
+    keyframe_encoder_key,
+)
 from compressai_plf.utils.cache_dir import CACHE_ENV, cache_dir
 
 from .conftest import tiny_fixed
@@ -72,6 +76,17 @@ def test_index_is_cached_and_reused(sampler, mnist_root, monkeypatch, tmp_path):
         sampler.model, mnist_root, cache=sampler.cache_path.parents[1], max_digits=300
     )
     assert torch.equal(again.y, sampler.y)
+    # another P-frame coder on the same keyframe encoder reads the same index
+    other = tiny_fixed(seed=5)
+    other.img_encoder.load_state_dict(sampler.model.img_encoder.state_dict())
+    assert keyframe_encoder_key(other) == keyframe_encoder_key(sampler.model)
+    shared = PosteriorIFrameSampler(
+        other, mnist_root, cache=sampler.cache_path.parents[1], max_digits=300
+    )
+    assert shared.cache_path == sampler.cache_path and torch.equal(shared.y, sampler.y)
+    with torch.no_grad():
+        other.img_encoder.apply(lambda m: m.weight.add_(1) if hasattr(m, "weight") else None)
+    assert keyframe_encoder_key(other) != keyframe_encoder_key(sampler.model)
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
     assert cache_dir() == tmp_path / "elsewhere"
 
