@@ -31,9 +31,10 @@ The acceptance checks of :mod:`compressai_plf.reproduction.findings` (realism, e
 permanence at 256 bits, JD's and FMD's MSE from 2 to 256 bits) run on the posterior rows.
 
 Writes into ``--out``: ``rates.json``, ``posterior-iframe.json`` (and ``dp.json``,
-``e2e.json``), ``tables.md`` (the tables ``docs/results.md`` quotes), ``summary.json`` (the
-rows behind them) and ``figures/``. Per-sequence files, grids and bitstreams stay in the work
-dir; the posterior sampler's index is cached in the user's cache folder.
+``e2e-jd.json``, ``e2e-fmd.json``), ``tables.md`` (the tables ``docs/results.md`` quotes),
+``summary.json`` (the rows behind them) and ``figures/``. Per-sequence files, grids and
+bitstreams stay in the work dir; the posterior sampler's index is cached in the user's cache
+folder.
 """
 
 from __future__ import annotations
