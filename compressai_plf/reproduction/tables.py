@@ -130,11 +130,13 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def permanence_summary(rows: Sequence[Row]) -> list[Row]:
-    """Per head, lowest vs highest P-frame rate: P-frame MSE and its ratio, and digit
-    agreement of the I-frame and of the last frame."""
+    """Per head measured at two rates or more, lowest vs highest P-frame rate: P-frame MSE
+    and its ratio, and digit agreement of the I-frame and of the last frame."""
     out = []
     for head in dict.fromkeys(r["head"] for r in rows):
         mine = sorted((r for r in rows if r["head"] == head), key=lambda r: r["p_bits"])
+        if len({r["p_bits"] for r in mine}) < 2:
+            continue  # a head of one rate only (e.g. SA where only the high rate has one)
         lo, hi = mine[0], mine[-1]
 
         def agree(r: Row, i: int) -> float | None:

@@ -48,6 +48,13 @@ def test_error_permanence_rows_and_summary():
     assert summary["fmd"]["agree_last_high"] == pytest.approx(0.9)
     assert summary["jd"]["agree_i_low"] == pytest.approx(0.5)
     assert summary["mse"]["agree_last_low"] is None
+    # a head the lower rate's model lacks has no row there, and no low-vs-high summary
+    data = _rates()
+    data["results"]["mse-per-frame/sa"] = [[], [0.03, 0.02, 0.02]]
+    data["heads"] = [*data["heads"], "sa"]
+    rows = error_permanence(data, {"q1": 2, "q5": 16})
+    assert [r["p_bits"] for r in rows if r["head"] == "sa"] == [16]
+    assert "sa" not in {r["head"] for r in permanence_summary(rows)}
 
 
 def test_factor_of_two_and_reference():
