@@ -15,9 +15,10 @@ The README's main job, a few minutes on a laptop CPU:
 3. measure per-frame MSE and the digit-identity statistics (the shipped digit classifier; W1
    too when ``--eval-critics`` is given) into ``OUT/demo.json`` (CompressAI's eval layout),
    check the paper's findings (:mod:`compressai_plf.reproduction.findings`), draw per-frame
-   curves and reconstruction grids into ``OUT/plots``, among them ``contrast-q9.png``: a
+   curves into ``OUT/plots`` and the reconstruction grid ``OUT/plots/contrast-q9.png``: a
    256-bit clip whose wrong first digit PLF-JD keeps while PLF-FMD returns to the source
-   digit, and print the tables (``OUT/tables.md``).
+   digit (the other kept clips' frames are in ``OUT/grids``), and print the tables
+   (``OUT/tables.md``).
 
 ``docs/results.md`` has the full reproduction (``python -m compressai_plf.reproduction``).
 """

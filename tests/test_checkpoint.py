@@ -162,8 +162,15 @@ def test_every_shipped_weight_file_records_its_training_weights():
         ckpt = load_checkpoint(path)
         *family, rate_mode, _, q = path.name.removesuffix(".pth.tar").split("-")[1:]
         stage = ckpt["meta"]["stage"]
-        # natural files: ssf_plf-natural-hyperprior-mse-qQ, recipes ssf_plf-natural-qQ-stage
+        # natural files: ssf_plf-natural-hyperprior-mse-qQ, recipes ssf_plf-natural-qQ-stage;
+        # the fixed family's: the campaign recipe whose save_dir is the file's source run
         recipe_path = recipes / f"ssf_plf-{(family or [rate_mode])[0]}-{q}-{stage}.json"
+        if rate_mode == "fixed":
+            run = Path(ckpt["meta"]["source"]).parent.name
+            campaign = sorted((recipes / "campaign").glob("*.json"))
+            named = [p for p in campaign if Path(json.loads(p.read_text())["save_dir"]).name == run]
+            assert len(named) == 1, (path.name, run)
+            recipe_path = named[0]
         recipe = expand_preset(json.loads(recipe_path.read_text()))
         # a stage that keeps an entropy-coded bitstream reports its MMSE stage's lmbda: the
         # same quality's preset (the recipes of one entry share it)
@@ -173,4 +180,10 @@ def test_every_shipped_weight_file_records_its_training_weights():
             "lambda_p": recipe.get("lambda_p") if recipe.get("plf") else None,
             "plf_weights": recipe.get("plf_weights") if recipe.get("plf") else None,
         }
-        assert training_weights(ckpt) == expected, (path.name, recipe_path.name)
+        got = training_weights(ckpt)
+        if rate_mode == "fixed" and got["lmbda"] is not None:
+            # the bitstream's MMSE stage (recorded through --init since the campaign): the
+            # same quality's campaign MMSE recipe
+            mmse = expand_preset(json.loads((recipes / "campaign" / f"{q}-mse.json").read_text()))
+            expected["lmbda"] = mmse["lmbda"]
+        assert got == expected, (path.name, recipe_path.name)

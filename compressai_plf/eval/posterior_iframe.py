@@ -16,7 +16,7 @@ The index: the 60000 MNIST training digits, each resized to 32x32 and placed at 
 random position of a 64x64 canvas (the Moving MNIST frame marginal), encoded once by the
 model's keyframe encoder. Only the continuous encoder outputs ``y`` are stored; for a given
 dither the codes of all 60000 frames are a vectorised quantisation
-``round((tanh(y) + u + 1) / step)``. The index is built on first use (about a minute on one
+``round((tanh(y) + u + 1) / step)``. The index is built on first use (1-2 minutes on one
 CPU thread) and cached in :func:`~compressai_plf.utils.cache_dir.cache_dir`
 (``~/.cache/compressai_plf/posterior_iframe/``), keyed by the keyframe encoder's weights
 (:func:`keyframe_encoder_key`: models that share one frozen keyframe codec, such as the
@@ -38,6 +38,7 @@ from tqdm import tqdm
 from ..checkpoint import load_checkpoint
 from ..datasets.mnist_idx import load_mnist_tensors
 from ..datasets.moving_mnist import place_digits
+from ..io.weights_hash import hash_tensors
 from ..models.compressai_strings import frame_from_strings
 from ..models.fixed_rate_coder import FixedRateLatentCoder
 from ..utils.cache_dir import cache_dir
@@ -49,10 +50,7 @@ def keyframe_encoder_key(model: torch.nn.Module) -> str:
     """Hex SHA-256 of what the index depends on: the keyframe encoder's weights (key, dtype,
     shape and bytes of every ``img_encoder`` entry, in key order)."""
     h = hashlib.sha256(b"compressai_plf posterior index v1\0")
-    for key, tensor in sorted(model.img_encoder.state_dict().items()):
-        t = tensor.detach().cpu().contiguous()
-        h.update(f"{key}\0{t.dtype}\0{list(t.shape)}\0".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    hash_tensors(h, dict(sorted(model.img_encoder.state_dict().items())))
     return h.hexdigest()
 
 

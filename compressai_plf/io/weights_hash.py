@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -59,8 +61,15 @@ def weights_hash(model: nn.Module) -> bytes:
     config = {k: v for k, v in model.config.items() if k not in _DECODE_TIME_OPTIONS}
     h = hashlib.sha256(_DOMAIN)
     h.update(json.dumps(config, sort_keys=True, default=list).encode())
-    for key, tensor in encoder_side_state(model).items():
+    hash_tensors(h, encoder_side_state(model))
+    return h.digest()
+
+
+def hash_tensors(h: Any, state: Mapping[str, torch.Tensor]) -> None:
+    """Feed ``state`` into the hash object ``h``, entry by entry in the mapping's order: its
+    key, dtype and shape (``key\0dtype\0[shape]\0``), then the tensor's raw bytes
+    (C-contiguous, native little-endian)."""
+    for key, tensor in state.items():
         t = tensor.detach().cpu().contiguous()
         h.update(f"{key}\0{t.dtype}\0{list(t.shape)}\0".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.digest()

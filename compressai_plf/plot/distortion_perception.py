@@ -13,7 +13,11 @@ from ._figure import as_float, point_labels, save
 
 
 def plot_distortion_perception(
-    runs: Sequence[Mapping], path: str | Path, distortion: str = "mse", perception: str = "w1"
+    runs: Sequence[Mapping],
+    path: str | Path,
+    distortion: str = "mse",
+    perception: str = "w1",
+    higher_is_realistic: bool = False,
 ) -> Path:
     """Plot ``distortion`` (y) against ``perception`` (x) for each head of each run.
 
@@ -26,6 +30,8 @@ def plot_distortion_perception(
         distortion: distortion metric name (default ``"mse"``).
         perception: perception metric name, e.g. ``"w1"`` or ``"w1-jd"`` (W1 estimated by the
             JD critic).
+        higher_is_realistic: the perception metric grows with realism (e.g. a share of
+            confidently recognised frames) instead of falling (a W1 distance).
 
     Raises:
         ValueError: if no run has both metrics for the same head.
@@ -48,7 +54,8 @@ def plot_distortion_perception(
             plotted += 1
     if not plotted:
         raise ValueError(f"no results hold both {distortion!r} and {perception!r} for one head")
-    ax.set_xlabel(f"{perception} (perception, lower is more realistic)")
+    direction = "higher" if higher_is_realistic else "lower"
+    ax.set_xlabel(f"{perception} (perception, {direction} is more realistic)")
     ax.set_ylabel(f"{distortion} (distortion)")
     ax.grid(True, alpha=0.4)
     ax.legend(fontsize="small")

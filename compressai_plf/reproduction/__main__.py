@@ -50,10 +50,10 @@ import torch
 from ..checkpoint import load_checkpoint
 from ..eval import evaluate_models
 from ..eval.evaluate import posterior_iframe_decoder
-from ..eval.models import EvalModel, from_checkpoint
+from ..eval.models import EvalModel
 from ..metrics.packaged import packaged_classifier_path
 from ..results import write_json
-from .family import HIGH, LOW, family_models, pframe_bits, run_checkpoint
+from .family import HIGH, LOW, family_models, pframe_bits, run_checkpoint, run_model
 from .figures import contrast_grid, dp_figure, family_figures, per_frame_figures
 from .findings import check_findings
 from .report import experiment_tables, findings_tables, permanence_tables
@@ -148,10 +148,7 @@ def _experiment(runs: Path, name: str, heads: tuple[str, ...]) -> EvalModel | No
     if not load_checkpoint(path).get("final"):
         print(f"skipping {name}: its run has not finished", file=sys.stderr)
         return None
-    m = from_checkpoint(path, name)
-    m.model = m.model.with_decoders(("mse", *heads), "mmse")
-    m.model.update(force=True)
-    return m
+    return run_model(path, name, ("mse", *heads))
 
 
 def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: dict) -> dict:
@@ -181,8 +178,10 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
             )  # fmt: skip
             rows += dp_points([(float(w), data, m.label, head) for w, m in pts], "end-to-end")
     universality = []
+    mmse = [{**r, "head": head} for r in rows[:1] for head in ("jd", "fmd")]
     for head in ("jd", "fmd"):
-        curve = [r for r in rows if r["training"] == "universal" and r["head"] == head]
+        # weight 0, the MMSE head, starts each universal curve
+        curve = [r for r in mmse + rows if r["training"] == "universal" and r["head"] == head]
         points = [r for r in rows if r["training"] == "end-to-end" and r["head"] == head]
         universality += universality_at_matched_realism(curve, points)
     return {"dp": rows, "universality": universality}

@@ -43,7 +43,9 @@ def run_checkpoint(runs_dir: str | os.PathLike, run: str) -> Path:
     return Path(runs_dir) / run / "checkpoint.pth.tar"
 
 
-def family_models(source: str = "zoo", runs_dir: str | os.PathLike = "runs") -> list[EvalModel]:
+def family_models(
+    source: str = "zoo", runs_dir: str | os.PathLike = "../plf_runs"
+) -> list[EvalModel]:
     """The family from the shipped zoo weights (``"zoo"``) or from the training runs of
     ``zoo/campaign/`` (``"runs"``: :data:`RUNS`, converted as the export converts them: the
     trained heads only, no I-frame generator, so the heads continue the MMSE I-frame or a
@@ -63,10 +65,13 @@ def family_models(source: str = "zoo", runs_dir: str | os.PathLike = "runs") -> 
             f"training runs missing: {missing}; train them with `python examples/train_video.py "
             "--config zoo/campaign/<recipe>.json` (zoo/README.md lists the order), or use the zoo"
         )
-    models = []
-    for q in QUALITIES:
-        m = from_checkpoint(paths[q], label(q))
-        m.model = m.model.with_decoders(RUNS[q][1], "mmse")
-        m.model.update(force=True)
-        models.append(m)
-    return models
+    return [run_model(paths[q], label(q), RUNS[q][1]) for q in QUALITIES]
+
+
+def run_model(path: str | os.PathLike, name: str, heads: tuple[str, ...]) -> EvalModel:
+    """A training checkpoint as the family's files hold it: only ``heads`` (those its run
+    trained; ``"mse"`` among them) and no I-frame generator (``perceptual_iframe="mmse"``)."""
+    m = from_checkpoint(path, name)
+    m.model = m.model.with_decoders(heads, "mmse")
+    m.model.update(force=True)
+    return m

@@ -6,12 +6,12 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..eval.container_codec import safe_name
 from ..plot.distortion_perception import plot_distortion_perception
 from ..plot.per_frame import plot_per_frame
 from ..plot.reconstruction_grid import load_grid, plot_reconstruction_grid
 from ..results import PER_FRAME, head_key, make_results
 from .family import QUALITIES, label, pframe_bits
-from .tables import p_frame_mean
 
 PER_FRAME_METRICS = (
     "mse",
@@ -88,9 +88,9 @@ def contrast_grid(eval_dir: str | Path, label: str, bits: int, figs_dir: str | P
     ``sequences/<label>.json``, ``grids/<label>.npz``) on which model ``label``'s JD head keeps
     its wrong first digit while its FMD head returns to the source digit
     (:func:`contrast_clips`). ``None`` when no kept clip shows it."""
-    eval_dir = Path(eval_dir)
-    records = json.loads((eval_dir / "sequences" / f"{label}.json").read_text())
-    grid = load_grid(eval_dir / "grids" / f"{label}.npz")
+    eval_dir, name = Path(eval_dir), safe_name(label)  # as evaluate_models names the files
+    records = json.loads((eval_dir / "sequences" / f"{name}.json").read_text())
+    grid = load_grid(eval_dir / "grids" / f"{name}.npz")
     kept = next(iter(grid.values())).shape[0]
     hits = [i for i in contrast_clips(records) if i < kept]
     if not hits:
@@ -105,15 +105,14 @@ def contrast_grid(eval_dir: str | Path, label: str, bits: int, figs_dir: str | P
 def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
     """P-frame MSE against the P-frame confident share, one curve per head and training
     (rows of :func:`~compressai_plf.reproduction.tables.dp_points` with a ``training``
-    entry, ``"universal"`` or ``"end-to-end"``; the MMSE point is each universal curve's
-    weight 0)."""
+    entry, ``"universal"`` or ``"end-to-end"``); the MMSE head's row (weight 0) starts each
+    universal curve."""
+    mmse = [r for r in rows if r["head"] == "mse"]
     runs = []
-    for training in dict.fromkeys(r.get("training", "universal") for r in rows):
-        mine = [r for r in rows if r.get("training", "universal") == training]
-        heads = {
-            h: [r for r in mine if r["head"] == h] for h in dict.fromkeys(r["head"] for r in mine)
-        }
-        for head, pts in heads.items():
+    for training in dict.fromkeys(r["training"] for r in rows if r["head"] != "mse"):
+        mine = [r for r in rows if r["training"] == training and r["head"] != "mse"]
+        for head in dict.fromkeys(r["head"] for r in mine):
+            pts = (mmse if training == "universal" else []) + [r for r in mine if r["head"] == head]
             runs.append(
                 make_results(
                     f"{training} {head}",
@@ -121,13 +120,13 @@ def dp_figure(rows: Sequence[Mapping], path: str | Path) -> Path:
                     heads={
                         head: {
                             "p-mse": [r["p_mse"] for r in pts],
-                            "p-confident": [p_frame_mean(r["confident_per_frame"]) for r in pts],
+                            "p-confident": [r["p_confident"] for r in pts],
                         }
                     },
                     q=[f"w={_g(r['lambda_p'])}" for r in pts],
                 )
             )
-    return plot_distortion_perception(runs, path, "p-mse", "p-confident")
+    return plot_distortion_perception(runs, path, "p-mse", "p-confident", higher_is_realistic=True)
 
 
 def _g(value: float | None) -> str:

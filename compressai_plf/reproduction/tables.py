@@ -174,14 +174,16 @@ def posterior_factor_of_two(data: Mapping, pframe_bits: Mapping[str, int]) -> li
         return []
     rows = []
     for label, bits in sorted(pframe_bits.items(), key=lambda kv: kv[1]):
+        # every perceptual head shows the same sample; take one this model has
+        shown = next((h for h in heads if _get(data, "mse", h, label, True)), heads[0])
         first = {
             h: {
                 m: (_get(data, m, h, label, True) or [None])[0]
                 for m in ("mse", "digit-accuracy", "confident")
             }
-            for h in ("mse", heads[0], SOURCE)
+            for h in ("mse", shown, SOURCE)
         }
-        sample, mmse = first[heads[0]], first["mse"]
+        sample, mmse = first[shown], first["mse"]
         rows.append(
             {
                 "model": label,
@@ -266,6 +268,7 @@ def dp_points(
                 "class_tv_per_frame": _get(data, "class-tv", head, label, True),
                 "fd": _get(data, "fd", head, label),
                 "confident_per_frame": _get(data, "confident", head, label, True),
+                "p_confident": p_frame_mean(_get(data, "confident", head, label, True)),
                 "permanence": _get(data, "permanence", head, label),
                 "correction": _get(data, "correction", head, label),
             }

@@ -36,7 +36,7 @@ __all__ = [
 
 LICENCE = "BSD-3-Clause-Clear"
 DATASETS = {
-    "mmnist": "Moving MNIST: 64x64 gray 3-frame clips of one MNIST training digit, generated "
+    "mmnist": "Moving MNIST: 64x64 gray clips of one MNIST training digit, generated "
     "on the fly (http://yann.lecun.com/exdb/mnist/)",
     "natural": "natural RGB video: random crops of Vimeo-90k septuplets and natural clips "
     "(held out for testing: Foreman and the VMAF park clip src01)",

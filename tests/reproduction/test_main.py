@@ -87,6 +87,10 @@ def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_p
         ("end-to-end", "fmd", 0.1),
     ]  # fmt: skip
     assert [(r["head"], r["lambda_p"]) for r in summary["universality"]] == [("fmd", 0.1)]
+    point = summary["universality"][0]  # bracketed or not, by the universal curve's range
+    curve = [r["p_confident"] for r in summary["dp"] if r["head"] in ("mse", "fmd")][:3]
+    inside = min(curve) <= point["realism"] <= max(curve)
+    assert point["bracketed"] == inside and (point["gap"] is not None) == inside
     for name in ("rates.json", "dp.json", "e2e-fmd.json", "summary.json", "tables.md"):
         assert (out / name).is_file(), name
     assert json.loads((out / "summary.json").read_text())["source"] == "runs"
