@@ -62,6 +62,7 @@ from .tables import (
     error_permanence,
     family_summary,
     posterior_summary,
+    realism_given_mmse,
     universality_at_matched_realism,
 )
 
@@ -167,9 +168,11 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
         return {}
     kw = {"iframe_sampler": sampler}
     rows = dp_points([(0.0, family, HIGH, "mse")])
+    given_mmse = []
     if uni:
         data = _evaluate([m for _, m in uni], "dp", args, work, out, metrics, **kw)
         rows += dp_points([(float(w), data, m.label, h) for w, m in uni for h in ("jd", "fmd")])
+        given_mmse += realism_given_mmse(data)
     for head, pts in e2e.items():
         if pts:
             data = _evaluate(
@@ -177,6 +180,7 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
                 **kw,
             )  # fmt: skip
             rows += dp_points([(float(w), data, m.label, head) for w, m in pts], "end-to-end")
+            given_mmse += realism_given_mmse(data)
     universality = []
     mmse = [{**r, "head": head} for r in rows[:1] for head in ("jd", "fmd")]
     for head in ("jd", "fmd"):
@@ -184,7 +188,7 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
         curve = [r for r in mmse + rows if r["training"] == "universal" and r["head"] == head]
         points = [r for r in rows if r["training"] == "end-to-end" and r["head"] == head]
         universality += universality_at_matched_realism(curve, points)
-    return {"dp": rows, "universality": universality}
+    return {"dp": rows, "universality": universality, "dp_realism_given_mmse": given_mmse}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -44,6 +44,16 @@ _SUMMARY_COLUMNS = [
 ]
 
 
+_GIVEN_MMSE_COLUMNS = [
+    ("model", "model", None),
+    ("head", "head", None),
+    ("p_frames", "P-frames", None),
+    ("mmse_confident", "MMSE frame confident", ".0%"),
+    ("confident_where_mmse_confident", "head confident where MMSE is", ".0%"),
+    ("confident_where_mmse_unconfident", "head confident where MMSE is not", ".0%"),
+]
+
+
 def _table(rows: Sequence[Mapping], columns: Sequence[tuple]) -> str:
     return markdown_table(
         rows,
@@ -175,6 +185,11 @@ def findings_tables(summary: Mapping[str, Any]) -> str:
             ],
         ),
     ]
+    if summary.get("realism_given_mmse"):
+        parts += [
+            "### Realism where the MMSE frame is and is not a recognisable digit",
+            _table(summary["realism_given_mmse"], _GIVEN_MMSE_COLUMNS),
+        ]
     return "\n\n".join(parts) + "\n"
 
 
@@ -219,5 +234,11 @@ def experiment_tables(summary: Mapping[str, Any]) -> str:
                     ("bracketed", "inside the universal curve", None),
                 ],
             ),
+        ]
+    if summary.get("dp_realism_given_mmse"):
+        parts += [
+            "### Distortion-perception runs: realism where the MMSE frame is and is not a "
+            "recognisable digit",
+            _table(summary["dp_realism_given_mmse"], _GIVEN_MMSE_COLUMNS),
         ]
     return "\n\n".join(parts) + ("\n" if parts else "")

@@ -38,6 +38,7 @@ __all__ = [
     "permanence_summary",
     "posterior_factor_of_two",
     "posterior_summary",
+    "realism_given_mmse",
     "reference_comparison",
     "universality_at_matched_realism",
 ]
@@ -303,7 +304,8 @@ def factor_of_two(rows: Sequence[Row], head: str = "fmd") -> list[Row]:
 def posterior_summary(data: Mapping, pframe_bits: Mapping[str, int]) -> dict[str, list[Row]]:
     """Every table of an evaluation whose perceptual heads continued a posterior sample of
     the keyframe code, by name: :func:`error_permanence` rows, their low-vs-high-rate
-    summary (perceptual heads and MMSE) and :func:`posterior_factor_of_two`."""
+    summary (perceptual heads and MMSE), :func:`posterior_factor_of_two` and, with the
+    per-clip records, :func:`realism_given_mmse`."""
     rows = error_permanence(data, pframe_bits)
     return {
         "posterior_permanence": rows,
@@ -311,7 +313,58 @@ def posterior_summary(data: Mapping, pframe_bits: Mapping[str, int]) -> dict[str
             [r for r in rows if r["head"] != SOURCE]
         ),
         "posterior_factor_of_two": posterior_factor_of_two(data, pframe_bits),
+        "realism_given_mmse": realism_given_mmse(data, pframe_bits),
     }
+
+
+def realism_given_mmse(
+    data: Mapping, pframe_bits: Mapping[str, int] | None = None, reference: str = "mse"
+) -> list[Row]:
+    """Does a perceptual head draw a recognisable digit where the MMSE frame does not?
+
+    Per model and perceptual head, from the per-clip records (``data["sequences"]``, as
+    :func:`~compressai_plf.eval.evaluate_models` returns them): the head's confident share
+    over the P-frames whose MMSE (``reference``) frame is confident, and over those whose
+    MMSE frame is not. A head that redraws the frame (the realism constraint asks for that)
+    is as confident on both; one that only sharpens the MMSE frame follows it. Frames
+    without a value for either head are left out.
+    """
+    rows = []
+    ref_key = head_key("confident" + PER_FRAME, reference)
+    for label, records in (data.get("sequences") or {}).items():
+        for head in _heads(data):
+            if head in (reference, SOURCE):
+                continue
+            own_key = head_key("confident" + PER_FRAME, head)
+            sums = {True: [0, 0.0], False: [0, 0.0]}  # MMSE confident -> [frames, confident]
+            for record in records:
+                res = record.get("results", record)
+                ref, own = res.get(ref_key), res.get(own_key)
+                if ref is None or own is None:
+                    continue
+                for r, o in zip(ref[1:], own[1:], strict=True):
+                    if r is None or o is None or r != r or o != o:  # None / NaN: undefined
+                        continue
+                    sums[bool(r >= 0.5)][0] += 1
+                    sums[bool(r >= 0.5)][1] += float(o)
+            (n_conf, hits_conf), (n_unconf, hits_unconf) = sums[True], sums[False]
+            total = n_conf + n_unconf
+            if not total:  # this model has no such head
+                continue
+            rows.append(
+                {
+                    "model": label,
+                    "p_bits": (pframe_bits or {}).get(label),
+                    "head": head,
+                    "p_frames": total,
+                    "mmse_confident": n_conf / total,
+                    "confident_where_mmse_confident": hits_conf / n_conf if n_conf else None,
+                    "confident_where_mmse_unconfident": (
+                        hits_unconf / n_unconf if n_unconf else None
+                    ),
+                }
+            )
+    return rows
 
 
 def family_summary(rows: Sequence[Row]) -> dict[str, list[Row]]:

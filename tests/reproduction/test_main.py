@@ -87,6 +87,13 @@ def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_p
         ("end-to-end", "fmd", 0.1),
     ]  # fmt: skip
     assert [(r["head"], r["lambda_p"]) for r in summary["universality"]] == [("fmd", 0.1)]
+    # realism split by the MMSE frame, per model and perceptual head, from the per-clip records
+    given = {(r["model"], r["head"]) for r in summary["realism_given_mmse"]}
+    assert given == {(q, h) for q in ("q1", "q5") for h in ("jd", "fmd")} | {
+        ("q9", h) for h in ("jd", "fmd", "sa")
+    }
+    assert all(r["p_frames"] == 4 for r in summary["realism_given_mmse"])  # 4 clips, 1 P-frame
+    assert {r["head"] for r in summary["dp_realism_given_mmse"]} == {"jd", "fmd"}
     point = summary["universality"][0]  # bracketed or not, by the universal curve's range
     curve = [r["p_confident"] for r in summary["dp"] if r["head"] in ("mse", "fmd")][:3]
     inside = min(curve) <= point["realism"] <= max(curve)
@@ -97,6 +104,7 @@ def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_p
     tables = (out / "tables.md").read_text()
     assert "Error permanence: digit identity" in tables and "Universality" in tables
     assert "Factor of two" in tables and "Error permanence at the high rate (q9)" in tables
+    assert "Realism where the MMSE frame is and is not" in tables
     figs = {p.name for p in (out / "figures").iterdir()}
     assert {"per-frame-mse.png", "grid-q1-clip0.png", "dp-p-mse-vs-confident.png"} <= figs
     assert not (out / "sequences").exists()  # per-clip files stay in the work dir

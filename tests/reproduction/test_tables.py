@@ -11,6 +11,8 @@ from compressai_plf.reproduction.tables import (
     markdown_table,
     permanence_summary,
     posterior_factor_of_two,
+    posterior_summary,
+    realism_given_mmse,
     reference_comparison,
 )
 from compressai_plf.results import make_results
@@ -135,3 +137,39 @@ def test_universality_at_matched_realism_interpolates_the_universal_curve():
     assert rows[1]["universal_p_mse"] is None and rows[1]["gap"] is None  # beyond the curve
     assert rows[2]["gap"] == pytest.approx(0.0)  # on a universal point
     assert [r["realism"] for r in rows] == pytest.approx([0.75, 0.95, 0.65])
+
+
+def _record(mse: list, fmd: list, jd: list | None = None) -> dict:
+    res = {"confident-per-frame/mse": mse, "confident-per-frame/fmd": fmd}
+    if jd is not None:
+        res["confident-per-frame/jd"] = jd
+    return {"source": "clip", "results": res}
+
+
+def test_realism_given_mmse_splits_p_frames_by_the_mmse_frame():
+    # frame 0 (the shared given frame) never counts; None / NaN frames are left out
+    sharpener = [
+        _record([0.0, 1.0, 1.0], [1.0, 1.0, 1.0], [0.0, 1.0, float("nan")]),
+        _record([1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]),
+        _record([0.0, 0.0, None], [1.0, 0.0, 1.0], [1.0, 0.0, 1.0]),
+    ]
+    only_mse = [{"results": {"confident-per-frame/mse": [1.0, 1.0]}}]  # a model without fmd
+    data = {"heads": ["mse", "jd", "fmd"], "sequences": {"a": sharpener, "b": only_mse}}
+    rows = {(r["model"], r["head"]): r for r in realism_given_mmse(data, {"a": 256})}
+    assert set(rows) == {("a", "jd"), ("a", "fmd")}
+    fmd = rows["a", "fmd"]
+    # P-frames: MMSE confident at 2 (fmd 1, 1), unconfident at 3 (fmd 0, 1, 0)
+    assert fmd["p_frames"] == 5 and fmd["p_bits"] == 256
+    assert fmd["mmse_confident"] == pytest.approx(2 / 5)
+    assert fmd["confident_where_mmse_confident"] == 1.0
+    assert fmd["confident_where_mmse_unconfident"] == pytest.approx(1 / 3)
+    jd = rows["a", "jd"]  # jd's NaN frame drops one confident-MMSE frame
+    assert jd["p_frames"] == 4 and jd["mmse_confident"] == pytest.approx(1 / 4)
+    assert jd["confident_where_mmse_confident"] == 1.0
+    assert jd["confident_where_mmse_unconfident"] == pytest.approx(2 / 3)
+    # no per-clip records, no rows; posterior_summary carries the table
+    assert realism_given_mmse({"heads": ["mse", "fmd"]}) == []
+    heads = {"mse": {"mse-per-frame": [[0.01, 0.02, 0.02]]}, "fmd": {"mse-per-frame": [[0.02] * 3]}}
+    post = make_results("post", [1.0], heads=heads, q=["a"])
+    post["heads"], post["sequences"] = ["mse", "fmd"], {"a": sharpener}
+    assert posterior_summary(post, {"a": 256})["realism_given_mmse"][0]["p_frames"] == 5
