@@ -1,7 +1,6 @@
 """The fixed-rate model family of the reproduction: qualities 1, 5 and 9 (a 12-bit I-frame
 and 2, 16 or 256 bits per P-frame) sharing one frozen keyframe codec, each with an MMSE head
-and universal own-past PLF-JD and PLF-FMD heads (and PLF-SA at 256 bits) trained on its
-frozen MMSE encoder (``zoo/campaign/``; the PLF paper's Moving MNIST experiment,
+and universal own-past PLF-JD, PLF-FMD and PLF-SA heads trained on its frozen MMSE encoder (``zoo/campaign/``; the PLF paper's Moving MNIST experiment,
 https://arxiv.org/abs/2305.19301)."""
 
 from __future__ import annotations
@@ -14,11 +13,11 @@ from ..zoo.presets import FIXED_PFRAME_BITS
 
 QUALITIES = (1, 5, 9)
 #: Quality -> (training run folder, its trained heads): the run whose checkpoint holds every
-#: head of the shipped file (the 256-bit JD and FMD heads were trained in earlier runs that
-#: the SA run's ``--init`` copied and left frozen; the export records each head's run).
+#: head of the shipped file (the SA run of each rate; its JD and FMD heads were trained in
+#: earlier runs that its ``--init`` copied and left frozen; the export records each head's run).
 RUNS = {
-    1: ("q1-universal-posterior-2f-perhead", ("mse", "jd", "fmd")),
-    5: ("q5-universal-posterior-2f-perhead", ("mse", "jd", "fmd")),
+    1: ("q1-universal-posterior-2f-perhead-sa", ("mse", "jd", "fmd", "sa")),
+    5: ("q5-universal-posterior-2f-perhead-sa", ("mse", "jd", "fmd", "sa")),
     9: ("q9-l16-universal-posterior-2f-perhead-sa", ("mse", "jd", "fmd", "sa")),
 }
 
