@@ -168,6 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--optimizer", choices=["adam", "rmsprop"], default="adam")
     p.add_argument("-lr", "--learning-rate", type=float, default=1e-4)
+    p.add_argument(
+        "--encoder-learning-rate",
+        type=float,
+        default=None,
+        help="learning rate of the encoder side (encoders, entropy models, MMSE head) where it "
+        "trains (stage plf): a pretrained code fine-tuned slower than the perceptual heads "
+        "(default: --learning-rate)",
+    )
     p.add_argument("--aux-learning-rate", type=float, default=1e-3)
     p.add_argument("--critic-learning-rate", type=float, default=5e-5)
     p.add_argument(

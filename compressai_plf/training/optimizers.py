@@ -20,14 +20,42 @@ def split_parameters(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Para
     return net, aux
 
 
+def learning_rate_groups(
+    model: nn.Module, params: Iterable[nn.Parameter], encoder_lr: float | None
+) -> list[nn.Parameter] | list[dict]:
+    """``params`` as they are, or, with ``encoder_lr``, two parameter groups: those of the
+    model's ``encoder_side_modules()`` (the bitstream and the MMSE head) at ``encoder_lr``, the
+    rest at the optimiser's rate. Adam moves every weight by about the learning rate per step
+    whatever its gradient's size, so a pretrained code fine-tuned under critic gradients at
+    the heads' rate can drift far in a few hundred steps.
+
+    Raises:
+        ValueError: ``encoder_lr`` is not positive, or the model has no encoder side.
+    """
+    params = list(params)
+    if encoder_lr is None:
+        return params
+    if not encoder_lr > 0:
+        raise ValueError(f"encoder learning rate must be positive, got {encoder_lr}")
+    if not hasattr(model, "encoder_side_modules"):
+        raise ValueError(f"{type(model).__name__} has no encoder side for its own learning rate")
+    encoder = {id(p) for m in model.encoder_side_modules() for p in m.parameters()}
+    groups = [
+        {"params": [p for p in params if id(p) in encoder], "lr": encoder_lr},
+        {"params": [p for p in params if id(p) not in encoder]},
+    ]
+    return [g for g in groups if g["params"]]
+
+
 def make_optimizer(
     name: str,
-    params: Iterable[nn.Parameter],
+    params: Iterable[nn.Parameter] | Iterable[dict],
     lr: float,
     betas: tuple[float, float] | None = None,
 ) -> torch.optim.Optimizer:
     """``"adam"`` (CompressAI's choice; ``betas`` default to torch's) or ``"rmsprop"`` (the PLF
-    paper's, with WGAN-GP; ``betas`` ignored)."""
+    paper's, with WGAN-GP; ``betas`` ignored). ``params``: parameters or parameter groups
+    (:func:`learning_rate_groups`); ``lr`` is the rate of groups that set none."""
     params = list(params)
     if not params:
         raise ValueError("no trainable parameters for the optimiser")

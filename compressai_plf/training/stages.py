@@ -42,7 +42,7 @@ from ..losses.gradient_penalty import interpolated_gradient_penalty
 from ..modules import DCGANCritic, Discriminator3D, PLFCritic
 from .distributed import average_gradients
 from .nonfinite import NonFiniteGuard, frames_finite
-from .optimizers import make_optimizer, split_parameters
+from .optimizers import learning_rate_groups, make_optimizer, split_parameters
 
 STAGES = ("mse", "iframe", "plf", "universal", "recon3d")
 CRITIC_BATCHES = ("fresh", "shared")
@@ -103,7 +103,10 @@ class Stage:
         self.prepare_model()
         net_params, aux_params = split_parameters(model)
         self.net_params, self.aux_params = net_params, aux_params
-        self.optimizer = make_optimizer(args.optimizer, net_params, args.learning_rate)
+        groups = learning_rate_groups(
+            model, net_params, getattr(args, "encoder_learning_rate", None)
+        )
+        self.optimizer = make_optimizer(args.optimizer, groups, args.learning_rate)
         self.aux_optimizer = (
             torch.optim.Adam(aux_params, lr=args.aux_learning_rate) if aux_params else None
         )

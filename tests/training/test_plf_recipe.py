@@ -363,3 +363,28 @@ def test_per_plf_weights_weigh_each_heads_critic_term(tiny_args, tmp_path):
 def test_per_plf_weights_are_checked(tiny_args, weights, match):
     with pytest.raises(SystemExit, match=match):
         tiny_args(stage="universal", plf=["jd"], plf_weights=weights)
+
+
+def test_encoder_learning_rate_moves_the_code_slower_than_the_heads(tiny_args):
+    # Adam's first step moves each weight by its group's learning rate (times sign(grad)):
+    # the encoder side (bitstream and MMSE head) at 1e-6, the perceptual head at 1e-3
+    args = tiny_args(stage="plf", plf=["fmd"], learning_rate=1e-3, encoder_learning_rate=1e-6)
+    torch.manual_seed(0)
+    model = build_model(args)
+    stage = make_stage("plf", model, args)
+    assert sorted(g["lr"] for g in stage.optimizer.param_groups) == [1e-6, 1e-3]
+    encoder = {id(p) for m in model.encoder_side_modules() for p in m.parameters()}
+    slow = next(g for g in stage.optimizer.param_groups if g["lr"] == 1e-6)["params"]
+    assert {id(p) for p in slow} == {id(p) for p in stage.net_params if id(p) in encoder}
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    stage.train_step(1, _fixed_batches(4, 2))
+    moved = {n: (p.detach() - before[n]).abs().max().item() for n, p in model.named_parameters()}
+    enc = [n for n, p in model.named_parameters() if id(p) in encoder and p.requires_grad]
+    enc = [n for n in enc if not n.endswith(".quantiles")]  # the aux loss's own optimiser
+    head = [n for n in moved if n.startswith("heads.fmd.")]
+    assert enc and head
+    assert 0 < max(moved[n] for n in enc) <= 1.01e-6
+    assert max(moved[n] for n in head) > 1e-4
+    with pytest.raises(ValueError, match="positive"):
+        bad = tiny_args(stage="plf", plf=["fmd"], encoder_learning_rate=0.0)
+        make_stage("plf", build_model(bad), bad)
