@@ -6,7 +6,7 @@ The README's main job, a few minutes on a laptop CPU:
 1. load the fixed-rate zoo models shipped in the package (``ssf_plf(q, rate_mode="fixed",
    pretrained=True)`` for q = 1, 5, 9: a 12-bit I-frame and 2, 16 or 256 bits per P-frame,
    the PLF paper's regime, https://arxiv.org/abs/2305.19301), each with an MMSE head and
-   universal PLF-JD and PLF-FMD heads (and PLF-SA where shipped);
+   universal PLF-JD, PLF-FMD and PLF-SA heads;
 2. write each Moving MNIST test clip to a real bitstream per model and decode it with every
    head (one bitstream, several decoders), the perceptual heads continuing an exact posterior
    sample of the 12-bit I-frame code (a realistic first frame that mostly shows a wrong

@@ -169,10 +169,11 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
     kw = {"iframe_sampler": sampler}
     rows = dp_points([(0.0, family, HIGH, "mse")])
     given_mmse = []
+    high_bits = pframe_bits()[HIGH]  # every experiment is at the family's highest rate
     if uni:
         data = _evaluate([m for _, m in uni], "dp", args, work, out, metrics, **kw)
         rows += dp_points([(float(w), data, m.label, h) for w, m in uni for h in ("jd", "fmd")])
-        given_mmse += realism_given_mmse(data)
+        given_mmse += realism_given_mmse(data, {m.label: high_bits for _, m in uni})
     for head, pts in e2e.items():
         if pts:
             data = _evaluate(
@@ -180,7 +181,7 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
                 **kw,
             )  # fmt: skip
             rows += dp_points([(float(w), data, m.label, head) for w, m in pts], "end-to-end")
-            given_mmse += realism_given_mmse(data)
+            given_mmse += realism_given_mmse(data, {m.label: high_bits for _, m in pts})
     universality = []
     mmse = [{**r, "head": head} for r in rows[:1] for head in ("jd", "fmd")]
     for head in ("jd", "fmd"):

@@ -1,6 +1,7 @@
 """The fixed-rate model family of the reproduction: qualities 1, 5 and 9 (a 12-bit I-frame
 and 2, 16 or 256 bits per P-frame) sharing one frozen keyframe codec, each with an MMSE head
-and universal own-past PLF-JD, PLF-FMD and PLF-SA heads trained on its frozen MMSE encoder (``zoo/campaign/``; the PLF paper's Moving MNIST experiment,
+and universal own-past PLF-JD, PLF-FMD and PLF-SA heads trained on its frozen MMSE encoder
+(``zoo/campaign/``; the PLF paper's Moving MNIST experiment,
 https://arxiv.org/abs/2305.19301)."""
 
 from __future__ import annotations

@@ -172,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--encoder-learning-rate",
         type=float,
         default=None,
-        help="learning rate of the encoder side (encoders, entropy models, MMSE head) where it "
-        "trains (stage plf): a pretrained code fine-tuned slower than the perceptual heads "
-        "(default: --learning-rate)",
+        help="stage plf only: learning rate of the encoder side (encoders, latent coders, MMSE "
+        "head), a pretrained code fine-tuned slower than the perceptual heads (default: "
+        "--learning-rate)",
     )
     p.add_argument("--aux-learning-rate", type=float, default=1e-3)
     p.add_argument("--critic-learning-rate", type=float, default=5e-5)
@@ -369,6 +369,15 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
         args.model_args = {**architecture(1, "hyperprior", family), "channels": args.channels}
     if args.critic_steps is None:
         args.critic_steps = DEFAULT_CRITIC_STEPS[args.stage]
+    encoder_lr = getattr(args, "encoder_learning_rate", None)
+    if encoder_lr is not None:
+        if args.stage != "plf":
+            raise SystemExit(
+                "error: --encoder-learning-rate applies to stage 'plf' only (the stage that "
+                f"trains the encoder side beside perceptual heads), not {args.stage!r}"
+            )
+        if not (math.isfinite(encoder_lr) and encoder_lr > 0):
+            raise SystemExit(f"error: --encoder-learning-rate must be > 0, got {encoder_lr}")
     if args.stage in ("plf", "universal") and not args.plf:
         raise SystemExit(f"error: stage {args.stage!r} needs --plf (jd, fmd and/or sa)")
     if args.stage == "iframe" and args.lambda_p < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -35,7 +36,7 @@ def learning_rate_groups(
     params = list(params)
     if encoder_lr is None:
         return params
-    if not encoder_lr > 0:
+    if not (math.isfinite(encoder_lr) and encoder_lr > 0):
         raise ValueError(f"encoder learning rate must be positive, got {encoder_lr}")
     if not hasattr(model, "encoder_side_modules"):
         raise ValueError(f"{type(model).__name__} has no encoder side for its own learning rate")

@@ -303,6 +303,13 @@ class Stage:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = len(state["optimizer"]["param_groups"])
+        if saved != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"the checkpoint's optimiser has {saved} parameter group(s), this run "
+                f"{len(self.optimizer.param_groups)}: resume with the --encoder-learning-rate "
+                "setting the run started with"
+            )
         self.optimizer.load_state_dict(state["optimizer"])
         if self.aux_optimizer is not None and state.get("aux_optimizer"):
             self.aux_optimizer.load_state_dict(state["aux_optimizer"])

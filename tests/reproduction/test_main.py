@@ -92,6 +92,7 @@ def test_writes_tables_summary_and_figures(runs, metric_files, mnist_root, tmp_p
     assert given == {(q, h) for q in ("q1", "q5", "q9") for h in ("jd", "fmd", "sa")}
     assert all(r["p_frames"] == 4 for r in summary["realism_given_mmse"])  # 4 clips, 1 P-frame
     assert {r["head"] for r in summary["dp_realism_given_mmse"]} == {"jd", "fmd"}
+    assert {r["p_bits"] for r in summary["dp_realism_given_mmse"]} == {256}
     point = summary["universality"][0]  # bracketed or not, by the universal curve's range
     curve = [r["p_confident"] for r in summary["dp"] if r["head"] in ("mse", "fmd")][:3]
     inside = min(curve) <= point["realism"] <= max(curve)

@@ -385,6 +385,22 @@ def test_encoder_learning_rate_moves_the_code_slower_than_the_heads(tiny_args):
     assert enc and head
     assert 0 < max(moved[n] for n in enc) <= 1.01e-6
     assert max(moved[n] for n in head) > 1e-4
-    with pytest.raises(ValueError, match="positive"):
-        bad = tiny_args(stage="plf", plf=["fmd"], encoder_learning_rate=0.0)
-        make_stage("plf", build_model(bad), bad)
+    # a checkpoint of a run without the encoder group does not resume into one with it
+    plain = tiny_args(stage="plf", plf=["fmd"], learning_rate=1e-3)
+    saved = make_stage("plf", build_model(plain), plain).state_dict()
+    with pytest.raises(ValueError, match="parameter group"):
+        stage.load_state_dict(saved)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"stage": "universal", "encoder_learning_rate": 1e-5}, "stage 'plf' only"),
+        ({"stage": "mse", "encoder_learning_rate": 1e-5}, "stage 'plf' only"),
+        ({"stage": "plf", "encoder_learning_rate": 0.0}, "must be > 0"),
+        ({"stage": "plf", "encoder_learning_rate": float("inf")}, "must be > 0"),
+    ],
+)
+def test_encoder_learning_rate_is_refused_where_it_cannot_apply(tiny_args, kw, match):
+    with pytest.raises(SystemExit, match=match):
+        tiny_args(plf=["fmd"], **kw)
