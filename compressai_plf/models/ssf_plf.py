@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import torch
@@ -94,6 +94,14 @@ class MMSEChain:
 
         return MMSEChain(
             **{f.name: cut(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        )
+
+    def with_detached_references(self) -> MMSEChain:
+        """The chain with the MMSE head's frames and predictions detached, the latents and
+        the decoded motion not: perceptual heads decoded from it send their gradient to the
+        encoder side only through what the bitstream carries, never into the MMSE head."""
+        return replace(
+            self, mmse=[x.detach() for x in self.mmse], x_pred=[x.detach() for x in self.x_pred]
         )
 
 
@@ -656,6 +664,7 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         frames: list[Tensor],
         heads: Iterable[str] | None = None,
         iframe: Tensor | None = None,
+        detach_references: bool = False,
     ) -> dict[str, Any]:
         """One pass over the shared encoder side, decoding with several heads at once.
 
@@ -663,10 +672,18 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         every head. The MMSE chain is always computed (it is the motion reference).
         ``iframe``, a ``(B, C, H, W)`` frame in [0, 1], replaces the perceptual heads' frame 0
         (e.g. a posterior sample of the keyframe code); they all show and continue it.
+        ``detach_references``: the perceptual heads read the MMSE frames and predictions
+        without their graph (:meth:`MMSEChain.with_detached_references`; end-to-end training
+        in which only the MMSE head's own loss trains the MMSE head). Values are unchanged.
         """
         names = self._head_names(heads)
         chain = self.mmse_chain(frames, iframe)
-        return {"x_hat": self.decode_heads(chain, names), "likelihoods": chain.likelihoods}
+        shown = self.decode_heads(
+            chain.with_detached_references() if detach_references else chain, names
+        )
+        if "mse" in shown:
+            shown["mse"] = list(chain.mmse)  # the MMSE head keeps its graph
+        return {"x_hat": shown, "likelihoods": chain.likelihoods}
 
     def _head_names(self, heads: Iterable[str] | None) -> tuple[str, ...]:
         names = self.decoders if heads is None else _normalise_heads(heads, keep_order=True)

@@ -176,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         "head), a pretrained code fine-tuned slower than the perceptual heads (default: "
         "--learning-rate)",
     )
+    p.add_argument(
+        "--detach-head-references",
+        action="store_true",
+        help="stage plf only: the perceptual heads read the MMSE head's frames and predictions "
+        "without their graph, so their gradient reaches the encoder side only through the "
+        "latents and the MMSE head learns from its own distortion alone",
+    )
     p.add_argument("--aux-learning-rate", type=float, default=1e-3)
     p.add_argument("--critic-learning-rate", type=float, default=5e-5)
     p.add_argument(
@@ -378,6 +385,10 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
             )
         if not (math.isfinite(encoder_lr) and encoder_lr > 0):
             raise SystemExit(f"error: --encoder-learning-rate must be > 0, got {encoder_lr}")
+    if getattr(args, "detach_head_references", False) and args.stage != "plf":
+        raise SystemExit(
+            f"error: --detach-head-references applies to stage 'plf' only, not {args.stage!r}"
+        )
     if args.stage in ("plf", "universal") and not args.plf:
         raise SystemExit(f"error: stage {args.stage!r} needs --plf (jd, fmd and/or sa)")
     if args.stage == "iframe" and args.lambda_p < 0:

@@ -25,6 +25,7 @@ Salehkalaibar et al., NeurIPS 2023, https://arxiv.org/abs/2305.19301.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -624,6 +625,12 @@ class PLFStage(UniversalStage):
                 "(--freeze-keyframe): the sampler's index is built on the keyframe codec"
             )
         super().__init__(model, args, forward)
+        if getattr(args, "detach_head_references", False):
+            if not hasattr(model, "forward_heads"):
+                raise ValueError(f"{type(model).__name__} has no perceptual heads to detach")
+            # the perceptual heads' gradient reaches the encoder side through the latents
+            # only; the MMSE head learns from its own distortion alone
+            self.forward = functools.partial(self.forward, detach_references=True)
 
     @property
     def caches_chain(self) -> bool:

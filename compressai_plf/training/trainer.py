@@ -66,9 +66,13 @@ class HeadsForward(nn.Module):
         self.model = model
 
     def forward(
-        self, frames: list[torch.Tensor], heads: tuple[str, ...], iframe: torch.Tensor | None = None
+        self,
+        frames: list[torch.Tensor],
+        heads: tuple[str, ...],
+        iframe: torch.Tensor | None = None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        return self.model.forward_heads(frames, heads, iframe)
+        return self.model.forward_heads(frames, heads, iframe, **kwargs)
 
 
 def build_model(args: Any) -> nn.Module:

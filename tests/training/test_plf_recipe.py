@@ -404,3 +404,39 @@ def test_encoder_learning_rate_moves_the_code_slower_than_the_heads(tiny_args):
 def test_encoder_learning_rate_is_refused_where_it_cannot_apply(tiny_args, kw, match):
     with pytest.raises(SystemExit, match=match):
         tiny_args(plf=["fmd"], **kw)
+
+
+def test_detached_head_references_keep_the_critic_gradient_out_of_the_mmse_head(tiny_args):
+    # with the references detached, a loss on the FMD head alone leaves no gradient on the MMSE
+    # head's decoder but still reaches the encoder through the latents; without, it reaches both
+    def grads(detach):
+        starts = {"jd": "own", "fmd": "mmse_frame", "sa": "mmse_frame"}  # FMD reads MMSE frames
+        model_args = {**TINY_FIXED, "head_arch": "own_past", "synthesis_start": starts}
+        args = tiny_args(
+            stage="plf", plf=["fmd"], model_args=model_args, detach_head_references=detach
+        )
+        torch.manual_seed(0)
+        model = build_model(args)
+        stage = make_stage("plf", model, args)
+        frames = [torch.rand(2, 1, 64, 64) for _ in range(2)]
+        out = stage.forward(frames, ("mse", "fmd"))
+        out["x_hat"]["fmd"][1].square().mean().backward()
+
+        def norm(module):
+            return sum(float(p.grad.abs().sum()) for p in module.parameters() if p.grad is not None)
+
+        return norm(model.res_decoder), norm(model.res_encoder), out
+
+    mmse_head, encoder, out = grads(True)
+    assert mmse_head == 0.0 and encoder > 0.0
+    both_head, both_encoder, plain = grads(False)
+    assert both_head > 0.0 and both_encoder > 0.0
+    # values are unchanged: the same frames either way
+    for head in ("mse", "fmd"):
+        for a, b in zip(out["x_hat"][head], plain["x_hat"][head], strict=True):
+            assert torch.allclose(a, b)
+
+
+def test_detached_head_references_are_a_plf_stage_option(tiny_args):
+    with pytest.raises(SystemExit, match="stage 'plf' only"):
+        tiny_args(stage="universal", plf=["fmd"], detach_head_references=True)
