@@ -342,6 +342,11 @@ def realism_given_mmse(
                 ref, own = res.get(ref_key), res.get(own_key)
                 if ref is None or own is None:
                     continue
+                if len(ref) != len(own):
+                    raise ValueError(
+                        f"model {label!r}: {head!r} has {len(own)} frames of 'confident', "
+                        f"{reference!r} {len(ref)} in one clip record"
+                    )
                 for r, o in zip(ref[1:], own[1:], strict=True):
                     if r is None or o is None or r != r or o != o:  # None / NaN: undefined
                         continue

@@ -167,6 +167,9 @@ def test_realism_given_mmse_splits_p_frames_by_the_mmse_frame():
     assert jd["p_frames"] == 4 and jd["mmse_confident"] == pytest.approx(1 / 4)
     assert jd["confident_where_mmse_confident"] == 1.0
     assert jd["confident_where_mmse_unconfident"] == pytest.approx(2 / 3)
+    broken = {"heads": ["mse", "fmd"], "sequences": {"c": [_record([1.0, 1.0], [1.0])]}}
+    with pytest.raises(ValueError, match="model 'c'"):
+        realism_given_mmse(broken)
     # no per-clip records, no rows; posterior_summary carries the table
     assert realism_given_mmse({"heads": ["mse", "fmd"]}) == []
     heads = {"mse": {"mse-per-frame": [[0.01, 0.02, 0.02]]}, "fmd": {"mse-per-frame": [[0.02] * 3]}}
