@@ -678,9 +678,9 @@ class ScaleSpaceFlowPLF(ScaleSpaceFlow):
         """
         names = self._head_names(heads)
         chain = self.mmse_chain(frames, iframe)
-        shown = self.decode_heads(
-            chain.with_detached_references() if detach_references else chain, names
-        )
+        if not detach_references:
+            return {"x_hat": self.decode_heads(chain, names), "likelihoods": chain.likelihoods}
+        shown = self.decode_heads(chain.with_detached_references(), names)
         if "mse" in shown:
             shown["mse"] = list(chain.mmse)  # the MMSE head keeps its graph
         return {"x_hat": shown, "likelihoods": chain.likelihoods}

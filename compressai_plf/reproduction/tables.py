@@ -350,8 +350,9 @@ def realism_given_mmse(
                 for r, o in zip(ref[1:], own[1:], strict=True):
                     if r is None or o is None or r != r or o != o:  # None / NaN: undefined
                         continue
-                    sums[bool(r >= 0.5)][0] += 1
-                    sums[bool(r >= 0.5)][1] += float(o)
+                    tally = sums[bool(r >= 0.5)]
+                    tally[0] += 1
+                    tally[1] += float(o)
             (n_conf, hits_conf), (n_unconf, hits_unconf) = sums[True], sums[False]
             total = n_conf + n_unconf
             if not total:  # this model has no such head
