@@ -28,7 +28,7 @@ from ..metrics import (
 from ..metrics.identity_statistics import identity_hits
 from .eval_critic import EvalCritics
 
-__all__ = ["MetricSuite", "build_metric_suite"]
+__all__ = ["MetricSuite", "build_metric_suite", "critics_record"]
 
 NAN = float("nan")
 #: Evaluation datasets a critics file measures, by the data it was built on: critics built
@@ -208,14 +208,18 @@ def build_metric_suite(
             )
         eval_critics.check_frames(channels, height, width)
         suite.critics = eval_critics.freeze().to(device)
-        suite.settings["eval_critics_meta"] = {
-            k: eval_critics.meta[k]
-            for k in ("dataset", "real_clips", "reference", "steps", "validation")
-            if k in eval_critics.meta
-        }
+        suite.settings["eval_critics_meta"] = critics_record(eval_critics)
 
     suite.lpips = _lpips(lpips, suite, device)
     return suite
+
+
+def critics_record(critics: EvalCritics) -> dict[str, Any]:
+    """What an evaluation records of its critics (``settings["eval_critics_meta"]``): how they
+    were built, their validation W1s and the hash of their weights, which tells whether two
+    evaluations' W1 values come from the same critics."""
+    keys = ("dataset", "real_clips", "reference", "steps", "validation")
+    return {**{k: critics.meta[k] for k in keys if k in critics.meta}, "sha256": critics.sha256()}
 
 
 def _lpips(

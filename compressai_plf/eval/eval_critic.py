@@ -23,6 +23,7 @@ out), each patch is a clip of its own, and a clip's value is the mean over its p
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -197,6 +198,17 @@ class EvalCritics:
 
     def save(self, path: str | os.PathLike) -> Path:
         return save_atomic(self.state(), path)
+
+    def sha256(self) -> str:
+        """Hash of the critics' weights: two evaluations' W1 values are comparable only when
+        the same critics measured them (a rebuild from the same recipe is not bit-identical
+        across machines and thread counts)."""
+        h = hashlib.sha256()
+        for plf in sorted(self.critics):
+            for key, value in self.critics[plf].state_dict().items():
+                h.update(f"{plf}.{key}".encode())
+                h.update(value.detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()
 
     @classmethod
     def load(cls, path: str | os.PathLike, map_location: str = "cpu") -> EvalCritics:

@@ -40,8 +40,10 @@ folder.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,8 @@ import torch
 
 from ..checkpoint import load_checkpoint
 from ..eval import evaluate_models
+from ..eval.clip_metrics import critics_record
+from ..eval.eval_critic import EvalCritics
 from ..eval.evaluate import posterior_iframe_decoder
 from ..eval.models import EvalModel
 from ..metrics.packaged import packaged_classifier_path
@@ -105,6 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-posterior", action="store_true", help="skip the posterior-sample I-frame run"
     )
+    p.add_argument(
+        "--reuse-evaluations",
+        action="store_true",
+        help="an experiment group (dp, e2e-jd, e2e-fmd) none of whose runs is under --runs-dir "
+        "keeps the rows of its evaluation in --out (an earlier run of this command; W1 left "
+        "out where other evaluation critics measured it)",
+    )
+    p.add_argument(
+        "--experiments-only",
+        action="store_true",
+        help="evaluate only the 256-bit experiments; the family's rows stay as an earlier run "
+        "wrote them into --out (summary.json, posterior-iframe.json)",
+    )
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -152,36 +169,84 @@ def _experiment(runs: Path, name: str, heads: tuple[str, ...]) -> EvalModel | No
     return run_model(path, name, ("mse", *heads))
 
 
-def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: dict) -> dict:
+def _weight(label: str) -> float:
+    """The perception weight an experiment's run name writes (``q9-l16-dp-w0.03`` -> 0.03)."""
+    return float(label.rsplit("-w", 1)[1])
+
+
+def comparable(data: dict, reference: Mapping, critics: Mapping | None) -> str | None:
+    """Check that ``data``, an evaluation this run did not make, was made like
+    ``reference`` (same dataset, clips, bit count, frame 0 and classifier), so that its rows
+    stand beside this run's; where other evaluation critics measured it (``critics``: this
+    run's :func:`~compressai_plf.eval.clip_metrics.critics_record`), its W1 values are blanked
+    in place, and the returned note says so (``None`` when nothing was left out).
+
+    Raises:
+        ValueError: ``data`` was evaluated otherwise.
+    """
+    theirs, ours = data.get("settings") or {}, reference.get("settings") or {}
+    for key in ("dataset", "clips", "rate_count", "iframe"):
+        if theirs.get(key) != ours.get(key):
+            raise ValueError(
+                f"evaluation {data.get('name')!r} was made with {key}={theirs.get(key)!r}, this "
+                f"run uses {ours.get(key)!r}: evaluate its runs again"
+            )
+    if Path(str(theirs.get("classifier"))).name != Path(str(ours.get("classifier"))).name:
+        raise ValueError(f"evaluation {data.get('name')!r} used another digit classifier")
+    if critics is None or theirs.get("eval_critics_meta") == critics:
+        return None
+    results = data["results"]
+    for key in [k for k in results if k.startswith("w1-")]:
+        results[key] = [None] * len(results[key])
+    return "W1 left out: other evaluation critics measured it"
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run the reproduction without this option first")
+    return json.loads(path.read_text())
+
+
+def _experiments(args, work, out, metrics, sampler, family, before, critics) -> dict:
     """Distortion-perception rows (universal and end-to-end, JD and FMD, with the family's
-    256-bit MMSE head as weight 0) and universality at matched realism, for the runs found."""
+    256-bit MMSE head as weight 0) and universality at matched realism, for the runs found.
+    With ``--reuse-evaluations`` a group none of whose runs is found keeps the rows of its
+    evaluation in ``out`` and of ``before`` (the earlier summary), checked by
+    :func:`comparable`."""
     runs = Path(args.runs_dir)
-    uni = [(w, _experiment(runs, f"q9-l16-dp-w{w}", ("jd", "fmd"))) for w in DP_WEIGHTS]
-    uni = [(w, m) for w, m in uni if m is not None]
-    e2e = {
-        head: [(w, _experiment(runs, f"q9-l16-e2e-{head}-w{w}", (head,))) for w in DP_WEIGHTS]
-        for head in ("jd", "fmd")
-    }
-    e2e = {h: [(w, m) for w, m in pts if m is not None] for h, pts in e2e.items()}
-    found = bool(uni) or any(e2e.values())
-    if not found:
-        return {}
-    kw = {"iframe_sampler": sampler}
-    rows = dp_points([(0.0, family, HIGH, "mse")])
-    given_mmse = []
     high_bits = pframe_bits()[HIGH]  # every experiment is at the family's highest rate
-    if uni:
-        data = _evaluate([m for _, m in uni], "dp", args, work, out, metrics, **kw)
-        rows += dp_points([(float(w), data, m.label, h) for w, m in uni for h in ("jd", "fmd")])
-        given_mmse += realism_given_mmse(data, {m.label: high_bits for _, m in uni})
-    for head, pts in e2e.items():
-        if pts:
+    groups = {"dp": ("universal", ("jd", "fmd"), [f"q9-l16-dp-w{w}" for w in DP_WEIGHTS])}
+    for head in ("jd", "fmd"):
+        names = [f"q9-l16-e2e-{head}-w{w}" for w in DP_WEIGHTS]
+        groups[f"e2e-{head}"] = ("end-to-end", (head,), names)
+    rows = dp_points([(0.0, family, HIGH, "mse")])
+    given_mmse: list = []
+    reused: dict[str, str] = {}
+    for group, (training, heads, names) in groups.items():
+        found = [(n, _experiment(runs, n, heads)) for n in names]
+        found = [(n, m) for n, m in found if m is not None]
+        if found:
             data = _evaluate(
-                [m for _, m in pts], f"e2e-{head}", args, work, out, metrics, heads=["mse", head],
-                **kw,
+                [m for _, m in found], group, args, work, out, metrics,
+                heads=["mse", *heads], iframe_sampler=sampler,
             )  # fmt: skip
-            rows += dp_points([(float(w), data, m.label, head) for w, m in pts], "end-to-end")
-            given_mmse += realism_given_mmse(data, {m.label: high_bits for _, m in pts})
+            comparable(data, family, None)  # the family may come from an earlier run
+            labels = [m.label for _, m in found]
+            given_mmse += realism_given_mmse(data, {label: high_bits for label in labels})
+        elif args.reuse_evaluations and (out / f"{group}.json").is_file():
+            data = _read(out / f"{group}.json")
+            note = comparable(data, family, critics)
+            labels = list(data["results"]["q"])
+            given_mmse += [
+                r for r in before.get("dp_realism_given_mmse", []) if r["model"] in labels
+            ]
+            reused[group] = f"{out / f'{group}.json'}" + (f" ({note})" if note else "")
+            print(f"reusing {reused[group]}: no run of it under {runs}", file=sys.stderr)
+        else:
+            continue
+        rows += dp_points([(_weight(lb), data, lb, h) for lb in labels for h in heads], training)
+    if len(rows) == 1:
+        return {}
     universality = []
     mmse = [{**r, "head": head} for r in rows[:1] for head in ("jd", "fmd")]
     for head in ("jd", "fmd"):
@@ -189,11 +254,50 @@ def _experiments(args, work: Path, out: Path, metrics: dict, sampler, family: di
         curve = [r for r in mmse + rows if r["training"] == "universal" and r["head"] == head]
         points = [r for r in rows if r["training"] == "end-to-end" and r["head"] == head]
         universality += universality_at_matched_realism(curve, points)
-    return {"dp": rows, "universality": universality, "dp_realism_given_mmse": given_mmse}
+    result = {"dp": rows, "universality": universality, "dp_realism_given_mmse": given_mmse}
+    return {**result, "reused": reused} if reused else result
+
+
+def _write(summary: dict[str, Any], out: Path) -> None:
+    write_json(summary, out / "summary.json")
+    tables = permanence_tables(summary) + "\n" + findings_tables(summary)
+    (out / "tables.md").write_text(tables + "\n" + experiment_tables(summary))
+    print((out / "tables.md").read_text())
+
+
+def _dp_figure(summary: dict[str, Any], figs: Path) -> list[Path]:
+    if len(summary.get("dp", [])) < 2:
+        return []
+    return [dp_figure(summary["dp"], figs / "dp-p-mse-vs-confident.png")]
+
+
+def _experiments_only(args, work: Path, out: Path, metrics: dict, critics: dict) -> dict:
+    """``--experiments-only``: the earlier summary with its experiment rows made again."""
+    summary = _read(out / "summary.json")
+    family = _read(out / "posterior-iframe.json")
+    note = comparable(family, family, critics)  # blanks W1 of the weight-0 row if need be
+    sampler = posterior_iframe_decoder(
+        args.data_root, max_digits=args.posterior_digits, progress=not args.no_progress
+    )
+    for key in ("dp", "universality", "dp_realism_given_mmse", "reused"):
+        summary.pop(key, None)
+    before = json.loads((out / "summary.json").read_text())
+    summary.update(_experiments(args, work, out, metrics, sampler, family, before, critics))
+    if note:
+        summary.setdefault("reused", {})["posterior-iframe"] = (
+            f"{out / 'posterior-iframe.json'} ({note})"
+        )
+    dp_name = "dp-p-mse-vs-confident.png"
+    figures = [f for f in summary.get("figures", []) if Path(f).name != dp_name]
+    summary["figures"] = figures + [str(p) for p in _dp_figure(summary, out / "figures")]
+    _write(summary, out)
+    return summary
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = build_parser().parse_args(argv)
+    if args.experiments_only and args.no_posterior:
+        raise SystemExit("error: --experiments-only needs the posterior-sample frame 0")
     torch.set_num_threads(args.threads)
     out, work = Path(args.out), Path(args.work_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -202,6 +306,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "classifier": args.classifier or packaged_classifier_path(),
         "eval_critics": _eval_critics(args, work),
     }
+    critics = critics_record(EvalCritics.load(metrics["eval_critics"]))
+    if args.experiments_only:
+        return _experiments_only(args, work, out, metrics, critics)
+    before = (
+        json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
+    )
     models = family_models(args.source, args.runs_dir)
     rates = _evaluate(models, "rates", args, work, out, metrics, grid=True, grid_clips=3)
     rows = error_permanence(rates, pframe_bits())
@@ -221,20 +331,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )  # fmt: skip
         summary.update(posterior_summary(posterior, pframe_bits()))
         summary["findings"] = check_findings(summary["posterior_permanence"], LOW, HIGH)
-        summary.update(_experiments(args, work, out, metrics, sampler, posterior))
+        summary.update(_experiments(args, work, out, metrics, sampler, posterior, before, critics))
     figs = out / "figures"
     made = family_figures(rates, work / "rates" / "grids", figs)
     if posterior is not None:
         made += per_frame_figures(posterior, figs, prefix="posterior-iframe-")
         contrast = contrast_grid(work / "posterior-iframe", HIGH, pframe_bits()[HIGH], figs)
         made += [contrast] if contrast else []
-    if len(summary.get("dp", [])) >= 2:
-        made.append(dp_figure(summary["dp"], figs / "dp-p-mse-vs-confident.png"))
+    made += _dp_figure(summary, figs)
     summary["figures"] = [str(p) for p in made]
-    write_json(summary, out / "summary.json")
-    tables = permanence_tables(summary) + "\n" + findings_tables(summary)
-    (out / "tables.md").write_text(tables + "\n" + experiment_tables(summary))
-    print((out / "tables.md").read_text())
+    _write(summary, out)
     return summary
 
 

@@ -235,6 +235,11 @@ def experiment_tables(summary: Mapping[str, Any]) -> str:
                 ],
             ),
         ]
+    if summary.get("reused"):
+        parts += [
+            "Evaluations reused from an earlier run (`--reuse-evaluations`, `--experiments-only`): "
+            + "; ".join(f"{group}: {what}" for group, what in summary["reused"].items())
+        ]
     if summary.get("dp_realism_given_mmse"):
         parts += [
             "### Distortion-perception runs: realism where the MMSE frame is and is not a "

@@ -61,6 +61,11 @@ def test_save_load_round_trip(tmp_path):
     assert raw["format"] == "compressai_plf.eval_critics"
     loaded = load_eval_critics(path)
     assert loaded.meta == {"dataset": "mmnist", "note": "x"}
+    assert loaded.sha256() == critics.sha256()  # same weights, same identity
+    other = _critics(dataset="mmnist", note="x")
+    with torch.no_grad():
+        next(other.critics["fmd"].parameters()).add_(1e-3)  # one weight differs
+    assert other.sha256() != critics.sha256()
     x, y = torch.rand(2, 3, 1, 64, 64), torch.rand(2, 3, 1, 64, 64)
     for plf in ("jd", "fmd", "sa"):
         torch.testing.assert_close(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -119,3 +120,58 @@ def test_missing_runs_say_how_to_train(tmp_path, mnist_root, metric_files):
                 "--eval-critics", critics, "--classifier", clf,
             ]
         )  # fmt: skip
+
+
+def _argv(mnist_root, out, runs, tmp_path, critics, clf, *extra):
+    return [
+        "--data-root", str(mnist_root), "--out", str(out), "--runs-dir", str(runs),
+        "--work-dir", str(tmp_path / "work"), "--max-clips", "4", "--threads", "1",
+        "--eval-critics", critics, "--classifier", clf, "--no-progress",
+        "--posterior-digits", "100", *extra,
+    ]  # fmt: skip
+
+
+def test_experiments_only_reuses_evaluations_of_missing_runs(
+    runs, metric_files, mnist_root, tmp_path, monkeypatch
+):
+    """The universal runs' folders are gone after a full run: --experiments-only keeps the
+    family's rows, evaluates the end-to-end run again and, with --reuse-evaluations, keeps the
+    universal rows from dp.json, without their W1 when other critics measure this run."""
+    critics, clf = metric_files
+    out = tmp_path / "out"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    first = main(_argv(mnist_root, out, runs, tmp_path, critics, clf))
+    for name in ("q9-l16-dp-w0.1", "q9-l16-dp-w0.3", "q9-l16-dp-w1.0"):
+        shutil.rmtree(runs / name)
+    torch.manual_seed(5)  # other evaluation critics, built the same way
+    other, _ = train_eval_critics(
+        torch.rand(4, 3, 1, 64, 64), None, "jd,fmd", steps=1, batch_size=2,
+        widths=(4, 8, 8, 8), progress=False,
+    )  # fmt: skip
+    other_path = str(other.save(tmp_path / "other.pt"))
+
+    argv = _argv(mnist_root, out, runs, tmp_path, other_path, clf, "--experiments-only")
+    again = main([*argv, "--reuse-evaluations"])
+    assert again["error_permanence"] == first["error_permanence"]  # the family's rows stay
+    assert again["findings"] == first["findings"]
+    keep = ("model", "head", "lambda_p", "p_mse", "p_confident", "fd", "permanence")
+    strip = [{k: r[k] for k in keep} for r in first["dp"]]
+    assert [{k: r[k] for k in keep} for r in again["dp"]] == strip  # same rows, same values
+    universal = [r for r in again["dp"] if r["training"] == "universal"]
+    assert all(r["w1_jd"] is None and r["w1_fmd"] is None for r in universal)
+    e2e = [r for r in again["dp"] if r["training"] == "end-to-end"]
+    assert e2e and all(r["w1_fmd"] is not None for r in e2e)  # measured by this run's critics
+    assert "W1 left out" in again["reused"]["dp"]
+    assert again["universality"] == first["universality"]
+    assert again["dp_realism_given_mmse"] == first["dp_realism_given_mmse"]
+    assert "Evaluations reused" in (out / "tables.md").read_text()
+    assert "posterior-iframe" in again["reused"]  # the weight-0 row's W1 is blanked too
+    assert again["dp"][0]["w1_fmd"] is None and first["dp"][0]["w1_fmd"] is not None
+
+    without = main(argv)  # the universal curve is left out: no run, nothing reused
+    assert {r["training"] for r in without["dp"]} == {"universal", "end-to-end"}
+    assert [r["head"] for r in without["dp"] if r["training"] == "universal"] == ["mse"]
+    assert "dp" not in without["reused"]
+
+    with pytest.raises(ValueError, match="clips"):  # an evaluation made otherwise
+        main([*argv, "--reuse-evaluations", "--max-clips", "3"])
