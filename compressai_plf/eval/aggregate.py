@@ -9,6 +9,7 @@ NaN, stored as ``null``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -16,7 +17,14 @@ from ..metrics import frechet_distance_pairs, frechet_distance_per_frame
 from ..metrics.identity_statistics import class_tv_distance
 from ..results import PER_FRAME, head_key, nanmean
 
-__all__ = ["average_sequences", "class_tv_metrics", "frechet_metrics", "merge_rate_points"]
+__all__ = [
+    "average_sequences",
+    "class_tv_metrics",
+    "frechet_metrics",
+    "merge_evaluations",
+    "merge_rate_points",
+    "select_models",
+]
 
 
 def average_sequences(results: Sequence[Mapping[str, object]]) -> dict[str, object]:
@@ -99,4 +107,62 @@ def merge_rate_points(points: Sequence[Mapping[str, object]]) -> dict[str, list]
     for key in keys:
         per_frame = PER_FRAME in key.partition("/")[0]
         merged[key] = [p.get(key, [] if per_frame else None) for p in points]
+    return merged
+
+
+def select_models(data: Mapping[str, Any], labels: Sequence[str]) -> dict[str, Any]:
+    """The evaluation ``data`` (:func:`~compressai_plf.eval.evaluate_models`'s layout) with
+    only the models ``labels``, in that order.
+
+    Raises:
+        ValueError: a label is not in ``data``.
+    """
+    have = list(data["results"]["q"])
+    missing = [lb for lb in labels if lb not in have]
+    if missing:
+        raise ValueError(f"model {missing[0]!r} not in the evaluation (models: {have})")
+    idx = [have.index(lb) for lb in labels]
+    results = {k: [v[i] for i in idx] for k, v in data["results"].items()}
+    models = (data.get("settings") or {}).get("models") or {}
+    settings = {
+        **(data.get("settings") or {}),
+        "models": {k: models[k] for k in labels if k in models},
+    }
+    return {**data, "results": results, "settings": settings}
+
+
+def merge_evaluations(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """One evaluation of the models of ``a`` followed by those of ``b``, evaluated apart with
+    the same settings (the caller checks that): every results list gets ``b``'s columns after
+    ``a``'s, a key one of them lacks is ``None`` (or ``[]`` per frame) in its columns, and the
+    ``models``, ``heads`` and ``unavailable`` records are joined. Per-clip records
+    (``sequences``) are not carried over.
+
+    Raises:
+        ValueError: a model is in both.
+    """
+    ra, rb = a["results"], b["results"]
+    both = set(ra["q"]) & set(rb["q"])
+    if both:
+        raise ValueError(f"model {sorted(both)[0]!r} is in both evaluations")
+    na, nb = len(ra["q"]), len(rb["q"])
+
+    def column(results: Mapping[str, list], key: str, n: int) -> list:
+        per_frame = PER_FRAME in key.partition("/")[0]
+        return list(results.get(key, [[] if per_frame else None for _ in range(n)]))
+
+    keys = list(ra) + [k for k in rb if k not in ra]
+    results = {k: column(ra, k, na) + column(rb, k, nb) for k in keys}
+    sa, sb = a.get("settings") or {}, b.get("settings") or {}
+    models = {**(sb.get("models") or {}), **(sa.get("models") or {})}
+    heads = list(a.get("heads") or []) + [
+        h for h in b.get("heads") or [] if h not in (a.get("heads") or [])
+    ]
+    merged = {k: v for k, v in a.items() if k != "sequences"}
+    merged.update(
+        results=results,
+        heads=heads,
+        unavailable={**(b.get("unavailable") or {}), **(a.get("unavailable") or {})},
+        settings={**sb, **sa, "models": models},
+    )
     return merged

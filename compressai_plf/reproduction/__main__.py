@@ -51,6 +51,7 @@ import torch
 
 from ..checkpoint import load_checkpoint
 from ..eval import evaluate_models
+from ..eval.aggregate import merge_evaluations, select_models
 from ..eval.clip_metrics import critics_record
 from ..eval.eval_critic import EvalCritics
 from ..eval.evaluate import posterior_iframe_decoder
@@ -112,9 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reuse-evaluations",
         action="store_true",
-        help="an experiment group (dp, e2e-jd, e2e-fmd) none of whose runs is under --runs-dir "
-        "keeps the rows of its evaluation in --out (an earlier run of this command; W1 left "
-        "out where other evaluation critics measured it)",
+        help="experiments whose runs are not under --runs-dir keep their rows from the "
+        "evaluation an earlier run of this command wrote into --out (dp.json, e2e-jd.json, "
+        "e2e-fmd.json), merged with the runs evaluated now; W1 left out where other evaluation "
+        "critics measured them",
     )
     p.add_argument(
         "--experiments-only",
@@ -210,9 +212,9 @@ def _read(path: Path) -> dict:
 def _experiments(args, work, out, metrics, sampler, family, before, critics) -> dict:
     """Distortion-perception rows (universal and end-to-end, JD and FMD, with the family's
     256-bit MMSE head as weight 0) and universality at matched realism, for the runs found.
-    With ``--reuse-evaluations`` a group none of whose runs is found keeps the rows of its
-    evaluation in ``out`` and of ``before`` (the earlier summary), checked by
-    :func:`comparable`."""
+    With ``--reuse-evaluations`` an experiment whose run is not found keeps its columns of the
+    group's evaluation in ``out`` (checked by :func:`comparable`, merged into the file after
+    the runs evaluated now) and its realism split from ``before`` (the earlier summary)."""
     runs = Path(args.runs_dir)
     high_bits = pframe_bits()[HIGH]  # every experiment is at the family's highest rate
     groups = {"dp": ("universal", ("jd", "fmd"), [f"q9-l16-dp-w{w}" for w in DP_WEIGHTS])}
@@ -225,6 +227,18 @@ def _experiments(args, work, out, metrics, sampler, family, before, critics) -> 
     for group, (training, heads, names) in groups.items():
         found = [(n, _experiment(runs, n, heads)) for n in names]
         found = [(n, m) for n, m in found if m is not None]
+        path = out / f"{group}.json"
+        kept, split = None, []  # the earlier evaluation's models whose runs are not here
+        if args.reuse_evaluations and path.is_file():
+            earlier = _read(path)  # read before this run's evaluation replaces the file
+            fresh = {m.label for _, m in found}
+            labels = [lb for lb in earlier["results"]["q"] if lb in names and lb not in fresh]
+            if labels:
+                kept = select_models(earlier, labels)
+                note = comparable(kept, family, critics)
+                reused[group] = f"{path} ({', '.join(labels)}" + (f"; {note})" if note else ")")
+                print(f"reusing {reused[group]}: their runs are not under {runs}", file=sys.stderr)
+                split = [r for r in before.get("dp_realism_given_mmse", []) if r["model"] in labels]
         if found:
             data = _evaluate(
                 [m for _, m in found], group, args, work, out, metrics,
@@ -232,18 +246,16 @@ def _experiments(args, work, out, metrics, sampler, family, before, critics) -> 
             )  # fmt: skip
             comparable(data, family, None)  # the family may come from an earlier run
             labels = [m.label for _, m in found]
-            given_mmse += realism_given_mmse(data, {label: high_bits for label in labels})
-        elif args.reuse_evaluations and (out / f"{group}.json").is_file():
-            data = _read(out / f"{group}.json")
-            note = comparable(data, family, critics)
-            labels = list(data["results"]["q"])
-            given_mmse += [
-                r for r in before.get("dp_realism_given_mmse", []) if r["model"] in labels
-            ]
-            reused[group] = f"{out / f'{group}.json'}" + (f" ({note})" if note else "")
-            print(f"reusing {reused[group]}: no run of it under {runs}", file=sys.stderr)
+            split += realism_given_mmse(data, {label: high_bits for label in labels})
+            if kept is not None:
+                data = merge_evaluations(data, kept)
+                write_json(data, path)
+        elif kept is not None:
+            data = kept
         else:
             continue
+        labels = list(data["results"]["q"])
+        given_mmse += sorted(split, key=lambda r: labels.index(r["model"]))  # stable: heads
         rows += dp_points([(_weight(lb), data, lb, h) for lb in labels for h in heads], training)
     if len(rows) == 1:
         return {}

@@ -141,8 +141,7 @@ def test_experiments_only_reuses_evaluations_of_missing_runs(
     out = tmp_path / "out"
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     first = main(_argv(mnist_root, out, runs, tmp_path, critics, clf))
-    for name in ("q9-l16-dp-w0.1", "q9-l16-dp-w0.3", "q9-l16-dp-w1.0"):
-        shutil.rmtree(runs / name)
+    shutil.rmtree(runs / "q9-l16-dp-w0.3")
     torch.manual_seed(5)  # other evaluation critics, built the same way
     other, _ = train_eval_critics(
         torch.rand(4, 3, 1, 64, 64), None, "jd,fmd", steps=1, batch_size=2,
@@ -151,17 +150,34 @@ def test_experiments_only_reuses_evaluations_of_missing_runs(
     other_path = str(other.save(tmp_path / "other.pt"))
 
     argv = _argv(mnist_root, out, runs, tmp_path, other_path, clf, "--experiments-only")
-    again = main([*argv, "--reuse-evaluations"])
+    partial = main([*argv, "--reuse-evaluations"])  # w0.1 evaluated now, w0.3 reused
+    w1 = {r["model"]: r["w1_fmd"] for r in partial["dp"] if r["training"] == "universal"}
+    assert w1["q9-l16-dp-w0.3"] is None and w1["q9-l16-dp-w0.1"] is not None
+    w1_jd_partial = next(
+        r["w1_jd"] for r in partial["dp"] if r["model"] == "q9-l16-dp-w0.1" and r["head"] == "jd"
+    )
+    merged = json.loads((out / "dp.json").read_text())
+    assert merged["results"]["q"] == ["q9-l16-dp-w0.1", "q9-l16-dp-w0.3"]
+    assert "q9-l16-dp-w0.3" in partial["reused"]["dp"]
+    given = {(r["model"], r["head"]) for r in partial["dp_realism_given_mmse"]}
+    assert given == {(r["model"], r["head"]) for r in first["dp_realism_given_mmse"]}
+
+    for name in ("q9-l16-dp-w0.1", "q9-l16-dp-w1.0"):
+        shutil.rmtree(runs / name)
+    again = main([*argv, "--reuse-evaluations"])  # every universal run reused
     assert again["error_permanence"] == first["error_permanence"]  # the family's rows stay
     assert again["findings"] == first["findings"]
     keep = ("model", "head", "lambda_p", "p_mse", "p_confident", "fd", "permanence")
     strip = [{k: r[k] for k in keep} for r in first["dp"]]
     assert [{k: r[k] for k in keep} for r in again["dp"]] == strip  # same rows, same values
-    universal = [r for r in again["dp"] if r["training"] == "universal"]
-    assert all(r["w1_jd"] is None and r["w1_fmd"] is None for r in universal)
+    # w0.1 was measured by this run's critics in the partial run; w0.3 by the first critics
+    universal = {(r["model"], r["head"]): r for r in again["dp"] if r["training"] == "universal"}
+    assert universal["q9-l16-dp-w0.3", "jd"]["w1_jd"] is None
+    assert universal["q9-l16-dp-w0.1", "jd"]["w1_jd"] == w1_jd_partial
     e2e = [r for r in again["dp"] if r["training"] == "end-to-end"]
     assert e2e and all(r["w1_fmd"] is not None for r in e2e)  # measured by this run's critics
-    assert "W1 left out" in again["reused"]["dp"]
+    assert "W1 left out" not in again["reused"]["dp"]  # the merged file: this run's critics
+    assert "W1 left out" in partial["reused"]["dp"]
     assert again["universality"] == first["universality"]
     assert again["dp_realism_given_mmse"] == first["dp_realism_given_mmse"]
     assert "Evaluations reused" in (out / "tables.md").read_text()
