@@ -9,6 +9,13 @@ In training the dither comes from the global RNG and the gradient passes straigh
 rounding. For coding (and eval-mode forward), the dither comes from ``self.generator``, a
 ``torch.Generator`` the model seeds from the seed it writes into the bitstream, so encoder and
 decoder draw identical dithers in the same order.
+
+The squashing ``tanh`` passes almost no gradient where ``|y|`` is large, so a latent pushed
+there stays at an extreme level whatever any loss says (a perception loss trained through the
+encoder does push them there: ``compressai_plf.eval.latent_saturation``). ``pullback > 0``
+(training only, set by ``--latent-pullback``) adds the gradient of
+``pullback / 2 * mean(relu(|y| - pullback_bound) ** 2)`` to the latents, which pulls such
+latents back towards the range where the code still learns; the forward pass is unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +28,23 @@ from compressai.models.base import CompressionModel
 from torch import Tensor
 
 from .symbol_packing import symbol_bits
+
+
+class _Pullback(torch.autograd.Function):
+    """Identity forward; backward adds the gradient of
+    ``strength / 2 * mean(relu(|y| - bound) ** 2)``."""
+
+    @staticmethod
+    def forward(ctx, y: Tensor, strength: float, bound: float) -> Tensor:  # type: ignore[override]
+        ctx.save_for_backward(y)
+        ctx.strength, ctx.bound = strength, bound
+        return y.view_as(y)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+        (y,) = ctx.saved_tensors
+        excess = y - y.clamp(-ctx.bound, ctx.bound)
+        return grad + ctx.strength * excess / y.numel(), None, None
 
 
 class FixedRateLatentCoder(CompressionModel):
@@ -44,6 +68,8 @@ class FixedRateLatentCoder(CompressionModel):
         self.planes = planes
         self.levels = levels
         self.generator: torch.Generator | None = None
+        self.pullback = 0.0  # training only: see the module docstring
+        self.pullback_bound = 2.0  # tanh(2) = 0.964, inside the top level for L <= 28
 
     @property
     def step(self) -> float:
@@ -69,6 +95,8 @@ class FixedRateLatentCoder(CompressionModel):
         return symbol_bits(math.prod(y_shape), self.levels)
 
     def forward(self, y: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        if self.training and self.pullback > 0 and y.requires_grad:
+            y = _Pullback.apply(y, self.pullback, self.pullback_bound)
         u = self.dither(y.shape, y)
         y_q = self._dequantize(self.indices(y, u), u)
         squashed = torch.tanh(y)

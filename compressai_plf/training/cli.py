@@ -183,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
         "without their graph, so their gradient reaches the encoder side only through the "
         "latents and the MMSE head learns from its own distortion alone",
     )
+    p.add_argument(
+        "--latent-pullback",
+        type=float,
+        default=0.0,
+        help="fixed-rate models: strength of a pull on latents beyond |y| = 2, where tanh "
+        "passes no gradient and a latent stops learning (the gradient of strength/2 * "
+        "mean(relu(|y| - 2)^2) per coder; forward unchanged; default: %(default)s, off)",
+    )
     p.add_argument("--aux-learning-rate", type=float, default=1e-3)
     p.add_argument("--critic-learning-rate", type=float, default=5e-5)
     p.add_argument(
@@ -385,6 +393,9 @@ def finalize(args: argparse.Namespace) -> argparse.Namespace:
             )
         if not (math.isfinite(encoder_lr) and encoder_lr > 0):
             raise SystemExit(f"error: --encoder-learning-rate must be > 0, got {encoder_lr}")
+    pullback = getattr(args, "latent_pullback", 0.0) or 0.0
+    if not (math.isfinite(pullback) and pullback >= 0):
+        raise SystemExit(f"error: --latent-pullback must be >= 0, got {pullback}")
     if getattr(args, "detach_head_references", False) and args.stage != "plf":
         raise SystemExit(
             f"error: --detach-head-references applies to stage 'plf' only, not {args.stage!r}"

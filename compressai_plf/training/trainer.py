@@ -36,6 +36,7 @@ from ..checkpoint import (
     state_dict_of,
     training_weights,
 )
+from ..models.fixed_rate_coder import FixedRateLatentCoder
 from ..models.own_past_head import head_synthesis_starts
 from ..results import json_ready
 from .distributed import broadcast_parameters, init_from_env, is_distributed
@@ -147,6 +148,21 @@ def bitstream_lmbda(stage: str, lmbda: float | None, from_init: float | None) ->
     bitstream, else the stage's own ``lmbda`` (``mse``, ``plf``, ``recon3d`` train the encoder
     side with it)."""
     return from_init if stage in BITSTREAM_KEEPING_STAGES else lmbda
+
+
+def set_latent_pullback(model: nn.Module, strength: float) -> int:
+    """Give every fixed-rate latent coder of ``model`` the pull-back ``strength``
+    (``--latent-pullback``; :mod:`~compressai_plf.models.fixed_rate_coder`); returns how many.
+
+    Raises:
+        ValueError: ``strength > 0`` and the model has no fixed-rate coder.
+    """
+    coders = [m for m in model.modules() if isinstance(m, FixedRateLatentCoder)]
+    if strength > 0 and not coders:
+        raise ValueError("--latent-pullback needs a fixed-rate model (rate_mode 'fixed')")
+    for coder in coders:
+        coder.pullback = strength
+    return len(coders)
 
 
 def init_from_checkpoint(model: nn.Module, path: str) -> dict[str, Any]:
@@ -354,6 +370,7 @@ def train(args: Any) -> dict[str, Any]:
         raise ValueError(
             f"--channels {args.channels} but the model codes {channels}-channel frames"
         )
+    set_latent_pullback(model, getattr(args, "latent_pullback", 0.0) or 0.0)
     from_init: set[str] = set()
     init_lmbda = None  # the rate-distortion weight of the --init source's bitstream
     if args.init:

@@ -5,10 +5,12 @@ keyframe codec."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
+from compressai_plf.models.fixed_rate_coder import FixedRateLatentCoder
 from compressai_plf.training import load_checkpoint, train
 from compressai_plf.training.stages import CRITIC_BETAS, make_stage
 from compressai_plf.training.trainer import build_model, init_critics
@@ -440,3 +442,26 @@ def test_detached_head_references_keep_the_critic_gradient_out_of_the_mmse_head(
 def test_detached_head_references_are_a_plf_stage_option(tiny_args):
     with pytest.raises(SystemExit, match="stage 'plf' only"):
         tiny_args(stage="universal", plf=["fmd"], detach_head_references=True)
+
+
+def test_latent_pullback_reaches_the_coders_and_bad_values_are_refused(tiny_args, monkeypatch):
+    import compressai_plf.training.trainer as trainer
+
+    seen = []
+
+    def spy(model, strength):
+        seen.append((trainer.set_latent_pullback_impl(model, strength), strength))
+        coders = [m for m in model.modules() if isinstance(m, FixedRateLatentCoder)]
+        seen.append(sorted({c.pullback for c in coders}))
+        return len(coders)
+
+    monkeypatch.setattr(trainer, "set_latent_pullback_impl", trainer.set_latent_pullback, False)
+    monkeypatch.setattr(trainer, "set_latent_pullback", spy)
+    args = tiny_args(stage="plf", plf=["fmd"], latent_pullback=0.5, steps=1)
+    train(args)
+    assert seen == [(3, 0.5), [0.5]]  # keyframe, motion and residual coders
+    ckpt = load_checkpoint(Path(args.save_dir) / "checkpoint.pth.tar")
+    assert ckpt["args"]["latent_pullback"] == 0.5
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(SystemExit, match="--latent-pullback must be >= 0"):
+            tiny_args(stage="plf", plf=["fmd"], latent_pullback=bad)
