@@ -9,17 +9,20 @@ NaN, stored as ``null``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..metrics import frechet_distance_pairs, frechet_distance_per_frame
 from ..metrics.identity_statistics import class_tv_distance
-from ..results import PER_FRAME, head_key, nanmean
+from ..results import PER_FRAME, head_key, nanmean, split_key
 
 __all__ = [
     "average_sequences",
+    "check_mergeable",
     "class_tv_metrics",
+    "frames_of",
     "frechet_metrics",
     "merge_evaluations",
     "merge_rate_points",
@@ -145,14 +148,10 @@ def merge_evaluations(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, A
     both = set(ra["q"]) & set(rb["q"])
     if both:
         raise ValueError(f"model {sorted(both)[0]!r} is in both evaluations")
-    na, nb = len(ra["q"]), len(rb["q"])
-
-    def column(results: Mapping[str, list], key: str, n: int) -> list:
-        per_frame = PER_FRAME in key.partition("/")[0]
-        return list(results.get(key, [[] if per_frame else None for _ in range(n)]))
-
-    keys = list(ra) + [k for k in rb if k not in ra]
-    results = {k: column(ra, k, na) + column(rb, k, nb) for k in keys}
+    columns = [
+        {k: v[i] for k, v in r.items()} for r in (ra, rb) for i in range(len(r["q"]))
+    ]  # one point per model, as merge_rate_points takes them
+    results = merge_rate_points(columns)
     sa, sb = a.get("settings") or {}, b.get("settings") or {}
     models = {**(sb.get("models") or {}), **(sa.get("models") or {})}
     heads = list(a.get("heads") or []) + [
@@ -166,3 +165,48 @@ def merge_evaluations(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, A
         settings={**sb, **sa, "models": models},
     )
     return merged
+
+
+def frames_of(data: Mapping[str, Any]) -> int | None:
+    """Frames per clip of an evaluation: the length of its first per-frame MSE list."""
+    per_frame = (data.get("results") or {}).get(head_key("mse" + PER_FRAME, None)) or []
+    return len(per_frame[0]) if per_frame and per_frame[0] is not None else None
+
+
+def check_mergeable(
+    data: dict[str, Any], reference: Mapping[str, Any], critics_sha256: str | None
+) -> str | None:
+    """Raise unless ``data``, an evaluation made apart, was made like ``reference`` (same
+    dataset, clips, frames, rate count, frame 0 and classifier), so that the two stand in one
+    table or merge (:func:`merge_evaluations`). Unless the evaluation critics that measured
+    ``data`` are recorded as those of hash ``critics_sha256`` (:meth:`EvalCritics.sha256`),
+    its W1 values are blanked in place (``None``; ``[]`` per frame), and the returned note
+    says why; ``None`` when nothing was left out.
+
+    Raises:
+        ValueError: ``data`` was evaluated otherwise.
+    """
+    theirs, ours = data.get("settings") or {}, reference.get("settings") or {}
+    for key in ("dataset", "clips", "rate_count", "iframe"):
+        if theirs.get(key) != ours.get(key):
+            raise ValueError(
+                f"evaluation {data.get('name')!r} was made with {key}={theirs.get(key)!r}, not "
+                f"{ours.get(key)!r} as the rest"
+            )
+    if frames_of(data) != frames_of(reference):
+        raise ValueError(
+            f"evaluation {data.get('name')!r} has clips of {frames_of(data)} frames, not "
+            f"{frames_of(reference)}"
+        )
+    if Path(str(theirs.get("classifier"))).name != Path(str(ours.get("classifier"))).name:
+        raise ValueError(f"evaluation {data.get('name')!r} used another digit classifier")
+    recorded = (theirs.get("eval_critics_meta") or {}).get("sha256")
+    if critics_sha256 is not None and recorded == critics_sha256:
+        return None
+    results = data["results"]
+    for key in [k for k in results if split_key(k)[0].startswith("w1-")]:
+        per_frame = split_key(key)[2]
+        results[key] = [[] if per_frame else None for _ in results[key]]
+    if recorded is None:
+        return "W1 left out: the evaluation records no hash of its critics"
+    return "W1 left out: other evaluation critics measured it"

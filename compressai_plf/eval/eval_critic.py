@@ -33,6 +33,7 @@ import torch
 from torch import Tensor
 
 from ..checkpoint import load_checkpoint, save_atomic
+from ..io.weights_hash import hash_tensors
 from ..losses.plf import critic_score
 from ..metrics._video import VideoLike, as_video_pair, check_reduction
 from ..modules.image_size import pair_size
@@ -205,9 +206,8 @@ class EvalCritics:
         across machines and thread counts)."""
         h = hashlib.sha256()
         for plf in sorted(self.critics):
-            for key, value in self.critics[plf].state_dict().items():
-                h.update(f"{plf}.{key}".encode())
-                h.update(value.detach().cpu().contiguous().numpy().tobytes())
+            state = self.critics[plf].state_dict()
+            hash_tensors(h, {f"{plf}.{k}": v for k, v in state.items()})
         return h.hexdigest()
 
     @classmethod

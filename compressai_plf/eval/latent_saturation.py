@@ -93,12 +93,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         check_torch_file(path, "checkpoint")
     if not Path(args.data_root).is_dir():
         raise fail(f"--data-root: not a directory: {args.data_root}")
-    from ..datasets.moving_mnist import MovingMNIST
+    from .clips import load_clips
 
     with one_line_errors("measuring latent saturation"):
-        data = MovingMNIST(args.data_root, split="test", frames=args.frames)
-        clips = [data[i] for i in range(min(args.clips, len(data)))]
-        frames = [torch.stack([c[t] for c in clips]) for t in range(args.frames)]
+        clips = [c.frames for c in load_clips("mmnist", args.data_root, args.frames, args.clips)]
+        frames = list(torch.stack(clips).unbind(1))
         result: dict[str, Any] = {"clips": len(clips), "threshold": args.threshold, "models": {}}
         for path in args.checkpoints:
             shares = latent_saturation(load_ssf_plf(path), frames, args.threshold)

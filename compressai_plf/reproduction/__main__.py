@@ -5,6 +5,7 @@ Usage::
     python -m compressai_plf.reproduction --data-root DATA/mnist --out docs/results
         [--source runs|zoo] [--runs-dir ../plf_runs] [--work-dir results/reproduction]
         [--max-clips 500] [--threads 2] [--classifier FILE] [--eval-critics FILE]
+        [--experiments-only] [--reuse-evaluations]
 
 Models: the fixed-rate family at 2, 16 and 256 bits per P-frame (qualities 1, 5, 9; one
 frozen 12-bit keyframe codec) with an MMSE head and universal own-past JD, FMD and SA heads
@@ -30,6 +31,11 @@ frozen evaluation critics (built once into the work dir with
 The acceptance checks of :mod:`compressai_plf.reproduction.findings` (realism, error
 permanence at 256 bits, JD's and FMD's MSE from 2 to 256 bits) run on the posterior rows.
 
+``--experiments-only`` evaluates the experiments alone and keeps the family's rows from an
+earlier run's ``--out``; ``--reuse-evaluations`` keeps the columns of experiments whose runs
+are gone from their group's earlier JSON (W1 blanked unless the same critics, by hash,
+measured them), merged with the runs evaluated now.
+
 Writes into ``--out``: ``rates.json``, ``posterior-iframe.json`` (and ``dp.json``,
 ``e2e-jd.json``, ``e2e-fmd.json``), ``tables.md`` (the tables ``docs/results.md`` quotes),
 ``summary.json`` (the rows behind them) and ``figures/``. Per-sequence files, grids and
@@ -43,7 +49,6 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +56,12 @@ import torch
 
 from ..checkpoint import load_checkpoint
 from ..eval import evaluate_models
-from ..eval.aggregate import merge_evaluations, select_models
-from ..eval.clip_metrics import critics_record
+from ..eval.aggregate import check_mergeable, frames_of, merge_evaluations, select_models
 from ..eval.eval_critic import EvalCritics
 from ..eval.evaluate import posterior_iframe_decoder
 from ..eval.models import EvalModel
 from ..metrics.packaged import packaged_classifier_path
-from ..results import write_json
+from ..results import validate_results, write_json
 from .family import HIGH, LOW, family_models, pframe_bits, run_checkpoint, run_model
 from .figures import contrast_grid, dp_figure, family_figures, per_frame_figures
 from .findings import check_findings
@@ -176,87 +180,103 @@ def _weight(label: str) -> float:
     return float(label.rsplit("-w", 1)[1])
 
 
-def comparable(data: dict, reference: Mapping, critics: Mapping | None) -> str | None:
-    """Check that ``data``, an evaluation this run did not make, was made like
-    ``reference`` (same dataset, clips, bit count, frame 0 and classifier), so that its rows
-    stand beside this run's; where other evaluation critics measured it (``critics``: this
-    run's :func:`~compressai_plf.eval.clip_metrics.critics_record`), its W1 values are blanked
-    in place, and the returned note says so (``None`` when nothing was left out).
-
-    Raises:
-        ValueError: ``data`` was evaluated otherwise.
-    """
-    theirs, ours = data.get("settings") or {}, reference.get("settings") or {}
-    for key in ("dataset", "clips", "rate_count", "iframe"):
-        if theirs.get(key) != ours.get(key):
-            raise ValueError(
-                f"evaluation {data.get('name')!r} was made with {key}={theirs.get(key)!r}, this "
-                f"run uses {ours.get(key)!r}: evaluate its runs again"
-            )
-    if Path(str(theirs.get("classifier"))).name != Path(str(ours.get("classifier"))).name:
-        raise ValueError(f"evaluation {data.get('name')!r} used another digit classifier")
-    if critics is None or theirs.get("eval_critics_meta") == critics:
-        return None
-    results = data["results"]
-    for key in [k for k in results if k.startswith("w1-")]:
-        results[key] = [None] * len(results[key])
-    return "W1 left out: other evaluation critics measured it"
-
-
 def _read(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run the reproduction without this option first")
     return json.loads(path.read_text())
 
 
-def _experiments(args, work, out, metrics, sampler, family, before, critics) -> dict:
-    """Distortion-perception rows (universal and end-to-end, JD and FMD, with the family's
-    256-bit MMSE head as weight 0) and universality at matched realism, for the runs found.
-    With ``--reuse-evaluations`` an experiment whose run is not found keeps its columns of the
-    group's evaluation in ``out`` (checked by :func:`comparable`, merged into the file after
-    the runs evaluated now) and its realism split from ``before`` (the earlier summary)."""
-    runs = Path(args.runs_dir)
-    high_bits = pframe_bits()[HIGH]  # every experiment is at the family's highest rate
+Group = tuple[str, tuple[str, ...], list[str]]  # training, heads, run names
+
+
+def _groups() -> dict[str, Group]:
     groups = {"dp": ("universal", ("jd", "fmd"), [f"q9-l16-dp-w{w}" for w in DP_WEIGHTS])}
     for head in ("jd", "fmd"):
         names = [f"q9-l16-e2e-{head}-w{w}" for w in DP_WEIGHTS]
         groups[f"e2e-{head}"] = ("end-to-end", (head,), names)
+    return groups
+
+
+def _kept(
+    args: argparse.Namespace, out: Path, group: str, names: list[str], family: dict, sha: str
+) -> tuple[dict | None, str | None]:
+    """``--reuse-evaluations``: the columns of the group's earlier evaluation in ``out`` whose
+    runs are absent from ``--runs-dir`` (a run there but unfinished is no point and is not
+    replaced by an older evaluation), checked against ``family``; and the note of what was
+    reused. Read before this run's evaluation replaces the file."""
+    path = out / f"{group}.json"
+    if not (args.reuse_evaluations and path.is_file()):
+        return None, None
+    earlier = _read(path)
+    absent = [
+        lb
+        for lb in earlier["results"]["q"]
+        if lb in names and not run_checkpoint(args.runs_dir, lb).is_file()
+    ]
+    if not absent:
+        return None, None
+    kept = select_models(earlier, absent)
+    try:
+        note = check_mergeable(kept, family, sha)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}; remove it or leave out --reuse-evaluations") from None
+    return kept, f"{path} ({', '.join(absent)}" + (f"; {note})" if note else ")")
+
+
+def _experiments(
+    args: argparse.Namespace,
+    work: Path,
+    out: Path,
+    metrics: dict[str, Any],
+    sampler: Any,
+    family: dict[str, Any],
+    before: dict[str, Any],
+    sha: str,
+) -> dict[str, Any]:
+    """Distortion-perception rows (universal and end-to-end, JD and FMD, with the family's
+    256-bit MMSE head as weight 0) and universality at matched realism, for the runs found.
+    With ``--reuse-evaluations`` an experiment whose run is absent keeps its columns of the
+    group's evaluation in ``out`` (:func:`_kept`, merged into the file after the runs evaluated
+    now) and its realism split from ``before`` (the earlier summary). Every earlier
+    evaluation is checked before anything is evaluated."""
+    runs = Path(args.runs_dir)
+    high_bits = pframe_bits()[HIGH]  # every experiment is at the family's highest rate
+    plan = []
+    for group, (training, heads, names) in _groups().items():
+        found = [m for m in (_experiment(runs, n, heads) for n in names) if m is not None]
+        kept, what = _kept(args, out, group, names, family, sha)
+        plan.append((group, training, heads, found, kept, what))
     rows = dp_points([(0.0, family, HIGH, "mse")])
     given_mmse: list = []
     reused: dict[str, str] = {}
-    for group, (training, heads, names) in groups.items():
-        found = [(n, _experiment(runs, n, heads)) for n in names]
-        found = [(n, m) for n, m in found if m is not None]
-        path = out / f"{group}.json"
-        kept, split = None, []  # the earlier evaluation's models whose runs are not here
-        if args.reuse_evaluations and path.is_file():
-            earlier = _read(path)  # read before this run's evaluation replaces the file
-            fresh = {m.label for _, m in found}
-            labels = [lb for lb in earlier["results"]["q"] if lb in names and lb not in fresh]
-            if labels:
-                kept = select_models(earlier, labels)
-                note = comparable(kept, family, critics)
-                reused[group] = f"{path} ({', '.join(labels)}" + (f"; {note})" if note else ")")
-                print(f"reusing {reused[group]}: their runs are not under {runs}", file=sys.stderr)
-                split = [r for r in before.get("dp_realism_given_mmse", []) if r["model"] in labels]
+    for group, training, heads, found, kept, what in plan:
+        split = []
+        if kept is not None:
+            labels = list(kept["results"]["q"])
+            split = [r for r in before.get("dp_realism_given_mmse", []) if r["model"] in labels]
+            if len({r["model"] for r in split}) < len(labels):
+                what = what[:-1] + "; realism split not in the earlier summary)"
+            reused[group] = what
+            print(f"reusing {what}: their runs are not under {runs}", file=sys.stderr)
         if found:
             data = _evaluate(
-                [m for _, m in found], group, args, work, out, metrics,
-                heads=["mse", *heads], iframe_sampler=sampler,
+                found, group, args, work, out, metrics, heads=["mse", *heads],
+                iframe_sampler=sampler,
             )  # fmt: skip
-            comparable(data, family, None)  # the family may come from an earlier run
-            labels = [m.label for _, m in found]
-            split += realism_given_mmse(data, {label: high_bits for label in labels})
+            check_mergeable(data, family, sha)  # the family may come from an earlier run
+            split += realism_given_mmse(data, {m.label: high_bits for m in found})
             if kept is not None:
                 data = merge_evaluations(data, kept)
-                write_json(data, path)
         elif kept is not None:
             data = kept
         else:
             continue
-        labels = list(data["results"]["q"])
-        given_mmse += sorted(split, key=lambda r: labels.index(r["model"]))  # stable: heads
-        rows += dp_points([(_weight(lb), data, lb, h) for lb in labels for h in heads], training)
+        order = sorted(data["results"]["q"], key=_weight)
+        data = select_models(data, order)
+        if kept is not None:
+            write_json(validate_results(data, f"{group}.json"), out / f"{group}.json")
+        given_mmse += sorted(split, key=lambda r: order.index(r["model"]))  # stable: heads
+        rows += dp_points([(_weight(lb), data, lb, h) for lb in order for h in heads], training)
     if len(rows) == 1:
         return {}
     universality = []
@@ -283,18 +303,28 @@ def _dp_figure(summary: dict[str, Any], figs: Path) -> list[Path]:
     return [dp_figure(summary["dp"], figs / "dp-p-mse-vs-confident.png")]
 
 
-def _experiments_only(args, work: Path, out: Path, metrics: dict, critics: dict) -> dict:
+#: the summary keys ``--experiments-only`` makes again
+EXPERIMENT_KEYS = ("dp", "universality", "dp_realism_given_mmse", "reused")
+
+
+def _experiments_only(
+    args: argparse.Namespace, work: Path, out: Path, metrics: dict[str, Any], sha: str
+) -> dict[str, Any]:
     """``--experiments-only``: the earlier summary with its experiment rows made again."""
-    summary = _read(out / "summary.json")
+    before = _read(out / "summary.json")
     family = _read(out / "posterior-iframe.json")
-    note = comparable(family, family, critics)  # blanks W1 of the weight-0 row if need be
+    made = (family.get("settings") or {}).get("clips")
+    if made != args.max_clips or frames_of(family) != args.frames:
+        raise ValueError(
+            f"{out / 'posterior-iframe.json'} holds {made} clips of {frames_of(family)} frames; "
+            f"give --max-clips {made} --frames {frames_of(family)} to add experiments to it"
+        )
+    note = check_mergeable(family, family, sha)  # blanks W1 of the weight-0 row if need be
     sampler = posterior_iframe_decoder(
         args.data_root, max_digits=args.posterior_digits, progress=not args.no_progress
     )
-    for key in ("dp", "universality", "dp_realism_given_mmse", "reused"):
-        summary.pop(key, None)
-    before = json.loads((out / "summary.json").read_text())
-    summary.update(_experiments(args, work, out, metrics, sampler, family, before, critics))
+    summary = {k: v for k, v in before.items() if k not in EXPERIMENT_KEYS}
+    summary.update(_experiments(args, work, out, metrics, sampler, family, before, sha))
     if note:
         summary.setdefault("reused", {})["posterior-iframe"] = (
             f"{out / 'posterior-iframe.json'} ({note})"
@@ -308,8 +338,10 @@ def _experiments_only(args, work: Path, out: Path, metrics: dict, critics: dict)
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = build_parser().parse_args(argv)
-    if args.experiments_only and args.no_posterior:
-        raise SystemExit("error: --experiments-only needs the posterior-sample frame 0")
+    if (args.experiments_only or args.reuse_evaluations) and args.no_posterior:
+        raise SystemExit(
+            "error: --experiments-only and --reuse-evaluations need the posterior-sample frame 0"
+        )
     torch.set_num_threads(args.threads)
     out, work = Path(args.out), Path(args.work_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -318,9 +350,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "classifier": args.classifier or packaged_classifier_path(),
         "eval_critics": _eval_critics(args, work),
     }
-    critics = critics_record(EvalCritics.load(metrics["eval_critics"]))
+    sha = EvalCritics.load(metrics["eval_critics"]).sha256()
     if args.experiments_only:
-        return _experiments_only(args, work, out, metrics, critics)
+        return _experiments_only(args, work, out, metrics, sha)
     before = (
         json.loads((out / "summary.json").read_text()) if (out / "summary.json").is_file() else {}
     )
@@ -343,7 +375,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )  # fmt: skip
         summary.update(posterior_summary(posterior, pframe_bits()))
         summary["findings"] = check_findings(summary["posterior_permanence"], LOW, HIGH)
-        summary.update(_experiments(args, work, out, metrics, sampler, posterior, before, critics))
+        summary.update(_experiments(args, work, out, metrics, sampler, posterior, before, sha))
     figs = out / "figures"
     made = family_figures(rates, work / "rates" / "grids", figs)
     if posterior is not None:

@@ -116,13 +116,18 @@ HEAD_TRAINING_STAGES = ("plf", "universal")
 BITSTREAM_KEEPING_STAGES = ("iframe", "universal")
 
 
+def heads_in_state(state: dict[str, Any]) -> set[str]:
+    """Names of the decoder heads whose tensors a model state dict holds (``heads.<name>.``)."""
+    return {k.split(".")[1] for k in state if k.startswith("heads.")}
+
+
 def trained_heads(ckpt: dict[str, Any], state: dict[str, Any]) -> set[str]:
     """Perceptual heads of ``state`` that are trained for its bitstream: the checkpoint's
     ``trained_heads`` record where it has one (the heads its own stage trained, plus, in a
     stage that keeps the bitstream, those its ``--init`` source had trained); else those a
     ``plf`` or ``universal`` stage named; none for an ``mse`` stage (its perceptual heads are
     still at their random initialisation); every head present for a bare state dict."""
-    present = {k.split(".")[1] for k in state if k.startswith("heads.")}
+    present = heads_in_state(state)
     if "stage_name" not in ckpt:
         return present
     if "trained_heads" in ckpt:

@@ -4,6 +4,7 @@ Usage::
 
     python -m compressai_plf.zoo.start_point --quality 9 --rate-mode fixed --family mmnist
         --out ../plf_runs/q9-l16-mse/checkpoint.pth.tar [--weights FILE] [--keep-heads jd,fmd]
+        [--force]
 
 The campaign's recipes (``zoo/campaign/``) start their perceptual stages from the MMSE
 stage's checkpoint (``init: ../plf_runs/q9-l16-mse/checkpoint.pth.tar``). A user without
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import load_checkpoint, save_atomic, state_dict_of, training_weights
+from ..training.trainer import heads_in_state
 from ..utils.cli_errors import check_torch_file, check_writable_dir, fail, one_line_errors
 from .presets import FAMILIES, check_quality
 from .pretrained import weights_path
@@ -48,7 +50,7 @@ def start_point(
     """
     ckpt = load_checkpoint(weights, what="zoo weight file")
     state = state_dict_of(ckpt, f"zoo weight file {weights}")
-    present = sorted({k.split(".")[1] for k in state if k.startswith("heads.")})
+    present = sorted(heads_in_state(state))
     missing = [h for h in keep_heads if h not in present]
     if missing:
         raise ValueError(f"{weights} has no head {missing[0]!r} (it holds {present})")
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--family", default="mmnist", choices=sorted(FAMILIES))
     p.add_argument("--weights", help="a weight file instead of the zoo's for --quality")
     p.add_argument("--out", required=True, help="checkpoint to write")
+    p.add_argument("--force", action="store_true", help="replace an existing --out")
     p.add_argument(
         "--keep-heads", default="", help="perceptual heads recorded as trained (comma list)"
     )
@@ -90,8 +93,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         with one_line_errors():
             check_quality(args.quality)
-        weights = weights_path(args.quality, "mse", args.rate_mode, args.family)
+            weights = weights_path(args.quality, "mse", args.rate_mode, args.family)
     check_torch_file(weights, "weight file")
+    if Path(args.out).exists() and not args.force:
+        raise fail(f"--out {args.out} exists (a training run's checkpoint?); --force replaces it")
     check_writable_dir(Path(args.out).parent, "--out")
     keep = tuple(h for h in args.keep_heads.split(",") if h)
     with one_line_errors(f"making a start point from {weights}"):

@@ -13,6 +13,7 @@ from compressai_plf.metrics.build_classifier import save_digit_classifier
 from compressai_plf.metrics.digit_classifier import DigitClassifier
 from compressai_plf.reproduction.__main__ import main
 from compressai_plf.reproduction.family import RUNS
+from compressai_plf.results import load_results
 from compressai_plf.utils.cache_dir import CACHE_ENV
 
 from ..eval.conftest import tiny_fixed
@@ -156,8 +157,9 @@ def test_experiments_only_reuses_evaluations_of_missing_runs(
     w1_jd_partial = next(
         r["w1_jd"] for r in partial["dp"] if r["model"] == "q9-l16-dp-w0.1" and r["head"] == "jd"
     )
-    merged = json.loads((out / "dp.json").read_text())
+    merged = load_results(out / "dp.json")  # a valid evaluation file, by weight
     assert merged["results"]["q"] == ["q9-l16-dp-w0.1", "q9-l16-dp-w0.3"]
+    assert merged["results"]["w1-jd-per-frame/jd"][1] == []  # blanked, per frame
     assert "q9-l16-dp-w0.3" in partial["reused"]["dp"]
     given = {(r["model"], r["head"]) for r in partial["dp_realism_given_mmse"]}
     assert given == {(r["model"], r["head"]) for r in first["dp_realism_given_mmse"]}
@@ -189,5 +191,12 @@ def test_experiments_only_reuses_evaluations_of_missing_runs(
     assert [r["head"] for r in without["dp"] if r["training"] == "universal"] == ["mse"]
     assert "dp" not in without["reused"]
 
-    with pytest.raises(ValueError, match="clips"):  # an evaluation made otherwise
+    with pytest.raises(ValueError, match="give --max-clips 4"):  # before evaluating anything
         main([*argv, "--reuse-evaluations", "--max-clips", "3"])
+    dp = json.loads((out / "dp.json").read_text())
+    dp["settings"]["clips"] = 3  # an earlier evaluation made otherwise
+    (out / "dp.json").write_text(json.dumps(dp))
+    e2e_before = (out / "e2e-fmd.json").read_text()
+    with pytest.raises(ValueError, match="dp.json: evaluation 'dp' was made with clips=3"):
+        main([*argv, "--reuse-evaluations"])
+    assert (out / "e2e-fmd.json").read_text() == e2e_before  # nothing evaluated or written

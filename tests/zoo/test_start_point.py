@@ -53,5 +53,11 @@ def test_bad_input_is_one_line(weights, tmp_path):
         main(["--out", str(tmp_path / "c.pth.tar")])
     with pytest.raises(SystemExit, match="no head 'xyz'"):
         main(["--weights", str(path), "--out", str(tmp_path / "c.pth.tar"), "--keep-heads", "xyz"])
+    with pytest.raises(SystemExit, match="family"):  # no natural fixed-rate entry: one line
+        main(["--quality", "9", "--family", "natural", "--out", str(tmp_path / "c.pth.tar")])
+    main(["--weights", str(path), "--out", str(tmp_path / "c.pth.tar")])
+    with pytest.raises(SystemExit, match="exists"):  # never over a run's checkpoint
+        main(["--weights", str(path), "--out", str(tmp_path / "c.pth.tar")])
+    main(["--weights", str(path), "--out", str(tmp_path / "c.pth.tar"), "--force"])
     with pytest.raises(SystemExit, match="not found"):
         main(["--weights", str(tmp_path / "none.pth.tar"), "--out", str(tmp_path / "c.pth.tar")])
