@@ -9,7 +9,11 @@ bytes ``write_clip`` writes) and of its decoded frames (every head, rounded to 8
 stored in ``golden_bitstreams.json``. A change in coding, in the container layout or in
 decoding fails here. After an intended change, regenerate with
 ``COMPRESSAI_PLF_REGEN_GOLDEN=1 python -m pytest tests/io/test_golden_bitstreams.py`` and
-say why in the commit.
+say why in the commit. Float32 kernels round differently on different CPUs (Intel, AMD EPYC),
+which can move an encoder output across a quantiser boundary or a decoded pixel across an
+8-bit step, so an entry may hold one digest pair per CPU the files were pinned on (a list);
+``COMPRESSAI_PLF_REGEN_GOLDEN=add`` appends this CPU's pair where it differs. A change in
+coding still fails on every CPU.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from compressai_plf.zoo import ssf_plf
 from compressai_plf.zoo.pretrained import WEIGHTS_DIR
 
 GOLDEN = Path(__file__).with_name("golden_bitstreams.json")
-REGEN = os.environ.get("COMPRESSAI_PLF_REGEN_GOLDEN") == "1"
+REGEN = os.environ.get("COMPRESSAI_PLF_REGEN_GOLDEN") in ("1", "add")
+ADD = os.environ.get("COMPRESSAI_PLF_REGEN_GOLDEN") == "add"
 SHIPPED = sorted(WEIGHTS_DIR.glob("ssf_plf-*.pth.tar"))
 NAME = re.compile(r"ssf_plf-(?:(natural)-)?(hyperprior|fixed)-mse-q(\d)\.pth\.tar")
 #: Test clips coded per weight file: (1, 64, 64) frames, as the shipped models code.
@@ -93,9 +98,13 @@ def test_golden_bitstream(path):
     torch.set_num_threads(1)  # one summation order, as the pinned digests were made
     got = _digests(path)
     pinned = json.loads(GOLDEN.read_text()) if GOLDEN.is_file() else {}
+    known = pinned.get(path.name, [])
+    known = known if isinstance(known, list) else [known]  # one pair per CPU it was pinned on
     if REGEN:
-        pinned[path.name] = got
+        pinned[path.name] = known + [got] if ADD and got not in known else [got]
+        if len(pinned[path.name]) == 1:
+            pinned[path.name] = pinned[path.name][0]
         GOLDEN.write_text(json.dumps(dict(sorted(pinned.items())), indent=2) + "\n")
         return
-    assert path.name in pinned, f"{path.name} has no golden digests: regenerate (see module doc)"
-    assert got == pinned[path.name]
+    assert known, f"{path.name} has no golden digests: regenerate (see module doc)"
+    assert got in known

@@ -56,14 +56,14 @@ PINNED = {
         "compress_b1": "2df4c28b391b8d7fcb154d5d7db7c641",
         "default_seed": "7f0a47c4cfec0ff5d0921b89efefcb64",
         "encode_frames": "df456075378a4a6ce6ee8492a1308b7a",
-        "decoded": "81d67d4fbcb2eb90d6360308b4e7acbb",
+        "decoded": ("81d67d4fbcb2eb90d6360308b4e7acbb", "90b7d5bafed6fc104797fa6dfd4c5cf1"),
     },
     "fixed": {
         "compress": "4cba2eda385bd9345f3574c378b40d96",
         "compress_b1": "d2dfc8f9ecdc7c30aceecf49b06fd184",
         "default_seed": "1e383bf24aab9a484b825fddd7fe4c2c",
         "encode_frames": "cc8030dc95aaccfbfed3480d39ba00ed",
-        "decoded": "f31b55efd9808ffcbf7b9250ed736bbe",
+        "decoded": ("f31b55efd9808ffcbf7b9250ed736bbe", "ba64a52ab3649eaf55cd914935428611"),
     },
 }
 
@@ -128,7 +128,9 @@ def test_compress_writes_the_bytes_of_the_code_before_the_merge(pinned):
         for frame in decoded[name]:
             h.update(name.encode())
             h.update(frame.numpy().tobytes())
-    assert h.hexdigest() == pin["decoded"]
+    # float32 decoder outputs differ in the last bits between CPUs (kernel paths): one pin
+    # per CPU they were made on (Intel and AMD EPYC); the code bytes above are the same on both
+    assert h.hexdigest() in pin["decoded"]
 
 
 @torch.no_grad()
