@@ -448,18 +448,18 @@ def test_latent_pullback_reaches_the_coders_and_bad_values_are_refused(tiny_args
     import compressai_plf.training.trainer as trainer
 
     seen = []
+    original = trainer.set_latent_pullback
 
-    def spy(model, strength):
-        seen.append((trainer.set_latent_pullback_impl(model, strength), strength))
+    def spy(model, strength):  # the trainer's call, then what the coders hold after it
+        count = original(model, strength)
         coders = [m for m in model.modules() if isinstance(m, FixedRateLatentCoder)]
-        seen.append(sorted({c.pullback for c in coders}))
-        return len(coders)
+        seen.append((count, strength, sorted({c.pullback for c in coders})))
+        return count
 
-    monkeypatch.setattr(trainer, "set_latent_pullback_impl", trainer.set_latent_pullback, False)
     monkeypatch.setattr(trainer, "set_latent_pullback", spy)
     args = tiny_args(stage="plf", plf=["fmd"], latent_pullback=0.5, steps=1)
     train(args)
-    assert seen == [(3, 0.5), [0.5]]  # keyframe, motion and residual coders
+    assert seen == [(3, 0.5, [0.5])]  # keyframe, motion and residual coders
     ckpt = load_checkpoint(Path(args.save_dir) / "checkpoint.pth.tar")
     assert ckpt["args"]["latent_pullback"] == 0.5
     for bad in (-1.0, float("nan")):
